@@ -1,0 +1,42 @@
+/**
+ * Configuration from the environment, read once. Every knob has a default that
+ * works on a fresh machine; docs/configuration.md lists them.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  LABFORGE_DATA_DIR: z.string().default('./data'),
+  LABFORGE_LABS_DIR: z.string().default('./labs'),
+  /** Comma-separated origins allowed to open terminal WebSockets. Defaults to http://localhost:PORT and 127.0.0.1. */
+  LABFORGE_PUBLIC_URL: z.string().optional(),
+  DATABASE_URL: z.string().optional(),
+  LABFORGE_TERMINAL_GRACE_SECONDS: z.coerce.number().int().positive().default(600),
+  LABFORGE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Debian mirror for building images; defaults to the machine's own apt configuration. */
+  LABFORGE_DEBIAN_MIRROR: z.string().optional(),
+});
+
+export type Config = ReturnType<typeof loadConfig>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
+  const raw = schema.parse(env);
+  const dataDir = path.resolve(raw.LABFORGE_DATA_DIR);
+  const publicUrls = (raw.LABFORGE_PUBLIC_URL ?? `http://localhost:${raw.PORT},http://127.0.0.1:${raw.PORT}`)
+    .split(',')
+    .map((u) => u.trim().replace(/\/$/, ''))
+    .filter(Boolean);
+  return {
+    port: raw.PORT,
+    host: raw.HOST,
+    dataDir,
+    labsDir: path.resolve(raw.LABFORGE_LABS_DIR),
+    databaseUrl: raw.DATABASE_URL ?? `file:${path.join(dataDir, 'labforge.db')}`,
+    allowedOrigins: publicUrls.map((u) => new URL(u).origin),
+    terminalGraceMs: raw.LABFORGE_TERMINAL_GRACE_SECONDS * 1000,
+    logLevel: raw.LABFORGE_LOG_LEVEL,
+    debianMirror: raw.LABFORGE_DEBIAN_MIRROR,
+  };
+}

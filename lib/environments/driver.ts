@@ -1,0 +1,122 @@
+/**
+ * The EnvironmentDriver seam. Everything above it (checks, sessions, terminals)
+ * is driver-agnostic; a new backend is one new file implementing this interface.
+ */
+import type { IPty } from 'node-pty';
+import type { DockerHost, LabEnvironment } from '../labs/schema';
+
+/** Labels put on every resource a driver creates, so the reconciler can find them. */
+export const LABELS = {
+  managed: 'labforge.managed',
+  session: 'labforge.session',
+  host: 'labforge.host',
+  lab: 'labforge.lab',
+  role: 'labforge.role',
+} as const;
+
+export interface EnvironmentSpec {
+  /** Owner of the environment: a session id, or `pool-<id>` for a warm-pool member. */
+  owner: string;
+  lab: string;
+  /** Absolute path of the lab folder, for host `files:`. */
+  labRoot: string;
+  environment: LabEnvironment;
+}
+
+export interface HostHandle {
+  name: string;
+  /** Driver-specific reference (a container id for Docker). */
+  ref: string;
+  address?: string;
+  spec: DockerHost;
+}
+
+/** Everything needed to reach an environment again, also after a server restart (stored as JSON). */
+export interface Environment {
+  driver: string;
+  owner: string;
+  lab: string;
+  hosts: HostHandle[];
+  /** Driver-specific extras (network id, cluster name, ...). */
+  meta: Record<string, string>;
+}
+
+export interface ProgressStep {
+  step: string;
+  status: 'running' | 'done' | 'failed';
+  ms?: number;
+  detail?: string;
+}
+export type ProgressFn = (p: ProgressStep) => void;
+
+export interface ExecOptions {
+  stdin?: string | Buffer;
+  timeoutMs?: number;
+  user?: string;
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+export interface TerminalOptions {
+  cols: number;
+  rows: number;
+  /** Marker passed to the shell so the driver can end the whole process group later. */
+  terminalId: string;
+}
+
+export interface FoundEnvironment {
+  owner: string;
+  lab: string;
+  /** Resource ids found (containers, networks, clusters). */
+  resources: string[];
+}
+
+export interface Problem {
+  what: string;
+  fix: string;
+}
+
+export interface EnvironmentDriver {
+  readonly name: string;
+  /** What is missing on this machine for the driver to work; empty when ready. */
+  prerequisites(): Promise<Problem[]>;
+  create(spec: EnvironmentSpec, progress: ProgressFn, signal?: AbortSignal): Promise<Environment>;
+  exec(env: Environment, host: string, argv: string[], opts?: ExecOptions): Promise<ExecResult>;
+  readFile(env: Environment, host: string, path: string): Promise<Buffer>;
+  writeFile(env: Environment, host: string, path: string, content: Buffer | string, mode?: number): Promise<void>;
+  /** A pty running the host's shell inside the host, never on the platform machine. */
+  openTerminal(env: Environment, host: string, opts: TerminalOptions): IPty;
+  /** Ends every process a terminal started (node-pty's kill only reaches the local client). */
+  closeTerminal(env: Environment, host: string, terminalId: string): Promise<void>;
+  /** `running` when every host is up. */
+  health(env: Environment): Promise<{ ok: boolean; detail?: string }>;
+  destroy(env: Environment): Promise<void>;
+  /** Everything this driver created on this machine, found by label. */
+  list(): Promise<FoundEnvironment[]>;
+  /** Removes what `list` found for an owner, without needing the Environment record. */
+  destroyOwner(owner: string): Promise<void>;
+}
+
+export class EnvironmentError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'EnvironmentError';
+  }
+}
+
+export function hostOf(env: Environment, name: string): HostHandle {
+  const h = env.hosts.find((x) => x.name === name);
+  if (!h) throw new EnvironmentError(`no host "${name}" in this environment (hosts: ${env.hosts.map((x) => x.name).join(', ')})`);
+  return h;
+}

@@ -1,0 +1,229 @@
+/**
+ * The lab format, v1: zod schemas for `track.yml` and each challenge's
+ * `assignment.md` front matter. Close to Instruqt's track layout so existing
+ * tracks port with few edits (`code` tabs are accepted as `editor`, durations
+ * are seconds). The loader (loader.ts) turns files into these types and maps
+ * every zod issue back to a file and line.
+ */
+import { z } from 'zod';
+
+/** Host and variable names end up in container names, env vars and file names: keep them tame. */
+export const hostName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be lowercase letters, digits and dashes, starting with a letter (max 31)');
+const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a lowercase slug (letters, digits, dashes)');
+const seconds = z.number().int().positive();
+const variableName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must be UPPER_SNAKE_CASE');
+
+/** Sizes like `256Mi`, `1Gi` or a number of MiB. */
+export const memory = z.union([
+  z.number().int().positive(),
+  z.string().regex(/^\d+(Mi|Gi)$/, 'must look like 256Mi or 1Gi'),
+]);
+
+export const resourcesSchema = z
+  .object({
+    memory: memory.default('512Mi'),
+    cpus: z.number().positive().max(16).default(1),
+    pids: z.number().int().positive().default(512),
+  })
+  .strict();
+
+export const dockerHostSchema = z
+  .object({
+    name: hostName,
+    image: z.string().min(1),
+    shell: z.string().default('/bin/bash'),
+    workdir: z.string().default('/root'),
+    env: z.record(z.string(), z.string()).default({}),
+    resources: resourcesSchema.default({ memory: '512Mi', cpus: 1, pids: 512 }),
+    /** Files from the lab folder placed in the host at provisioning: `{from: assets/x, to: /root/x}`. */
+    files: z
+      .array(z.object({ from: z.string(), to: z.string().startsWith('/'), mode: z.string().regex(/^[0-7]{3,4}$/).optional() }).strict())
+      .default([]),
+  })
+  .strict();
+
+const dockerEnvironment = z
+  .object({
+    driver: z.literal('docker'),
+    hosts: z.array(dockerHostSchema).min(1),
+  })
+  .strict();
+
+const kindEnvironment = z
+  .object({
+    driver: z.literal('kind'),
+    cluster: z
+      .object({
+        nodes: z.array(z.object({ role: z.enum(['control-plane', 'worker']) }).strict()).min(1),
+        disableDefaultCNI: z.boolean().default(true),
+        kubeProxyMode: z.enum(['iptables', 'ipvs', 'nftables', 'none']).default('none'),
+        images: z.array(z.string()).default([]),
+        addons: z
+          .array(
+            z
+              .object({
+                name: z.string(),
+                chart: z.string(),
+                repo: z.string().optional(),
+                version: z.string(),
+                namespace: z.string().default('kube-system'),
+                values: z.record(z.string(), z.unknown()).default({}),
+              })
+              .strict(),
+          )
+          .default([]),
+        manifests: z.array(z.string()).default([]),
+      })
+      .strict(),
+    hosts: z.array(dockerHostSchema).min(1),
+  })
+  .strict();
+
+export const environmentSchema = z.discriminatedUnion('driver', [dockerEnvironment, kindEnvironment]);
+
+/** Generated per-session values (secrets, random picks) handed to scripts as env vars. */
+export const variableSchema = z
+  .object({
+    name: variableName,
+    pick: z.array(z.string()).min(1).optional(),
+    random: z.object({ length: z.number().int().min(4).max(64), alphabet: z.string().min(2).optional() }).strict().optional(),
+    value: z.string().optional(),
+    /** Secret variables are never sent to the browser nor written into hosts before a script needs them. */
+    secret: z.boolean().default(true),
+  })
+  .strict()
+  .refine((v) => [v.pick, v.random, v.value].filter((x) => x !== undefined).length === 1, {
+    message: 'a variable needs exactly one of pick, random or value',
+  });
+
+export const timeoutsSchema = z
+  .object({
+    setup: seconds.default(1800),
+    check: seconds.default(60),
+    solve: seconds.default(1800),
+    cleanup: seconds.default(300),
+  })
+  .strict();
+
+export const trackSchema = z
+  .object({
+    slug,
+    title: z.string().min(1),
+    teaser: z.string().default(''),
+    description: z.string().default(''),
+    level: z.enum(['beginner', 'intermediate', 'advanced']).default('beginner'),
+    tags: z.array(z.string()).default([]),
+    timelimit: seconds.default(3600),
+    idle_timeout: seconds.default(1800),
+    skipping_enabled: z.boolean().default(false),
+    timeouts: timeoutsSchema.default({ setup: 1800, check: 60, solve: 1800, cleanup: 300 }),
+    variables: z.array(variableSchema).default([]),
+    environment: environmentSchema,
+  })
+  .strict();
+
+export const tabSchema = z
+  .object({
+    title: z.string().min(1),
+    type: z.preprocess((t) => (t === 'code' ? 'editor' : t), z.enum(['terminal', 'editor', 'service', 'website'])),
+    hostname: hostName.optional(),
+    path: z.string().optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+    url: z.string().url().optional(),
+  })
+  .strict()
+  .superRefine((tab, ctx) => {
+    const need = (field: 'hostname' | 'port' | 'url' | 'path') =>
+      tab[field] === undefined && ctx.addIssue({ code: 'custom', path: [field], message: `a ${tab.type} tab needs ${field}` });
+    if (tab.type === 'terminal') need('hostname');
+    if (tab.type === 'editor') (need('hostname'), need('path'));
+    if (tab.type === 'service') (need('hostname'), need('port'));
+    if (tab.type === 'website') need('url');
+  });
+
+const noteSchema = z.object({ type: z.literal('text'), contents: z.string() }).strict();
+
+/** Where an expected answer comes from. */
+const expectedValue = z.union([
+  z.object({ variable: variableName }).strict(),
+  z.object({ literal: z.string() }).strict(),
+  z.object({ regex: z.string() }).strict(),
+]);
+
+export const gradeSchema = z
+  .object({
+    host: hostName,
+    file: z.string().startsWith('/'),
+    fields: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1),
+            expected: expectedValue,
+            /** Shown in messages: `expected <describe>`. */
+            describe: z.string().optional(),
+          })
+          .strict(),
+      )
+      .min(1),
+  })
+  .strict();
+
+export const challengeFrontMatterSchema = z
+  .object({
+    slug,
+    type: z.enum(['challenge', 'quiz']).default('challenge'),
+    title: z.string().min(1),
+    teaser: z.string().default(''),
+    notes: z.array(noteSchema).default([]),
+    tabs: z.array(tabSchema).default([]),
+    difficulty: z.enum(['basic', 'intermediate', 'advanced']).default('basic'),
+    timelimit: seconds.optional(),
+    /** Quiz: the choices and the indexes of the right ones (never sent to the browser). */
+    answers: z.array(z.string()).optional(),
+    solution: z.array(z.number().int().nonnegative()).optional(),
+    grade: gradeSchema.optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.type !== 'quiz') return;
+    if (!c.answers?.length) ctx.addIssue({ code: 'custom', path: ['answers'], message: 'a quiz needs answers' });
+    if (!c.solution?.length) ctx.addIssue({ code: 'custom', path: ['solution'], message: 'a quiz needs a solution' });
+    c.solution?.forEach((i, n) => {
+      if (c.answers && i >= c.answers.length)
+        ctx.addIssue({ code: 'custom', path: ['solution', n], message: `solution ${i} is not an index of answers (0..${c.answers.length - 1})` });
+    });
+  });
+
+export type Track = z.infer<typeof trackSchema>;
+export type DockerHost = z.infer<typeof dockerHostSchema>;
+export type LabEnvironment = z.infer<typeof environmentSchema>;
+export type Tab = z.infer<typeof tabSchema>;
+export type Grade = z.infer<typeof gradeSchema>;
+export type ChallengeFrontMatter = z.infer<typeof challengeFrontMatterSchema>;
+export type Variable = z.infer<typeof variableSchema>;
+
+export const SCRIPT_KINDS = ['setup', 'check', 'solve', 'cleanup'] as const;
+export type ScriptKind = (typeof SCRIPT_KINDS)[number];
+
+/** A challenge as the platform uses it: front matter, body and the scripts found beside it. */
+export interface Challenge extends ChallengeFrontMatter {
+  index: number;
+  /** Folder name, e.g. `01-meet-the-fleet`. */
+  dir: string;
+  /** Assignment markdown (front matter removed). */
+  body: string;
+  /** `scripts.check.workstation` = absolute path of `check-workstation`. */
+  scripts: Partial<Record<ScriptKind, Record<string, string>>>;
+}
+
+export interface Lab {
+  /** Absolute path of the lab folder. */
+  root: string;
+  track: Track;
+  challenges: Challenge[];
+  /** `track_scripts/setup-<host>` and `cleanup-<host>`. */
+  trackScripts: Partial<Record<'setup' | 'cleanup', Record<string, string>>>;
+}
