@@ -12,6 +12,8 @@ export const LABELS = {
   host: 'labforge.host',
   lab: 'labforge.lab',
   role: 'labforge.role',
+  /** Which Labforge server (data dir) made it: a server's reconciler only touches its own. */
+  instance: 'labforge.instance',
 } as const;
 
 export interface EnvironmentSpec {

@@ -51,35 +51,65 @@ const dockerEnvironment = z
   })
   .strict();
 
+/** Kind names its node containers `<cluster>-control-plane`, `-worker2`, ...: hosts must not clash with them. */
+export const KIND_RESERVED_HOST = /^(control-plane\d*|worker\d*|external-load-balancer)$/;
+/** Helm release names (DNS-1123 label, at most 53 characters). */
+const releaseName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,51}[a-z0-9])?$/, 'must be a Helm release name: lowercase letters, digits and dashes (max 53)');
+const k8sNamespace = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a Kubernetes namespace name (lowercase, digits, dashes)');
+
+export const kindAddonSchema = z
+  .object({
+    name: releaseName,
+    /** A chart name in `repo`, an `oci://` reference, or a path relative to the lab folder (`./charts/x.tgz`). */
+    chart: z.string().min(1),
+    repo: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+    version: z.string().min(1),
+    namespace: k8sNamespace.default('kube-system'),
+    values: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+export const kindClusterSchema = z
+  .object({
+    nodes: z
+      .array(
+        z
+          .object({
+            role: z.enum(['control-plane', 'worker']),
+            /** Kubernetes labels kind puts on the node. */
+            labels: z.record(z.string(), z.string()).default({}),
+          })
+          .strict(),
+      )
+      .min(1)
+      .refine((nodes) => nodes.some((n) => n.role === 'control-plane'), 'needs at least one control-plane node'),
+    /** kindest/node image for every node; kind's default for its version when unset. */
+    nodeImage: z.string().min(1).optional(),
+    disableDefaultCNI: z.boolean().default(true),
+    kubeProxyMode: z.enum(['iptables', 'ipvs', 'nftables', 'none']).default('none'),
+    /** Local Docker images loaded into every node (`kind load docker-image`), so nothing is pulled. */
+    images: z.array(z.string().min(1)).default([]),
+    /** Helm charts installed in this order. */
+    addons: z.array(kindAddonSchema).default([]),
+    /** YAML files (relative to the lab folder) applied with server-side apply after the addons are ready. */
+    manifests: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
 const kindEnvironment = z
   .object({
     driver: z.literal('kind'),
-    cluster: z
-      .object({
-        nodes: z.array(z.object({ role: z.enum(['control-plane', 'worker']) }).strict()).min(1),
-        disableDefaultCNI: z.boolean().default(true),
-        kubeProxyMode: z.enum(['iptables', 'ipvs', 'nftables', 'none']).default('none'),
-        images: z.array(z.string()).default([]),
-        addons: z
-          .array(
-            z
-              .object({
-                name: z.string(),
-                chart: z.string(),
-                repo: z.string().optional(),
-                version: z.string(),
-                namespace: z.string().default('kube-system'),
-                values: z.record(z.string(), z.unknown()).default({}),
-              })
-              .strict(),
-          )
-          .default([]),
-        manifests: z.array(z.string()).default([]),
-      })
-      .strict(),
+    cluster: kindClusterSchema,
+    /** Workstation containers (kubectl & co.), beside the cluster on the Docker network. */
     hosts: z.array(dockerHostSchema).min(1),
   })
-  .strict();
+  .strict()
+  .superRefine((env, ctx) => {
+    env.hosts.forEach((h, i) => {
+      if (KIND_RESERVED_HOST.test(h.name))
+        ctx.addIssue({ code: 'custom', path: ['hosts', i, 'name'], message: `"${h.name}" is the name of a kind node container: pick another host name` });
+    });
+  });
 
 export const environmentSchema = z.discriminatedUnion('driver', [dockerEnvironment, kindEnvironment]);
 
@@ -131,7 +161,8 @@ export const tabSchema = z
     hostname: hostName.optional(),
     path: z.string().optional(),
     port: z.number().int().min(1).max(65535).optional(),
-    url: z.string().url().optional(),
+    /** Shown in an iframe: only http(s), never javascript:, data: or file: URLs. */
+    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   })
   .strict()
   .superRefine((tab, ctx) => {
@@ -200,6 +231,8 @@ export const challengeFrontMatterSchema = z
 export type Track = z.infer<typeof trackSchema>;
 export type DockerHost = z.infer<typeof dockerHostSchema>;
 export type LabEnvironment = z.infer<typeof environmentSchema>;
+export type KindCluster = z.infer<typeof kindClusterSchema>;
+export type KindAddon = z.infer<typeof kindAddonSchema>;
 export type Tab = z.infer<typeof tabSchema>;
 export type Grade = z.infer<typeof gradeSchema>;
 export type ChallengeFrontMatter = z.infer<typeof challengeFrontMatterSchema>;

@@ -1,0 +1,12 @@
+import { runtime } from '@/lib/runtime';
+import { caller, handle, json, requireSameOrigin, type RouteParams } from '@/lib/api/http';
+
+export const dynamic = 'force-dynamic';
+
+/** POST /api/v1/sessions/:id/next → the session, on its next challenge (or completed). */
+export async function POST(req: Request, { params }: RouteParams<{ id: string }>) {
+  return handle(async () => {
+    requireSameOrigin(req);
+    return json(await runtime().sessions.next((await params).id, caller(req).learnerId));
+  });
+}

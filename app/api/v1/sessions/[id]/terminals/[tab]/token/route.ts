@@ -1,0 +1,17 @@
+import { runtime } from '@/lib/runtime';
+import { caller, handle, json, requireSameOrigin, type RouteParams } from '@/lib/api/http';
+
+export const dynamic = 'force-dynamic';
+
+/** POST …/terminals/:tab/token → {token}: single use, short-lived, bound to this session and tab. */
+export async function POST(req: Request, { params }: RouteParams<{ id: string; tab: string }>) {
+  return handle(async () => {
+    requireSameOrigin(req);
+    const { id, tab } = await params;
+    const who = caller(req);
+    const rt = runtime();
+    await rt.sessions.terminalTarget(id, who.learnerId, tab); // proves ownership and that the tab exists
+    const token = rt.tokens.issue({ sessionId: id, tab, learnerId: who.learnerId, role: 'owner' });
+    return json({ token, path: '/ws/terminal' });
+  });
+}

@@ -1,0 +1,108 @@
+'use client';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { EditorView, basicSetup } from 'codemirror';
+import { keymap } from '@codemirror/view';
+import { yaml } from '@codemirror/lang-yaml';
+import { oneDark } from '@codemirror/theme-one-dark';
+
+interface FileState {
+  path: string;
+  content: string;
+  version: string;
+}
+
+/**
+ * An editor tab: one file in a host, CodeMirror 6. Save (button or Ctrl/Cmd-S)
+ * writes it into the host; if it changed underneath, the learner chooses to
+ * reload or overwrite instead of silently losing either side.
+ */
+export function Editor({ sessionId, tab, path, visible }: { sessionId: string; tab: string; path: string; visible: boolean }) {
+  const host = useRef<HTMLDivElement>(null);
+  const view = useRef<EditorView>(null);
+  const version = useRef<string>('');
+  const [status, setStatus] = useState<{ kind: 'info' | 'error' | 'conflict' | 'saved'; text: string }>();
+  const [dirty, setDirty] = useState(false);
+  const url = `/api/v1/sessions/${sessionId}/files/${encodeURIComponent(tab)}`;
+
+  const load = useCallback(async () => {
+    const res = await fetch(url, { cache: 'no-store' });
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) return setStatus({ kind: 'error', text: data.error ?? `could not open ${path}` });
+    const file = data as FileState;
+    version.current = file.version;
+    const v = view.current;
+    v?.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: file.content } });
+    setDirty(false);
+    setStatus(file.version === 'missing' ? { kind: 'info', text: `${path} does not exist yet: saving creates it.` } : undefined);
+  }, [url, path]);
+
+  const save = useCallback(
+    async (force = false) => {
+      const content = view.current?.state.doc.toString() ?? '';
+      const res = await fetch(url, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ content, version: version.current, force }),
+      });
+      const data = await res.json().catch(() => ({}));
+      if (res.status === 409) return setStatus({ kind: 'conflict', text: data.error });
+      if (!res.ok) return setStatus({ kind: 'error', text: data.error ?? 'save failed' });
+      version.current = (data as FileState).version;
+      setDirty(false);
+      setStatus({ kind: 'saved', text: `Saved ${path}` });
+    },
+    [url, path],
+  );
+
+  const saveRef = useRef(save);
+  saveRef.current = save;
+
+  useEffect(() => {
+    if (!host.current) return;
+    const v = new EditorView({
+      parent: host.current,
+      extensions: [
+        basicSetup,
+        oneDark,
+        ...(/\.ya?ml$/.test(path) ? [yaml()] : []),
+        keymap.of([{ key: 'Mod-s', preventDefault: true, run: () => (void saveRef.current(), true) }]),
+        EditorView.contentAttributes.of({ 'aria-label': `Editor: ${path}` }),
+        EditorView.updateListener.of((u) => u.docChanged && u.transactions.some((t) => t.isUserEvent('input') || t.isUserEvent('delete') || t.isUserEvent('paste') || t.isUserEvent('undo')) && setDirty(true)),
+      ],
+    });
+    view.current = v;
+    void load();
+    return () => v.destroy();
+  }, [path, load]);
+
+  // Re-read when the tab comes back into view and nothing is unsaved: the file may have changed in a terminal.
+  useEffect(() => {
+    if (visible && !dirty && view.current) void load();
+  }, [visible]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  return (
+    <div className="editor">
+      <div className="editor-bar">
+        <span className="path">
+          {path}
+          {dirty ? ' •' : ''}
+        </span>
+        {status && (
+          <span className={`editor-status ${status.kind}`} role={status.kind === 'error' || status.kind === 'conflict' ? 'alert' : 'status'}>
+            {status.text}
+          </span>
+        )}
+        {status?.kind === 'conflict' && (
+          <>
+            <button onClick={() => void load()}>Reload</button>
+            <button onClick={() => void save(true)}>Overwrite</button>
+          </>
+        )}
+        <button className="primary" onClick={() => void save()}>
+          Save
+        </button>
+      </div>
+      <div className="editor-host" ref={host} />
+    </div>
+  );
+}

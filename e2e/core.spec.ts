@@ -1,0 +1,92 @@
+/**
+ * The core journey in real Chromium against a real server, real containers
+ * and real ptys: catalog → Start lab → prompt → a command → Check fails with
+ * a specific message → the work in the terminal → Check passes → Next.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+
+const terminalText = (page: Page) => page.locator('[role="tabpanel"]:not([hidden]) .xterm-accessibility-tree');
+
+async function typeInTerminal(page: Page, line: string) {
+  const input = page.getByRole('tabpanel').getByLabel('Terminal input');
+  await input.focus();
+  await page.keyboard.type(line);
+  await page.keyboard.press('Enter');
+}
+
+function containersOf(sessionId: string): string[] {
+  const out = execFileSync('docker', ['ps', '-aq', '--filter', `label=labforge.session=${sessionId}`], { encoding: 'utf8' });
+  return out.split('\n').filter(Boolean);
+}
+
+function networksOf(sessionId: string): string[] {
+  const out = execFileSync('docker', ['network', 'ls', '-q', '--filter', `label=labforge.session=${sessionId}`], { encoding: 'utf8' });
+  return out.split('\n').filter(Boolean);
+}
+
+test('a learner completes the first challenge of multicast-basics', async ({ page }) => {
+  await page.goto('/');
+  await page.getByRole('link', { name: 'Multicast Basics: the Battle of Yavin' }).click();
+  await page.getByRole('button', { name: 'Start lab' }).click();
+  await expect(page).toHaveURL(/\/sessions\/[a-z0-9]+/);
+  const sessionId = new URL(page.url()).pathname.split('/').pop()!;
+  await page.goto(`/sessions/${sessionId}?a11y=1`);
+
+  // Provisioning, then the first challenge with its terminal.
+  await expect(page.getByRole('heading', { name: 'The fleet and the groups' })).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByRole('tab', { name: /Terminal/ })).toBeVisible();
+  await expect(terminalText(page)).toContainText('root@workstation', { timeout: 30_000 });
+
+  await typeInTerminal(page, 'echo "sum=$((40 + 2))"; hostname');
+  await expect(terminalText(page)).toContainText('sum=42');
+
+  // Check before doing the work: a specific message, not a generic failure.
+  await page.getByRole('button', { name: 'Check' }).click();
+  await expect(page.getByRole('alert')).toContainText('You have not been aboard obi-wan yet');
+
+  // The work, in the terminal.
+  await typeInTerminal(page, 'ssh obi-wan cat message-for-luke.txt');
+  await expect(terminalText(page)).toContainText('225.0.0.42', { timeout: 20_000 });
+  await typeInTerminal(page, 'echo 225.0.0.42 > /root/the-force.txt && echo written');
+  await expect(terminalText(page)).toContainText('written');
+
+  await page.getByRole('button', { name: 'Check' }).click();
+  await expect(page.getByRole('status')).toContainText(/complete|Well done/i);
+
+  await page.getByRole('button', { name: 'Next' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).not.toHaveText('The fleet and the groups', { timeout: 60_000 });
+  const session = await (await page.request.get(`/api/v1/sessions/${sessionId}`)).json();
+  expect(session.index).toBe(1);
+  expect(session.challenges[0].status).toBe('completed');
+
+  // A reload returns to the same challenge with the same environment.
+  const heading = await page.getByRole('heading', { level: 1 }).textContent();
+  await page.reload();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(heading!);
+
+  // Deleting the session leaves nothing behind.
+  expect(containersOf(sessionId).length).toBeGreaterThan(0);
+  const del = await page.request.delete(`/api/v1/sessions/${sessionId}`);
+  expect(del.ok()).toBe(true);
+  expect(containersOf(sessionId)).toEqual([]);
+  expect(networksOf(sessionId)).toEqual([]);
+});
+
+test('another browser cannot see or drive a session', async ({ page, browser }) => {
+  const res = await page.request.post('/api/v1/sessions', { data: { lab: 'multicast-basics' } });
+  expect(res.status()).toBe(201);
+  const { id } = await res.json();
+  const other = await browser.newContext();
+  try {
+    const peek = await other.request.get(`/api/v1/sessions/${id}`);
+    expect(peek.status()).toBe(404);
+    const check = await other.request.post(`/api/v1/sessions/${id}/check`);
+    expect(check.status()).toBe(404);
+    const token = await other.request.post(`/api/v1/sessions/${id}/terminals/terminal/token`);
+    expect(token.status()).toBe(404);
+  } finally {
+    await other.close();
+    await page.request.delete(`/api/v1/sessions/${id}`);
+  }
+});

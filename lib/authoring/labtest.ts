@@ -1,0 +1,188 @@
+/**
+ * `labforge test <lab>`: proves a lab works, the way `instruqt track test` does.
+ * On one fresh environment, after track setup, for each challenge in order:
+ * setup, check (must fail), solve, check (must pass). Quizzes: a wrong answer
+ * must fail, the solution must pass. Reports a table, --json or --junit.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { EnvironmentDriver, Environment } from '../environments/driver';
+import type { Challenge, Lab } from '../labs/schema';
+import { loadLabOrThrow } from '../labs/loader';
+import { generateVariables } from '../checks/variables';
+import { gradeQuiz } from '../checks/quiz';
+import { Lifecycle, phaseMessage } from '../sessions/lifecycle';
+
+export interface StepResult {
+  ok: boolean;
+  ms: number;
+  message: string;
+}
+
+export interface ChallengeResult {
+  index: number;
+  slug: string;
+  title: string;
+  ok: boolean;
+  setup?: StepResult;
+  checkFails?: StepResult;
+  solve?: StepResult;
+  checkPasses?: StepResult;
+}
+
+export interface LabTestReport {
+  lab: string;
+  ok: boolean;
+  environment: StepResult;
+  trackSetup?: StepResult;
+  challenges: ChallengeResult[];
+  totalMs: number;
+}
+
+async function step(fn: () => Promise<{ ok: boolean; message: string }>): Promise<StepResult> {
+  const t = Date.now();
+  try {
+    const r = await fn();
+    return { ...r, ms: Date.now() - t };
+  } catch (e) {
+    return { ok: false, message: (e as Error).message, ms: Date.now() - t };
+  }
+}
+
+async function testChallenge(life: Lifecycle, c: Challenge): Promise<ChallengeResult> {
+  const r: ChallengeResult = { index: c.index, slug: c.slug, title: c.title, ok: false };
+  r.setup = await step(async () => {
+    const p = await life.challenge(c, 'setup');
+    return { ok: p.ok, message: p.ok ? 'ok' : phaseMessage(p) };
+  });
+  if (!r.setup.ok) return r;
+  if (c.type === 'quiz') {
+    const wrong = (c.answers ?? []).map((_, i) => i).filter((i) => !c.solution?.includes(i));
+    r.checkFails = await step(async () => {
+      const v = gradeQuiz(c, wrong.length ? wrong : []);
+      return { ok: !v.passed, message: v.passed ? 'a wrong answer was accepted' : v.message };
+    });
+    r.solve = { ok: true, ms: 0, message: 'uses the solution indexes' };
+    r.checkPasses = await step(async () => {
+      const v = gradeQuiz(c, c.solution ?? []);
+      return { ok: v.passed, message: v.message };
+    });
+  } else {
+    r.checkFails = await step(async () => {
+      const v = await life.check(c);
+      return { ok: !v.passed, message: v.passed ? 'check passed before the work was done' : v.message };
+    });
+    r.solve = await step(async () => {
+      const p = await life.challenge(c, 'solve');
+      return { ok: p.ok, message: p.ok ? 'ok' : phaseMessage(p) };
+    });
+    if (!r.solve.ok) return r;
+    r.checkPasses = await step(async () => {
+      // A check may need more than one run (e.g. the exam: the first run sends the message).
+      let v = await life.check(c);
+      for (let i = 0; i < 2 && !v.passed; i++) {
+        await life.challenge(c, 'solve');
+        v = await life.check(c);
+      }
+      return { ok: v.passed, message: v.message };
+    });
+  }
+  r.ok = !!(r.setup.ok && r.checkFails?.ok && r.solve?.ok && r.checkPasses?.ok);
+  return r;
+}
+
+export async function testLab(lab: Lab, driver: EnvironmentDriver, onLine: (s: string) => void = () => {}): Promise<LabTestReport> {
+  const started = Date.now();
+  const owner = `test-${crypto.randomBytes(4).toString('hex')}`;
+  const vars = generateVariables(lab.track.variables);
+  const report: LabTestReport = { lab: lab.track.slug, ok: false, environment: { ok: false, ms: 0, message: '' }, challenges: [], totalMs: 0 };
+  let env: Environment | undefined;
+  try {
+    report.environment = await step(async () => {
+      env = await driver.create({ owner, lab: lab.track.slug, labRoot: lab.root, environment: lab.track.environment }, (p) =>
+        p.status === 'done' ? onLine(`  ${p.step} (${((p.ms ?? 0) / 1000).toFixed(1)} s)`) : undefined,
+      );
+      return { ok: true, message: `${env.hosts.length} hosts` };
+    });
+    if (!env) return report;
+    const life = new Lifecycle(driver, lab, env, vars);
+    report.trackSetup = await step(async () => {
+      const p = await life.trackSetup();
+      return { ok: p.ok, message: p.ok ? 'ok' : phaseMessage(p) };
+    });
+    if (!report.trackSetup.ok) return report;
+    for (const c of lab.challenges) {
+      const r = await testChallenge(life, c);
+      report.challenges.push(r);
+      onLine(`  ${r.ok ? 'PASS' : 'FAIL'} ${c.index + 1}. ${c.title}`);
+      if (!r.ok) break; // later challenges build on this one
+    }
+    report.ok = report.challenges.length === lab.challenges.length && report.challenges.every((c) => c.ok);
+    return report;
+  } finally {
+    if (env) await driver.destroy(env).catch(() => undefined);
+    else await driver.destroyOwner(owner).catch(() => undefined);
+    report.totalMs = Date.now() - started;
+  }
+}
+
+const cell = (s?: StepResult) => (!s ? '—' : s.ok ? `ok ${(s.ms / 1000).toFixed(1)}s` : 'FAILED');
+
+export function formatTable(r: LabTestReport): string {
+  const rows = [['#', 'challenge', 'setup', 'check fails', 'solve', 'check passes']];
+  for (const c of r.challenges) rows.push([String(c.index + 1), c.slug, cell(c.setup), cell(c.checkFails), cell(c.solve), cell(c.checkPasses)]);
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  const lines = rows.map((row) => row.map((v, i) => v.padEnd(widths[i])).join('  '));
+  const problems = r.challenges.flatMap((c) =>
+    (['setup', 'checkFails', 'solve', 'checkPasses'] as const)
+      .filter((k) => c[k] && !c[k]!.ok)
+      .map((k) => `  ${c.slug} ${k}: ${c[k]!.message}`),
+  );
+  if (!r.environment.ok) problems.unshift(`  environment: ${r.environment.message}`);
+  if (r.trackSetup && !r.trackSetup.ok) problems.unshift(`  track setup: ${r.trackSetup.message}`);
+  return [
+    ...lines,
+    '',
+    ...(problems.length ? ['Problems:', ...problems, ''] : []),
+    `${r.lab}: ${r.ok ? 'PASSED' : 'FAILED'} in ${(r.totalMs / 1000).toFixed(1)} s`,
+  ].join('\n');
+}
+
+const xml = (s: string) => s.replace(/[<>&"]/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[ch]!);
+
+export function toJunit(r: LabTestReport): string {
+  const cases = r.challenges.map((c) => {
+    const failed = (['setup', 'checkFails', 'solve', 'checkPasses'] as const).find((k) => c[k] && !c[k]!.ok);
+    const ms = [c.setup, c.checkFails, c.solve, c.checkPasses].reduce((a, s) => a + (s?.ms ?? 0), 0);
+    const body = failed ? `<failure message="${xml(`${failed}: ${c[failed]!.message}`)}"/>` : '';
+    return `    <testcase classname="${xml(r.lab)}" name="${xml(`${c.index + 1}. ${c.slug}`)}" time="${ms / 1000}">${body}</testcase>`;
+  });
+  const failures = r.challenges.filter((c) => !c.ok).length + (r.environment.ok ? 0 : 1);
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n  <testsuite name="${xml(r.lab)}" tests="${r.challenges.length}" failures="${failures}" time="${r.totalMs / 1000}">\n${cases.join('\n')}\n  </testsuite>\n</testsuites>\n`;
+}
+
+export async function runLabTestCli(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false }, junit: { type: 'string' } },
+  });
+  if (positionals.length !== 1) {
+    process.stderr.write('usage: labforge test <lab-dir> [--json] [--junit FILE]\n');
+    return 2;
+  }
+  const lab = await loadLabOrThrow(path.resolve(positionals[0]));
+  const { createDrivers } = await import('../environments');
+  const driver = createDrivers()[lab.track.environment.driver];
+  if (!driver) throw new Error(`no ${lab.track.environment.driver} driver on this machine`);
+  const problems = await driver.prerequisites();
+  if (problems.length) throw new Error(problems.map((p) => `${p.what}: ${p.fix}`).join('\n'));
+  const say = values.json ? () => {} : (s: string) => process.stdout.write(`${s}\n`);
+  say(`Testing ${lab.track.slug} (${lab.challenges.length} challenges) on ${driver.name}`);
+  const report = await testLab(lab, driver, say);
+  if (values.junit) fs.writeFileSync(values.junit, toJunit(report));
+  process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${formatTable(report)}\n`);
+  return report.ok ? 0 : 1;
+}

@@ -1,0 +1,39 @@
+/**
+ * Per-session variables from the track's `variables:` (random picks, random strings, fixed
+ * values). Scripts get them as environment variables; the browser only sees the non-secret ones.
+ */
+import { randomInt } from 'node:crypto';
+import type { Track, Variable } from '../labs/schema';
+
+/** Returns an integer in [0, max). Injected by tests for determinism; crypto randomness otherwise. */
+export type Rng = (max: number) => number;
+
+export const DEFAULT_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+const cryptoRng: Rng = (max) => randomInt(max);
+
+export function generateVariables(variables: readonly Variable[], rng: Rng = cryptoRng): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of variables) {
+    if (v.value !== undefined) out[v.name] = v.value;
+    else if (v.pick) out[v.name] = v.pick[rng(v.pick.length)];
+    else if (v.random) {
+      // Array.from splits by code point, so an alphabet with non-ASCII letters stays intact.
+      const alphabet = Array.from(v.random.alphabet ?? DEFAULT_ALPHABET);
+      let s = '';
+      for (let i = 0; i < v.random.length; i++) s += alphabet[rng(alphabet.length)];
+      out[v.name] = s;
+    } else {
+      // The schema refuses this; say so rather than hand a script an empty value.
+      throw new Error(`variable ${v.name} has none of pick, random or value`);
+    }
+  }
+  return out;
+}
+
+/** Only the variables marked `secret: false`: the ones the page may show. */
+export function publicVariables(track: Pick<Track, 'variables'>, values: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of track.variables) if (v.secret === false && v.name in values) out[v.name] = values[v.name];
+  return out;
+}

@@ -1,0 +1,384 @@
+/**
+ * The Docker driver: one private bridge network and one container per host,
+ * all labelled so the reconciler can find them after a crash. Talks to the
+ * Engine API (dockerode); only terminals use the `docker` CLI, because a pty
+ * needs a real local process (node-pty) to attach to.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import Dockerode from 'dockerode';
+import * as pty from 'node-pty';
+import { z } from 'zod';
+import type { DockerHost } from '../labs/schema';
+import { log as rootLog } from '../log';
+import {
+  EnvironmentError,
+  LABELS,
+  hostOf,
+  type Environment,
+  type EnvironmentDriver,
+  type EnvironmentSpec,
+  type ExecOptions,
+  type ExecResult,
+  type FoundEnvironment,
+  type HostHandle,
+  type Problem,
+  type ProgressFn,
+  type TerminalOptions,
+} from './driver';
+import { killMarked, runExec } from './docker-exec';
+import { copyHostFiles, readContainerFile, writeContainerFile } from './docker-files';
+import { ImageBuilder } from './images';
+
+const log = rootLog.child({ module: 'docker' });
+
+/** Owners end up in container and network names. */
+const ownerSchema = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'must be letters, digits, _ . - (max 63)');
+const terminalSchema = z.object({
+  cols: z.number().int().min(1).max(1000),
+  rows: z.number().int().min(1).max(1000),
+  terminalId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, _ or - (max 64)'),
+});
+
+export const networkName = (owner: string) => `lf-${owner}`;
+export const containerName = (owner: string, host: string) => `lf-${owner}-${host}`;
+
+/** `256Mi`, `1Gi` or a number of MiB, in bytes. */
+export function memoryBytes(m: string | number): number {
+  if (typeof m === 'number') return m * 1024 * 1024;
+  const n = parseInt(m, 10);
+  return m.endsWith('Gi') ? n * 1024 ** 3 : n * 1024 ** 2;
+}
+
+function statusOf(err: unknown): number | undefined {
+  return (err as { statusCode?: number }).statusCode;
+}
+/** The engine's own message, without dockerode's "(HTTP code 404) no such container -" prefix. */
+function reason(err: unknown): string {
+  const e = err as { json?: { message?: string }; message?: string };
+  return e.json?.message ?? e.message ?? String(err);
+}
+const ignoreGone = (err: unknown) => {
+  if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err;
+};
+
+/** Like Promise.all, but waits for every task, so nothing is still being created while we clean up. */
+async function allSettledOrThrow<T>(tasks: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(tasks);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
+function findOnPath(binary: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    if (dir && existsSync(path.join(dir, binary))) return path.join(dir, binary);
+  }
+  return null;
+}
+
+export class DockerDriver implements EnvironmentDriver {
+  readonly name = 'docker';
+  readonly docker: Dockerode;
+  readonly images: ImageBuilder;
+  /** Set by a server: labels what it creates, and limits list() to those (see LABELS.instance). */
+  readonly instance?: string;
+
+  constructor(opts: { docker?: Dockerode; images?: ImageBuilder; instance?: string } = {}) {
+    this.docker = opts.docker ?? new Dockerode();
+    this.images = opts.images ?? new ImageBuilder({ docker: this.docker });
+    this.instance = opts.instance;
+  }
+
+  async prerequisites(): Promise<Problem[]> {
+    const problems: Problem[] = [];
+    try {
+      await this.docker.ping();
+    } catch {
+      problems.push({ what: 'Docker engine not reachable at /var/run/docker.sock', fix: 'install docker.io and start dockerd' });
+    }
+    if (!findOnPath('docker')) {
+      problems.push({ what: 'docker CLI not found on PATH (terminals run `docker exec -it`)', fix: 'install docker.io (or docker-ce-cli)' });
+    }
+    return problems;
+  }
+
+  async create(spec: EnvironmentSpec, progress: ProgressFn, signal?: AbortSignal): Promise<Environment> {
+    if (spec.environment.driver !== 'docker') {
+      throw new EnvironmentError(`the docker driver cannot create a "${spec.environment.driver}" environment`);
+    }
+    const owner = ownerSchema.safeParse(spec.owner);
+    if (!owner.success) throw new EnvironmentError(`invalid environment owner "${spec.owner}": ${owner.error.issues[0].message}`);
+    const hosts = spec.environment.hosts;
+    const net = networkName(spec.owner);
+    const created: { containers: string[]; network?: string } = { containers: [] };
+    const labels = (host?: string) => ({
+      [LABELS.managed]: '1',
+      [LABELS.session]: spec.owner,
+      [LABELS.lab]: spec.lab,
+      ...(this.instance ? { [LABELS.instance]: this.instance } : {}),
+      ...(host ? { [LABELS.host]: host } : {}),
+    });
+    const checkAbort = () => {
+      if (signal?.aborted) throw new EnvironmentError('environment creation was cancelled');
+    };
+    const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+      checkAbort();
+      const t = Date.now();
+      progress({ step: name, status: 'running' });
+      try {
+        const out = await fn();
+        progress({ step: name, status: 'done', ms: Date.now() - t });
+        return out;
+      } catch (err) {
+        progress({ step: name, status: 'failed', ms: Date.now() - t, detail: (err as Error).message });
+        throw err;
+      }
+    };
+
+    const started = Date.now();
+    try {
+      const images = await step('Preparing images', () => this.ensureImages(hosts, progress));
+      const network = await step('Creating network', async () => {
+        try {
+          return await this.docker.createNetwork({ Name: net, Driver: 'bridge', CheckDuplicate: true, Labels: labels() });
+        } catch (err) {
+          throw new EnvironmentError(
+            statusOf(err) === 409 ? `network ${net} already exists: owner "${spec.owner}" already has an environment` : `creating network ${net} failed: ${reason(err)}`,
+          );
+        }
+      });
+      created.network = network.id;
+
+      const containers = await step(`Creating ${hosts.length} host${hosts.length === 1 ? '' : 's'}`, () =>
+        allSettledOrThrow(
+          hosts.map(async (h) => {
+            const c = await this.createContainer(spec.owner, h, images.get(h.image)!, net, labels(h.name)).catch((err) => {
+              throw new EnvironmentError(`creating host ${h.name} failed: ${reason(err)}`);
+            });
+            created.containers.push(c.id);
+            return c;
+          }),
+        ),
+      );
+
+      const handles = await step(`Starting ${hosts.length} host${hosts.length === 1 ? '' : 's'}`, () =>
+        allSettledOrThrow(
+          containers.map(async (c, i): Promise<HostHandle> => {
+            await c.start().catch((err) => {
+              throw new EnvironmentError(`starting host ${hosts[i].name} failed: ${reason(err)}`);
+            });
+            const info = await c.inspect();
+            return { name: hosts[i].name, ref: c.id, address: info.NetworkSettings.Networks[net]?.IPAddress || undefined, spec: hosts[i] };
+          }),
+        ),
+      );
+
+      if (hosts.some((h) => h.files.length)) {
+        await step('Copying files', () =>
+          allSettledOrThrow(
+            containers.map((c, i) =>
+              copyHostFiles(this.docker, c, hosts[i], spec.labRoot).catch((err) => {
+                throw new EnvironmentError(`copying files into host ${hosts[i].name} failed: ${(err as Error).message}`);
+              }),
+            ),
+          ),
+        );
+      }
+      checkAbort();
+      log.info({ owner: spec.owner, lab: spec.lab, hosts: hosts.length, ms: Date.now() - started }, 'environment created');
+      return { driver: this.name, owner: spec.owner, lab: spec.lab, hosts: handles, meta: { network: net, networkId: network.id } };
+    } catch (err) {
+      log.warn({ owner: spec.owner, err: (err as Error).message }, 'environment creation failed, cleaning up');
+      await this.removeResources(created.containers, created.network ? [created.network] : []).catch((e) =>
+        log.error({ owner: spec.owner, err: String(e) }, 'cleanup after failed create also failed'),
+      );
+      if (err instanceof EnvironmentError) throw err;
+      throw new EnvironmentError(`creating the environment failed: ${reason(err)}`);
+    }
+  }
+
+  /** Each distinct image once; a missing image names the hosts that need it. */
+  private async ensureImages(hosts: DockerHost[], progress: ProgressFn): Promise<Map<string, string>> {
+    const refs = new Map<string, string>();
+    for (const image of new Set(hosts.map((h) => h.image))) {
+      try {
+        refs.set(image, await this.images.ensure(image, progress));
+      } catch (err) {
+        const users = hosts.filter((h) => h.image === image).map((h) => h.name).join(', ');
+        const e = err as EnvironmentError;
+        throw new EnvironmentError(`host ${users}: ${e.message}`, e.hint);
+      }
+    }
+    return refs;
+  }
+
+  private createContainer(owner: string, h: DockerHost, image: string, net: string, labels: Record<string, string>) {
+    const env = { LANG: 'C.UTF-8', TERM: 'xterm-256color', ...h.env };
+    const memory = memoryBytes(h.resources.memory);
+    return this.docker.createContainer({
+      name: containerName(owner, h.name),
+      Hostname: h.name,
+      Image: image,
+      Cmd: ['sleep', 'infinity'],
+      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      WorkingDir: h.workdir,
+      Labels: labels,
+      HostConfig: {
+        NetworkMode: net,
+        Memory: memory,
+        MemorySwap: memory,
+        NanoCpus: Math.round(h.resources.cpus * 1e9),
+        PidsLimit: h.resources.pids,
+        // docker-init reaps orphans: lab scripts leave plenty behind.
+        Init: true,
+        RestartPolicy: { Name: 'no' },
+      },
+      NetworkingConfig: { EndpointsConfig: { [net]: { Aliases: [h.name] } } },
+    });
+  }
+
+  private container(env: Environment, host: string): Dockerode.Container {
+    return this.docker.getContainer(hostOf(env, host).ref);
+  }
+
+  /** Turns engine errors about the container into messages naming the host. */
+  private hostError(err: unknown, host: string, what: string): EnvironmentError {
+    if (err instanceof EnvironmentError) return err;
+    if (statusOf(err) === 404) return new EnvironmentError(`host ${host} is gone (its container was removed)`, 'restart the lab');
+    if (statusOf(err) === 409) return new EnvironmentError(`host ${host} is not running`, 'restart the lab');
+    return new EnvironmentError(`${what} in host ${host} failed: ${reason(err)}`);
+  }
+
+  async exec(env: Environment, host: string, argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    if (!argv.length) throw new EnvironmentError('exec needs a command');
+    try {
+      return await runExec(this.docker, this.container(env, host), argv, opts);
+    } catch (err) {
+      throw this.hostError(err, host, `running ${argv[0]}`);
+    }
+  }
+
+  async readFile(env: Environment, host: string, file: string): Promise<Buffer> {
+    let data: Buffer | undefined;
+    try {
+      data = await readContainerFile(this.container(env, host), file);
+    } catch (err) {
+      throw this.hostError(err, host, `reading ${file}`);
+    }
+    if (!data) throw new EnvironmentError(`no file ${file} in host ${host}`);
+    return data;
+  }
+
+  async writeFile(env: Environment, host: string, file: string, content: Buffer | string, mode = 0o644): Promise<void> {
+    try {
+      await writeContainerFile(this.docker, this.container(env, host), file, content, mode);
+    } catch (err) {
+      throw this.hostError(err, host, `writing ${file}`);
+    }
+  }
+
+  openTerminal(env: Environment, host: string, opts: TerminalOptions): pty.IPty {
+    const parsed = terminalSchema.safeParse(opts);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new EnvironmentError(`invalid terminal options: ${issue.path.join('.')} ${issue.message}`);
+    }
+    const o = parsed.data;
+    const h = hostOf(env, host);
+    const docker = findOnPath('docker');
+    if (!docker) throw new EnvironmentError('docker CLI not found on PATH', 'install docker.io (or docker-ce-cli)');
+    // The marker variable lets closeTerminal find the shell and all it started.
+    const args = ['exec', '-it', '-e', 'TERM=xterm-256color', '-e', `LABFORGE_TERMINAL=${o.terminalId}`, '-w', h.spec.workdir, h.ref, h.spec.shell, '-l'];
+    return pty.spawn(docker, args, {
+      name: 'xterm-256color',
+      cols: o.cols,
+      rows: o.rows,
+      cwd: process.cwd(),
+      env: process.env as Record<string, string>,
+    });
+  }
+
+  async closeTerminal(env: Environment, host: string, terminalId: string): Promise<void> {
+    const check = terminalSchema.shape.terminalId.safeParse(terminalId);
+    if (!check.success) throw new EnvironmentError(`invalid terminal id "${terminalId}"`);
+    const id = check.data;
+    try {
+      await killMarked(this.docker, this.container(env, host), `LABFORGE_TERMINAL=${id}`);
+    } catch (err) {
+      const e = this.hostError(err, host, 'closing a terminal');
+      // Nothing left to end when the host itself is gone or stopped.
+      if (statusOf(err) !== 404 && statusOf(err) !== 409) throw e;
+    }
+  }
+
+  async health(env: Environment): Promise<{ ok: boolean; detail?: string }> {
+    const states = await Promise.all(
+      env.hosts.map(async (h) => {
+        try {
+          const info = await this.docker.getContainer(h.ref).inspect();
+          return { host: h.name, status: info.State.Status };
+        } catch (err) {
+          if (statusOf(err) === 404) return { host: h.name, status: 'gone' };
+          throw err;
+        }
+      }),
+    );
+    const bad = states.find((s) => s.status !== 'running');
+    return bad ? { ok: false, detail: `host ${bad.host} is ${bad.status}` } : { ok: true };
+  }
+
+  async destroy(env: Environment): Promise<void> {
+    const networks = env.meta.networkId ? [env.meta.networkId] : [];
+    await this.removeResources(env.hosts.map((h) => h.ref), networks);
+    // Also anything with the owner's label that the record did not know about.
+    await this.destroyOwner(env.owner);
+  }
+
+  async destroyOwner(owner: string): Promise<void> {
+    const filters = { label: [`${LABELS.managed}=1`, `${LABELS.session}=${owner}`] };
+    const [containers, networks] = await Promise.all([
+      this.docker.listContainers({ all: true, filters }),
+      this.docker.listNetworks({ filters }),
+    ]);
+    await this.removeResources(containers.map((c) => c.Id), networks.map((n) => n.Id));
+  }
+
+  /** Containers first (a network with endpoints cannot go), in parallel; already gone is fine. */
+  private async removeResources(containers: string[], networks: string[]): Promise<void> {
+    await Promise.all(containers.map((id) => this.docker.getContainer(id).remove({ force: true, v: true }).catch(ignoreGone)));
+    await Promise.all(
+      networks.map(async (id) => {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            return await this.docker.getNetwork(id).remove();
+          } catch (err) {
+            if (statusOf(err) === 404) return;
+            // 403 "has active endpoints" while a concurrent container removal finishes.
+            if (attempt >= 10) throw new EnvironmentError(`removing network ${id.slice(0, 12)} failed: ${reason(err)}`);
+            await new Promise((r) => setTimeout(r, 200));
+          }
+        }
+      }),
+    );
+  }
+
+  async list(): Promise<FoundEnvironment[]> {
+    const filters = { label: [`${LABELS.managed}=1`, ...(this.instance ? [`${LABELS.instance}=${this.instance}`] : [])] };
+    const [containers, networks] = await Promise.all([
+      this.docker.listContainers({ all: true, filters }),
+      this.docker.listNetworks({ filters }),
+    ]);
+    const byOwner = new Map<string, FoundEnvironment>();
+    const add = (labels: Record<string, string> | undefined, id: string) => {
+      const owner = labels?.[LABELS.session];
+      if (!owner) return;
+      const found = byOwner.get(owner) ?? { owner, lab: labels?.[LABELS.lab] ?? '', resources: [] };
+      found.resources.push(id);
+      byOwner.set(owner, found);
+    };
+    containers.forEach((c) => add(c.Labels, c.Id));
+    networks.forEach((n) => add(n.Labels, n.Id));
+    return [...byOwner.values()];
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Removes environments that no live session owns: leftovers of a crash, of a
+ * server stopped mid-provisioning, or of a session ended while the engine was down.
+ */
+import type { EnvironmentDriver } from './driver';
+import type { Logger } from '../log';
+
+export async function reconcile(
+  drivers: EnvironmentDriver[],
+  liveOwners: Set<string>,
+  log: Logger,
+): Promise<{ removed: string[] }> {
+  const removed: string[] = [];
+  for (const driver of drivers) {
+    const found = await driver.list().catch((e: Error) => {
+      log.warn({ driver: driver.name, err: e.message }, 'reconciler could not list environments');
+      return [];
+    });
+    for (const env of found) {
+      if (liveOwners.has(env.owner)) continue;
+      await driver.destroyOwner(env.owner);
+      removed.push(env.owner);
+      log.info({ driver: driver.name, owner: env.owner, resources: env.resources.length }, 'removed orphaned environment');
+    }
+  }
+  return { removed };
+}

@@ -1,0 +1,412 @@
+/**
+ * The session state machine: the one place that decides what happens to a
+ * learner's session. provisioning → active → completed | expired | failed | stopped.
+ * State lives in the database so reloads, reconnects and restarts resume.
+ */
+import crypto from 'node:crypto';
+import type { Db, SessionRow } from '../db/client';
+import type { Environment, EnvironmentDriver, ProgressStep } from '../environments/driver';
+import type { Lab } from '../labs/schema';
+import type { LabCatalog } from '../labs/catalog';
+import type { Logger } from '../log';
+import { generateVariables } from '../checks/variables';
+import { gradeQuiz } from '../checks/quiz';
+import { KeyedLock } from './lock';
+import { Lifecycle, setupFailure } from './lifecycle';
+import { SessionError, notFound } from './errors';
+import { LIVE_STATUSES, challengeView, sessionView, tabId, type ChallengeView, type SessionStatus, type SessionView } from './view';
+
+/** One extension of the time limit, of this length, per session. */
+export const EXTENSION_MS = 15 * 60_000;
+const MAX_EXTENSIONS = 1;
+
+export interface SessionDeps {
+  db: Db;
+  catalog: LabCatalog;
+  drivers: Record<string, EnvironmentDriver>;
+  log: Logger;
+  /** Called when a session ends, to close its terminals. */
+  onEnded?: (sessionId: string) => Promise<void>;
+  now?: () => Date;
+}
+
+export interface CheckResult {
+  passed: boolean;
+  message: string;
+}
+
+/** Session ids appear in container and network names: short, lowercase, unguessable. */
+const newSessionId = () => crypto.randomBytes(10).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, 'x');
+
+export class SessionService {
+  private lock = new KeyedLock();
+  private provisioning = new Map<string, AbortController>();
+  private log: Logger;
+  private now: () => Date;
+
+  constructor(private deps: SessionDeps) {
+    this.log = deps.log.child({ module: 'sessions' });
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  // ---- queries ---------------------------------------------------------
+
+  async get(id: string, learnerId: string): Promise<SessionView> {
+    const { row, lab } = await this.owned(id, learnerId);
+    const progress = await this.deps.db.challengeProgress.findMany({ where: { sessionId: id } });
+    return sessionView(row, lab, progress);
+  }
+
+  async listFor(learnerId: string): Promise<SessionView[]> {
+    const rows = await this.deps.db.session.findMany({ where: { learnerId }, orderBy: { createdAt: 'desc' }, take: 50 });
+    const views: SessionView[] = [];
+    for (const row of rows) {
+      const lab = this.deps.catalog.get(row.labSlug);
+      if (lab) views.push(sessionView(row, lab, []));
+    }
+    return views;
+  }
+
+  // ---- commands --------------------------------------------------------
+
+  async start(labSlug: string, learnerId: string): Promise<{ id: string; status: SessionStatus }> {
+    const lab = this.deps.catalog.get(labSlug);
+    if (!lab) throw notFound(`lab "${labSlug}"`);
+    this.driverFor(lab); // fail fast on an unknown driver
+    const id = newSessionId();
+    const vars = generateVariables(lab.track.variables);
+    await this.deps.db.lab.upsert({
+      where: { slug: lab.track.slug },
+      create: { slug: lab.track.slug, title: lab.track.title, driver: lab.track.environment.driver, digest: '' },
+      update: { title: lab.track.title, driver: lab.track.environment.driver },
+    });
+    await this.deps.db.session.create({
+      data: {
+        id,
+        labSlug,
+        learnerId,
+        status: 'provisioning',
+        variables: JSON.stringify(vars),
+        challenges: { create: lab.challenges.map((c) => ({ index: c.index, slug: c.slug })) },
+      },
+    });
+    await this.event(id, 'session.created', { lab: labSlug });
+    void this.provision(id, lab, vars);
+    return { id, status: 'provisioning' };
+  }
+
+  async check(id: string, learnerId: string, body: { answers?: number[] } = {}): Promise<CheckResult> {
+    return this.lock.run(id, async () => {
+      const { row, lab } = await this.owned(id, learnerId);
+      this.requireActive(row);
+      const challenge = lab.challenges[row.currentIndex];
+      const started = Date.now();
+      let verdict: CheckResult & { output: unknown[] };
+      if (challenge.type === 'quiz') {
+        if (!Array.isArray(body.answers)) throw new SessionError('invalid', 'this challenge is a quiz: send {"answers": [index, ...]}');
+        verdict = { ...gradeQuiz(challenge, body.answers), output: [{ selected: body.answers }] };
+      } else {
+        verdict = await this.lifecycle(row, lab).check(challenge);
+      }
+      await this.deps.db.$transaction([
+        this.deps.db.checkRun.create({
+          data: {
+            sessionId: id,
+            challenge: challenge.slug,
+            kind: challenge.type === 'quiz' ? 'quiz' : 'check',
+            passed: verdict.passed,
+            message: verdict.message,
+            output: JSON.stringify(verdict.output),
+            durationMs: Date.now() - started,
+          },
+        }),
+        this.deps.db.challengeProgress.update({
+          where: { sessionId_index: { sessionId: id, index: row.currentIndex } },
+          data: {
+            attempts: { increment: 1 },
+            ...(verdict.passed ? { status: 'completed', completedAt: this.now() } : {}),
+          },
+        }),
+        this.deps.db.session.update({ where: { id }, data: { lastActiveAt: this.now() } }),
+      ]);
+      this.log.info({ session: id, challenge: challenge.slug, passed: verdict.passed }, 'check');
+      return { passed: verdict.passed, message: verdict.message };
+    });
+  }
+
+  /** Moves to the next challenge (cleanup, then the next one's setup). After the last one the session completes. */
+  async next(id: string, learnerId: string): Promise<SessionView> {
+    return this.lock.run(id, async () => {
+      const { row, lab } = await this.owned(id, learnerId);
+      this.requireActive(row);
+      const progress = await this.deps.db.challengeProgress.findUnique({
+        where: { sessionId_index: { sessionId: id, index: row.currentIndex } },
+      });
+      const current = lab.challenges[row.currentIndex];
+      if (progress?.status !== 'completed') {
+        if (!lab.track.skipping_enabled) throw new SessionError('conflict', `"${current.title}" is not complete yet: press Check first`);
+        await this.markChallenge(id, row.currentIndex, 'skipped');
+      }
+      await this.touch(id);
+      const life = this.lifecycle(row, lab);
+      const cleanup = await life.challenge(current, 'cleanup');
+      if (!cleanup.ok) this.log.warn({ session: id, challenge: current.slug }, 'cleanup script failed; continuing');
+      const nextIndex = row.currentIndex + 1;
+      if (nextIndex >= lab.challenges.length) {
+        await this.end(row, lab, 'completed');
+      } else {
+        await this.enterChallenge(row, lab, nextIndex);
+      }
+      return this.get(id, learnerId);
+    });
+  }
+
+  async stop(id: string, learnerId: string): Promise<void> {
+    await this.lock.run(id, async () => {
+      const { row, lab } = await this.owned(id, learnerId);
+      if (!LIVE_STATUSES.includes(row.status as SessionStatus)) return;
+      await this.end(row, lab, 'stopped');
+    });
+  }
+
+  /** Adds EXTENSION_MS to the time limit, once per session. */
+  async extend(id: string, learnerId: string): Promise<SessionView> {
+    return this.lock.run(id, async () => {
+      const { row } = await this.owned(id, learnerId);
+      this.requireActive(row);
+      if (row.extensions >= MAX_EXTENSIONS) throw new SessionError('conflict', 'this session was already extended once');
+      const base = Math.max(row.expiresAt?.getTime() ?? 0, this.now().getTime());
+      await this.deps.db.session.update({
+        where: { id },
+        data: { expiresAt: new Date(base + EXTENSION_MS), extensions: { increment: 1 }, lastActiveAt: this.now() },
+      });
+      await this.event(id, 'session.extended', {});
+      return this.get(id, learnerId);
+    });
+  }
+
+  /** An earlier (or the current) challenge, to look back at: read-only, nothing is rerun. */
+  async challengeAt(id: string, learnerId: string, index: number): Promise<ChallengeView> {
+    const { row, lab } = await this.owned(id, learnerId);
+    const c = lab.challenges[index];
+    if (!c || index > row.currentIndex) throw new SessionError('not_found', `challenge ${index + 1} is not open yet`);
+    return challengeView(c);
+  }
+
+  /** Which host a terminal tab of this session runs in, for the terminal gateway. */
+  async terminalTarget(id: string, learnerId: string, tab: string) {
+    const { row, lab } = await this.owned(id, learnerId);
+    this.requireActive(row);
+    const t = lab.challenges.flatMap((c) => c.tabs).find((x) => x.type === 'terminal' && tabId(x.title) === tab);
+    if (!t?.hostname) throw new SessionError('not_found', `no terminal tab "${tab}" in this lab`);
+    const env = this.environmentOf(row);
+    return { driver: this.driverFor(lab), env, host: t.hostname, key: `${id}:${tab}` };
+  }
+
+  /** The host and path an editor tab edits; learners can only reach the path the lab names. */
+  async editorTarget(id: string, learnerId: string, tab: string) {
+    const { row, lab } = await this.owned(id, learnerId);
+    this.requireActive(row);
+    const t = lab.challenges.flatMap((c) => c.tabs).find((x) => x.type === 'editor' && tabId(x.title) === tab);
+    if (!t?.hostname || !t.path) throw new SessionError('not_found', `no editor tab "${tab}" in this lab`);
+    return { driver: this.driverFor(lab), env: this.environmentOf(row), host: t.hostname, path: t.path };
+  }
+
+  async touch(id: string): Promise<void> {
+    await this.deps.db.session.updateMany({ where: { id }, data: { lastActiveAt: this.now() } });
+  }
+
+  // ---- housekeeping ----------------------------------------------------
+
+  /** On server start: resume what can be resumed, fail what was cut off mid-provisioning. */
+  async resumeAll(): Promise<void> {
+    const live = await this.deps.db.session.findMany({ where: { status: { in: LIVE_STATUSES } } });
+    for (const row of live) {
+      const lab = this.deps.catalog.get(row.labSlug);
+      if (!lab) {
+        await this.fail(row, null, `the lab "${row.labSlug}" is no longer installed`);
+        continue;
+      }
+      if (row.status === 'provisioning') {
+        await this.fail(row, lab, 'the server restarted while this environment was being prepared: start the lab again');
+        continue;
+      }
+      const health = await this.driverFor(lab).health(this.environmentOf(row)).catch((e: Error) => ({ ok: false, detail: e.message }));
+      if (!health.ok) await this.fail(row, lab, `the environment is gone (${health.detail ?? 'unreachable'}): start the lab again`);
+      else this.log.info({ session: row.id }, 'resumed');
+    }
+  }
+
+  /** Ends sessions past their time limit or idle for longer than their lab allows. Called periodically. */
+  async sweep(): Promise<void> {
+    const now = this.now();
+    const active = await this.deps.db.session.findMany({ where: { status: 'active' } });
+    for (const row of active) {
+      const lab = this.deps.catalog.get(row.labSlug);
+      if (!lab) continue;
+      const idleMs = now.getTime() - row.lastActiveAt.getTime();
+      const reason =
+        row.expiresAt && row.expiresAt < now
+          ? 'the time limit was reached'
+          : idleMs > lab.track.idle_timeout * 1000
+            ? `no activity for ${Math.round(lab.track.idle_timeout / 60)} minutes`
+            : undefined;
+      if (!reason) continue;
+      await this.lock.run(row.id, async () => {
+        const fresh = await this.deps.db.session.findUnique({ where: { id: row.id } });
+        if (fresh?.status === 'active') await this.end(fresh, lab, 'expired', reason);
+      });
+    }
+  }
+
+  /** Session ids whose environments must be kept (for the reconciler). */
+  async liveOwners(): Promise<Set<string>> {
+    const rows = await this.deps.db.session.findMany({ where: { status: { in: LIVE_STATUSES } }, select: { id: true } });
+    return new Set(rows.map((r) => r.id));
+  }
+
+  // ---- internals -------------------------------------------------------
+
+  private async provision(id: string, lab: Lab, vars: Record<string, string>): Promise<void> {
+    const abort = new AbortController();
+    this.provisioning.set(id, abort);
+    const steps: ProgressStep[] = [];
+    const report = (p: ProgressStep) => {
+      const i = steps.findIndex((s) => s.step === p.step);
+      if (i >= 0) steps[i] = p;
+      else steps.push(p);
+      void this.deps.db.session.updateMany({ where: { id, status: 'provisioning' }, data: { progress: JSON.stringify(steps) } });
+    };
+    const driver = this.driverFor(lab);
+    let env: Environment | undefined;
+    try {
+      env = await driver.create(
+        { owner: id, lab: lab.track.slug, labRoot: lab.root, environment: lab.track.environment },
+        report,
+        abort.signal,
+      );
+      await this.deps.db.session.update({ where: { id }, data: { environment: JSON.stringify(env) } });
+      const life = new Lifecycle(driver, lab, env, vars);
+      await this.timed(report, 'Running track setup', async () => {
+        const r = await life.trackSetup();
+        if (!r.ok) throw new Error(setupFailure('track setup', r));
+      });
+      const first = lab.challenges[0];
+      await this.timed(report, `Preparing "${first.title}"`, async () => {
+        const r = await life.challenge(first, 'setup');
+        if (!r.ok) throw new Error(setupFailure(`setup of "${first.title}"`, r));
+      });
+      const now = this.now();
+      const row = await this.deps.db.session.findUniqueOrThrow({ where: { id } });
+      if (row.status !== 'provisioning') throw new Error(`session was ${row.status} while provisioning`);
+      await this.deps.db.$transaction([
+        this.deps.db.session.update({
+          where: { id },
+          data: {
+            status: 'active',
+            startedAt: now,
+            lastActiveAt: now,
+            expiresAt: new Date(now.getTime() + lab.track.timelimit * 1000),
+            progress: JSON.stringify(steps),
+          },
+        }),
+        this.deps.db.challengeProgress.update({
+          where: { sessionId_index: { sessionId: id, index: 0 } },
+          data: { status: 'active', startedAt: now },
+        }),
+      ]);
+      await this.event(id, 'session.active', { ms: steps.reduce((a, s) => a + (s.ms ?? 0), 0) });
+      this.log.info({ session: id, lab: lab.track.slug }, 'session active');
+    } catch (e) {
+      const message = (e as Error).message;
+      this.log.error({ session: id, err: message }, 'provisioning failed');
+      const row = await this.deps.db.session.findUnique({ where: { id } });
+      if (row?.status === 'provisioning') await this.fail(row, lab, message, env);
+      else if (env) await driver.destroy(env).catch(() => undefined);
+    } finally {
+      this.provisioning.delete(id);
+    }
+  }
+
+  private async timed(report: (p: ProgressStep) => void, step: string, fn: () => Promise<void>) {
+    const t = Date.now();
+    report({ step, status: 'running' });
+    try {
+      await fn();
+      report({ step, status: 'done', ms: Date.now() - t });
+    } catch (e) {
+      report({ step, status: 'failed', ms: Date.now() - t, detail: (e as Error).message });
+      throw e;
+    }
+  }
+
+  private async enterChallenge(row: SessionRow, lab: Lab, index: number) {
+    const challenge = lab.challenges[index];
+    await this.markChallenge(row.id, index, 'setting-up');
+    await this.deps.db.session.update({ where: { id: row.id }, data: { currentIndex: index } });
+    const setup = await this.lifecycle(row, lab).challenge(challenge, 'setup');
+    if (!setup.ok) {
+      await this.markChallenge(row.id, index, 'failed');
+      throw new SessionError('unavailable', setupFailure(`setup of "${challenge.title}"`, setup));
+    }
+    await this.deps.db.challengeProgress.update({
+      where: { sessionId_index: { sessionId: row.id, index } },
+      data: { status: 'active', startedAt: this.now() },
+    });
+    await this.event(row.id, 'challenge.entered', { challenge: challenge.slug });
+  }
+
+  private markChallenge(sessionId: string, index: number, status: string) {
+    return this.deps.db.challengeProgress.update({ where: { sessionId_index: { sessionId, index } }, data: { status } });
+  }
+
+  private async end(row: SessionRow, lab: Lab, status: SessionStatus, error?: string) {
+    this.provisioning.get(row.id)?.abort();
+    await this.deps.db.session.update({ where: { id: row.id }, data: { status, endedAt: this.now(), error } });
+    await this.deps.onEnded?.(row.id).catch(() => undefined);
+    const driver = this.deps.drivers[lab.track.environment.driver];
+    if (row.environment) await driver?.destroy(JSON.parse(row.environment) as Environment).catch((e: Error) => this.log.warn({ err: e.message }, 'destroy failed'));
+    else await driver?.destroyOwner(row.id).catch(() => undefined);
+    await this.event(row.id, `session.${status}`, error ? { error } : {});
+    this.log.info({ session: row.id, status }, 'session ended');
+  }
+
+  private async fail(row: SessionRow, lab: Lab | null, message: string, env?: Environment) {
+    const withEnv = env && !row.environment ? { ...row, environment: JSON.stringify(env) } : row;
+    if (lab) await this.end(withEnv, lab, 'failed', message);
+    else await this.deps.db.session.update({ where: { id: row.id }, data: { status: 'failed', error: message, endedAt: this.now() } });
+  }
+
+  private lifecycle(row: SessionRow, lab: Lab) {
+    return new Lifecycle(this.driverFor(lab), lab, this.environmentOf(row), JSON.parse(row.variables) as Record<string, string>);
+  }
+
+  private environmentOf(row: SessionRow): Environment {
+    if (!row.environment) throw new SessionError('unavailable', 'this session has no environment yet');
+    return JSON.parse(row.environment) as Environment;
+  }
+
+  private driverFor(lab: Lab): EnvironmentDriver {
+    const d = this.deps.drivers[lab.track.environment.driver];
+    if (!d) throw new SessionError('unavailable', `the ${lab.track.environment.driver} driver is not available on this server`);
+    return d;
+  }
+
+  private requireActive(row: SessionRow) {
+    if (row.status === 'provisioning') throw new SessionError('conflict', 'the environment is still being prepared');
+    if (row.status !== 'active') throw new SessionError('conflict', `this session is ${row.status}`);
+  }
+
+  /** Loads a session and proves the caller owns it. Unknown and foreign ids look the same. */
+  private async owned(id: string, learnerId: string): Promise<{ row: SessionRow; lab: Lab }> {
+    const row = await this.deps.db.session.findUnique({ where: { id } });
+    if (!row || row.learnerId !== learnerId) throw notFound('session');
+    const lab = this.deps.catalog.get(row.labSlug);
+    if (!lab) throw new SessionError('unavailable', `the lab "${row.labSlug}" is no longer installed`);
+    return { row, lab };
+  }
+
+  private async event(sessionId: string, type: string, data: object) {
+    await this.deps.db.event.create({ data: { sessionId, type, data: JSON.stringify(data) } }).catch(() => undefined);
+  }
+}

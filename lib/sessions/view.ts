@@ -1,0 +1,99 @@
+/**
+ * What the browser and API clients see of a session. Built from the DB row and
+ * the lab; secrets (session variables, quiz solutions, script output) never
+ * appear here.
+ */
+import type { ProgressStep } from '../environments/driver';
+import type { Challenge, Lab, Tab } from '../labs/schema';
+import type { ProgressRow, SessionRow } from '../db/client';
+import { publicQuiz } from '../checks/quiz';
+
+export type SessionStatus = 'provisioning' | 'active' | 'completed' | 'expired' | 'failed' | 'stopped';
+export const LIVE_STATUSES: SessionStatus[] = ['provisioning', 'active'];
+
+export interface TabView extends Omit<Tab, 'type'> {
+  id: string;
+  type: Tab['type'];
+}
+
+export interface ChallengeView {
+  index: number;
+  slug: string;
+  title: string;
+  type: 'challenge' | 'quiz';
+  teaser: string;
+  body: string;
+  notes: string[];
+  tabs: TabView[];
+  quiz?: { answers: string[]; multiple: boolean };
+  /** The answer file a declarative grade reads, e.g. /root/answers.yaml. */
+  gradeFile?: string;
+}
+
+export interface SessionView {
+  id: string;
+  lab: string;
+  labTitle: string;
+  status: SessionStatus;
+  error?: string;
+  /** Slug of the current challenge. */
+  challenge: string | null;
+  index: number;
+  challenges: { slug: string; title: string; status: string; attempts: number }[];
+  current?: ChallengeView;
+  progress: ProgressStep[];
+  createdAt: string;
+  startedAt?: string;
+  expiresAt?: string;
+  /** Whether the one extension of the time limit is still available. */
+  canExtend: boolean;
+  skippingEnabled: boolean;
+}
+
+export const tabId = (title: string) =>
+  title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '') || 'tab';
+
+export function challengeView(c: Challenge): ChallengeView {
+  return {
+    index: c.index,
+    slug: c.slug,
+    title: c.title,
+    type: c.type,
+    teaser: c.teaser,
+    body: c.body,
+    notes: c.notes.map((n) => n.contents),
+    tabs: c.tabs.map((t) => ({ ...t, id: tabId(t.title) })),
+    quiz: c.type === 'quiz' ? publicQuiz(c) : undefined,
+    gradeFile: c.grade?.file,
+  };
+}
+
+export function sessionView(row: SessionRow, lab: Lab, progress: ProgressRow[]): SessionView {
+  const current = lab.challenges[row.currentIndex];
+  const byIndex = new Map(progress.map((p) => [p.index, p]));
+  return {
+    id: row.id,
+    lab: lab.track.slug,
+    labTitle: lab.track.title,
+    status: row.status as SessionStatus,
+    error: row.error ?? undefined,
+    challenge: current?.slug ?? null,
+    index: row.currentIndex,
+    challenges: lab.challenges.map((c) => ({
+      slug: c.slug,
+      title: c.title,
+      status: byIndex.get(c.index)?.status ?? 'locked',
+      attempts: byIndex.get(c.index)?.attempts ?? 0,
+    })),
+    current: current ? challengeView(current) : undefined,
+    progress: JSON.parse(row.progress) as ProgressStep[],
+    createdAt: row.createdAt.toISOString(),
+    startedAt: row.startedAt?.toISOString(),
+    expiresAt: row.expiresAt?.toISOString(),
+    canExtend: row.status === 'active' && row.extensions < 1,
+    skippingEnabled: lab.track.skipping_enabled,
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * The terminal WebSocket gateway. The server hands it upgrade requests for
+ * WS_PATH; it checks the Origin (browsers apply no same-origin rule to
+ * WebSockets) and a single-use token before upgrading, resolves the token's
+ * claims to a host through the caller's `resolve`, and attaches the socket to
+ * the TerminalSession for that key (one pty per session + tab, shared by every
+ * window). Never logs the token (it is in the URL: the URL is never logged).
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { TokenClaims, TokenStore } from '../auth/tokens';
+import type { Logger } from '../log';
+import { CLOSE, LIMITS, WS_PATH, encodeStatus } from './protocol';
+import { TerminalSession, clip, type BatchTuning, type FlowTuning, type TerminalStats, type TerminalTarget } from './pty';
+
+export interface ResolvedTerminal extends TerminalTarget {
+  /** Identity of the pty: sockets with the same key share one shell (e.g. `${sessionId}:${tab}`). */
+  key: string;
+}
+
+export interface TerminalGatewayOptions {
+  /** Exact origins (scheme://host[:port]) allowed to open terminals. */
+  allowedOrigins: string[];
+  tokens: TokenStore;
+  /** Claims -> where the shell runs. Throw an Error with a human message when there is nothing to attach to. */
+  resolve: (claims: TokenClaims) => Promise<ResolvedTerminal>;
+  /** How long a pty outlives its last socket. */
+  graceMs: number;
+  log: Logger;
+  replayBytes?: number;
+  batch?: Partial<BatchTuning>;
+  flow?: Partial<FlowTuning>;
+  /** Interval of WebSocket pings; a socket that missed one is dropped (its pty enters grace). */
+  heartbeatMs?: number;
+  helloTimeoutMs?: number;
+  /** The owner typed in a terminal of this session (throttled: at most once per 15 s per terminal). */
+  onInput?: (sessionId: string) => void;
+}
+
+export interface TerminalGateway {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  sessions(): TerminalStats[];
+  /** Ends every terminal of a lab session (it ended): sockets are told why and closed, processes ended. */
+  closeSession(sessionId: string, reason?: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' };
+
+/** Answers an upgrade request with a plain HTTP error (before any WebSocket exists). */
+function refuse(socket: Duplex, status: number, message: string): void {
+  if (socket.destroyed) return;
+  const body = `${message}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+function normalizeOrigin(o: string): string | null {
+  try {
+    return new URL(o).origin;
+  } catch {
+    return null;
+  }
+}
+
+export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGateway {
+  const log = opts.log.child({ module: 'terminals' });
+  const allowed = new Set(opts.allowedOrigins.map(normalizeOrigin).filter((o): o is string => o !== null));
+  const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxClientFrame, perMessageDeflate: false });
+  const terminals = new Map<string, TerminalSession>();
+  const alive = new WeakMap<WebSocket, boolean>();
+  let closed = false;
+
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (alive.get(ws) === false) {
+        log.info('socket missed a heartbeat; dropping it');
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, opts.heartbeatMs ?? 15_000);
+  heartbeat.unref();
+
+  function terminalFor(claims: TokenClaims, target: ResolvedTerminal): TerminalSession {
+    const existing = terminals.get(target.key);
+    if (existing && !existing.isEnded) return existing;
+    const session = new TerminalSession({
+      ...target,
+      sessionId: claims.sessionId,
+      tab: claims.tab,
+      graceMs: opts.graceMs,
+      log,
+      replayBytes: opts.replayBytes,
+      batch: opts.batch,
+      flow: opts.flow,
+      helloTimeoutMs: opts.helloTimeoutMs,
+      onEnd: (s) => {
+        if (terminals.get(s.key) === s) terminals.delete(s.key);
+      },
+      onInput: opts.onInput ? () => opts.onInput!(claims.sessionId) : undefined,
+    });
+    terminals.set(target.key, session);
+    return session;
+  }
+
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const peer = { ip: req.socket.remoteAddress, origin: req.headers.origin };
+    if (closed) return refuse(socket, 503, 'The terminal service is shutting down; try again in a moment.');
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== WS_PATH) return refuse(socket, 404, `No WebSocket endpoint at this path (terminals use ${WS_PATH}).`);
+
+    const origin = req.headers.origin ? normalizeOrigin(req.headers.origin) : null;
+    if (!origin || !allowed.has(origin)) {
+      log.warn(peer, 'terminal upgrade refused: origin not allowed');
+      return refuse(socket, 403, 'This origin may not open terminals. Open the lab from the platform URL (LABFORGE_PUBLIC_URL).');
+    }
+    const claims = opts.tokens.consume(url.searchParams.get('token'));
+    if (!claims) {
+      log.warn(peer, 'terminal upgrade refused: token missing, unknown, used or expired');
+      return refuse(socket, 401, 'Terminal token missing, expired or already used. Reload the page to get a new one.');
+    }
+    // The URL may name its target too: it must be the one the token was issued for.
+    const session = url.searchParams.get('session');
+    const tab = url.searchParams.get('tab');
+    if ((session !== null && session !== claims.sessionId) || (tab !== null && tab !== claims.tab)) {
+      log.warn({ ...peer, sessionId: claims.sessionId, tab: claims.tab }, 'terminal upgrade refused: token is for another terminal');
+      return refuse(socket, 403, 'This terminal token was issued for another terminal.');
+    }
+
+    let target: ResolvedTerminal | undefined;
+    let problem: string | undefined;
+    try {
+      target = await opts.resolve(claims);
+    } catch (err) {
+      problem = err instanceof Error ? err.message : String(err);
+    }
+    if (socket.destroyed) return;
+    if (closed) return refuse(socket, 503, 'The terminal service is shutting down; try again in a moment.');
+
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      alive.set(ws, true);
+      ws.on('pong', () => alive.set(ws, true));
+      if (!target) {
+        // Upgraded first so the page can show why (browsers hide HTTP errors of a failed upgrade).
+        log.info({ sessionId: claims.sessionId, tab: claims.tab, problem }, 'terminal target unavailable');
+        ws.send(encodeStatus({ type: 'error', message: clip(problem ?? 'This terminal is not available.', 2000), fatal: true }));
+        ws.close(CLOSE.unavailable, 'unavailable');
+        return;
+      }
+      log.info({ sessionId: claims.sessionId, tab: claims.tab, learnerId: claims.learnerId, role: claims.role, key: target.key }, 'terminal socket opened');
+      terminalFor(claims, target).attach(ws, claims.role);
+    });
+  }
+
+  return {
+    handleUpgrade(req, socket, head) {
+      // Errors on the raw socket (client gone mid-handshake, reset after a refusal) must not crash the server.
+      socket.on('error', (err: Error) => log.debug({ err: err.message }, 'socket error during upgrade'));
+      upgrade(req, socket, head).catch((err) => {
+        log.error({ err: (err as Error).message }, 'terminal upgrade failed');
+        refuse(socket, 503, 'The terminal could not be opened; try again.');
+      });
+    },
+
+    sessions() {
+      return [...terminals.values()].map((t) => t.stats());
+    },
+
+    async closeSession(sessionId, reason = 'The lab session has ended.') {
+      const mine = [...terminals.values()].filter((t) => t.sessionId === sessionId);
+      await Promise.all(mine.map((t) => t.end(reason, CLOSE.sessionClosed)));
+    },
+
+    async close() {
+      closed = true;
+      clearInterval(heartbeat);
+      await Promise.all([...terminals.values()].map((t) => t.end('The server is restarting.', CLOSE.goingAway)));
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,60 @@
+#!/bin/bash
+# Brings a fresh Debian machine (Node 20, root or sudo) to what Labforge needs,
+# and does nothing for what is already there: apt packages, a running Docker
+# engine, npm dependencies, the Prisma client and the built-in host images.
+# Usage: scripts/setup-machine.sh [--with-browser] [--no-images]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+with_browser=0 images=1
+for arg in "$@"; do
+  case "$arg" in
+    --with-browser) with_browser=1 ;;
+    --no-images) images=0 ;;
+    *) echo "setup-machine: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "setup-machine: run as root or install sudo" >&2; exit 1; }
+  SUDO="sudo"
+fi
+
+# 1. Debian packages (only the missing ones).
+packages=(docker.io debootstrap socat iproute2 tcpdump)
+[ "$with_browser" = 1 ] && packages+=(chromium fonts-noto-color-emoji shellcheck)
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "Installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# 2. A running Docker engine.
+if ! $SUDO docker info >/dev/null 2>&1; then
+  say "Starting dockerd"
+  mkdir -p data
+  $SUDO sh -c 'nohup dockerd >/var/log/labforge-dockerd.log 2>&1 &'
+  for _ in $(seq 1 60); do $SUDO docker info >/dev/null 2>&1 && break; sleep 0.5; done
+  $SUDO docker info >/dev/null 2>&1 || { echo "dockerd did not start: see /var/log/labforge-dockerd.log" >&2; exit 1; }
+fi
+
+# 3. npm dependencies (native ones are built by their approved install scripts).
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "Installing npm dependencies"
+  npm ci --no-audit --no-fund
+fi
+
+# 4. Prisma client (generated code is not committed).
+if [ ! -f lib/db/generated/client.ts ] || [ prisma/schema.prisma -nt lib/db/generated/client.ts ]; then
+  say "Generating the Prisma client"
+  npx prisma generate >/dev/null
+fi
+
+# 5. Built-in host images (debootstrap + docker import; about a minute the first time).
+if [ "$images" = 1 ]; then
+  node bin/labforge.mjs images build
+fi

@@ -1,0 +1,93 @@
+/**
+ * The one Labforge server process: Next.js pages and API routes, and the
+ * terminal WebSocket upgrades, on one port. Boot order: config → database
+ * (migrated) → labs → drivers → sessions (resumed) → reconciler → HTTP.
+ */
+import crypto from 'node:crypto';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import next from 'next';
+import { loadConfig, type Config } from './lib/config';
+import { log } from './lib/log';
+import { createDb, migrate } from './lib/db/client';
+import { LabCatalog } from './lib/labs/catalog';
+import { createDrivers } from './lib/environments';
+import { reconcile } from './lib/environments/reconciler';
+import { SessionService } from './lib/sessions/service';
+import { TokenStore } from './lib/auth/tokens';
+import { createTerminalGateway } from './lib/terminals/gateway';
+import { setRuntime } from './lib/runtime';
+
+const root = path.dirname(fileURLToPath(import.meta.url));
+
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: { dev?: boolean; config?: Config } = {}): Promise<RunningServer> {
+  const config = opts.config ?? loadConfig();
+  const slog = log.child({ module: 'server' });
+
+  await migrate(config.databaseUrl, root);
+  const db = createDb(config.databaseUrl);
+  const catalog = new LabCatalog(config.labsDir);
+  await catalog.load();
+  const instance = crypto.createHash('sha256').update(config.dataDir).digest('hex').slice(0, 12);
+  const drivers = createDrivers({ instance });
+  const tokens = new TokenStore();
+
+  let closeTerminals: (sessionId: string) => Promise<void> = async () => {};
+  const sessions = new SessionService({ db, catalog, drivers, log, onEnded: (id) => closeTerminals(id) });
+  setRuntime({ config, db, catalog, drivers, sessions, tokens, log });
+
+  await sessions.resumeAll();
+  await reconcile(Object.values(drivers), await sessions.liveOwners(), slog);
+
+  const gateway = createTerminalGateway({
+    allowedOrigins: config.allowedOrigins,
+    tokens,
+    graceMs: config.terminalGraceMs,
+    log,
+    resolve: (claims) => sessions.terminalTarget(claims.sessionId, claims.learnerId, claims.tab),
+    onInput: (sessionId) => void sessions.touch(sessionId),
+  });
+  closeTerminals = (id) => gateway.closeSession(id);
+
+  const app = next({ dev: !!opts.dev, dir: root, hostname: 'localhost', port: config.port });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  const nextUpgrade = app.getUpgradeHandler();
+
+  const server = http.createServer((req, res) => void handle(req, res));
+  server.on('upgrade', (req, socket, head) => {
+    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (pathname === '/ws/terminal') return gateway.handleUpgrade(req, socket, head);
+    if (opts.dev) return void nextUpgrade(req, socket, head); // HMR
+    socket.destroy();
+  });
+
+  const sweeper = setInterval(() => void sessions.sweep().catch((e: Error) => slog.warn({ err: e.message }, 'sweep failed')), 10_000);
+  sweeper.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, resolve);
+  });
+  const url = `http://localhost:${config.port}`;
+  slog.info({ url, labs: catalog.list().length, dataDir: config.dataDir }, 'Labforge is ready');
+
+  return {
+    url,
+    async close() {
+      clearInterval(sweeper);
+      await gateway.close();
+      await new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      await app.close?.();
+      await db.$disconnect();
+      setRuntime(undefined);
+    },
+  };
+}

@@ -1,0 +1,518 @@
+/**
+ * The terminal path end to end, with real parts: HTTP server + gateway + ws
+ * sockets + the browser-side TerminalClient + real ptys (local bash through a
+ * seam driver; the Docker suite runs the same path into containers).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { TokenStore } from '../../lib/auth/tokens';
+import { CLOSE, FLOW, decodeServerFrame, encodeAck, encodeHello, encodeInput, encodeResize, type Status } from '../../lib/terminals/protocol';
+import { BATCH } from '../../lib/terminals/pty';
+import { CollectSink, LocalPtyDriver, PROMPT, connectClient, processesInSession, sleep, startServer, tryUpgrade, waitFor, type TestServer } from './helpers';
+
+let servers: TestServer[] = [];
+async function server(...args: Parameters<typeof startServer>) {
+  const s = await startServer(...args);
+  servers.push(s);
+  return s;
+}
+afterEach(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  servers = [];
+});
+
+const textOf = (c: { sink: unknown }) => (c.sink as CollectSink).text();
+const count = (hay: string, needle: string) => hay.split(needle).length - 1;
+
+/** A bare protocol client: raw frames in, decoded frames out; it acks only when told. */
+async function rawClient(srv: TestServer, claims = {}, hello: { offset?: number; stream?: string; cols?: number; rows?: number } = {}) {
+  const ws = new WebSocket(`${srv.url}?token=${srv.token(claims)}`, { origin: srv.origin });
+  ws.binaryType = 'nodebuffer';
+  const out: Buffer[] = [];
+  const statuses: Status[] = [];
+  let firstOffset: number | undefined;
+  let received = 0;
+  let closeCode: number | undefined;
+  ws.on('message', (d: Buffer) => {
+    const m = decodeServerFrame(d);
+    if (!m.ok) throw new Error(m.error);
+    if (m.msg.type === 'output') {
+      firstOffset ??= m.msg.offset;
+      out.push(Buffer.from(m.msg.data));
+      received += m.msg.data.length;
+    } else if (m.msg.type === 'status') statuses.push(m.msg.status);
+  });
+  ws.on('close', (code) => (closeCode = code));
+  await new Promise((r, j) => {
+    ws.on('open', r);
+    ws.on('error', j);
+  });
+  ws.send(encodeHello({ offset: hello.offset ?? 0, stream: hello.stream, cols: hello.cols ?? 80, rows: hello.rows ?? 24 }));
+  await waitFor('ready', () => statuses.find((s) => s.type === 'ready'));
+  return {
+    ws,
+    statuses,
+    text: () => Buffer.concat(out).toString('utf8'),
+    received: () => received,
+    firstOffset: () => firstOffset,
+    closeCode: () => closeCode,
+    type: (s: string) => ws.send(encodeInput(s)),
+  };
+}
+
+describe('terminal gateway: handshake security', () => {
+  it('refuses a cross-origin upgrade with 403 before upgrading (and keeps the token unused)', async () => {
+    const srv = await server();
+    const token = srv.token();
+    const r = await tryUpgrade(`${srv.url}?token=${token}`, 'http://evil.example');
+    expect(r.status).toBe(403);
+    expect(r.body).toMatch(/origin may not open terminals/);
+    expect((await tryUpgrade(`${srv.url}?token=${srv.token()}`, undefined)).status).toBe(403);
+    expect((await tryUpgrade(`${srv.url}?token=${token}`, srv.origin)).status).toBe('open');
+  });
+
+  it('refuses missing, unknown, reused and expired tokens with 401', async () => {
+    let now = 1_000_000;
+    const tokens = new TokenStore({ now: () => now });
+    const srv = await server({ tokens });
+    expect((await tryUpgrade(srv.url, srv.origin)).status).toBe(401);
+    expect((await tryUpgrade(`${srv.url}?token=${'A'.repeat(43)}`, srv.origin)).status).toBe(401);
+
+    const t = srv.token();
+    expect((await tryUpgrade(`${srv.url}?token=${t}`, srv.origin)).status).toBe('open');
+    const reused = await tryUpgrade(`${srv.url}?token=${t}`, srv.origin);
+    expect(reused.status).toBe(401);
+    expect(reused.body).toMatch(/expired or already used/);
+
+    const old = srv.token();
+    now += 30_001;
+    expect((await tryUpgrade(`${srv.url}?token=${old}`, srv.origin)).status).toBe(401);
+  });
+
+  it('refuses a token issued for another session or tab', async () => {
+    const srv = await server();
+    const a = await tryUpgrade(`${srv.url}?session=s-2&tab=shell&token=${srv.token({ sessionId: 's-1' })}`, srv.origin);
+    expect(a.status).toBe(403);
+    expect(a.body).toMatch(/issued for another terminal/);
+    const b = await tryUpgrade(`${srv.url}?session=s-1&tab=other&token=${srv.token({ tab: 'shell' })}`, srv.origin);
+    expect(b.status).toBe(403);
+    expect((await tryUpgrade(`${srv.url}?session=s-1&tab=shell&token=${srv.token()}`, srv.origin)).status).toBe('open');
+  });
+
+  it('tells the page why when the target cannot be resolved, and the client stops retrying', async () => {
+    const srv = await server();
+    const c = connectClient(srv, { claims: { sessionId: 'gone' } });
+    await waitFor('closed', () => c.client.state === 'closed');
+    expect(c.statuses.at(-1)?.message).toBe('This lab session has ended.');
+    await sleep(300);
+    expect(c.sockets.length).toBe(1);
+  });
+});
+
+describe('terminal gateway: a live shell', () => {
+  it('runs the shell with the client size, echoes, and resizes from the owner', async () => {
+    const srv = await server();
+    const c = connectClient(srv, { dims: { cols: 120, rows: 40 } });
+    await waitFor('ready', () => c.client.state === 'ready');
+    expect(c.client.role).toBe('owner');
+    await waitFor('prompt', () => textOf(c).includes(PROMPT));
+    c.client.sendInput('stty size; echo MARK_$((40+2))\r');
+    await waitFor('marker', () => textOf(c).includes('MARK_42'));
+    expect(textOf(c)).toContain('40 120');
+    c.client.resize(90, 20);
+    await sleep(50);
+    c.client.sendInput('stty size\r');
+    await waitFor('new size', () => textOf(c).includes('20 90'));
+    c.client.dispose();
+  });
+
+  it('ignores input and resizes from a viewer; the viewer still sees the output', async () => {
+    const srv = await server();
+    const owner = connectClient(srv);
+    await waitFor('owner ready', () => owner.client.state === 'ready');
+    const viewer = await rawClient(srv, { role: 'viewer' }, { cols: 33, rows: 11 });
+    expect(viewer.statuses.find((s) => s.type === 'ready')).toMatchObject({ role: 'viewer' });
+    viewer.type('echo VIEWER_$((1+1))\r');
+    viewer.ws.send(encodeResize(33, 11));
+    await sleep(200);
+    owner.client.sendInput('echo OWNER_$((2+2)); stty size\r');
+    await waitFor('owner marker at viewer', () => viewer.text().includes('OWNER_4'));
+    await waitFor('owner marker at owner', () => textOf(owner).includes('OWNER_4') && textOf(owner).includes('30 100'));
+    expect(textOf(owner)).not.toContain('VIEWER');
+    expect(viewer.text()).not.toContain('VIEWER');
+    expect(textOf(owner)).toContain('30 100');
+    expect(srv.gateway.sessions()[0].ignoredInputFrames).toBe(1);
+    // a viewer-side client refuses to send at all
+    const v2 = connectClient(srv, { claims: { role: 'viewer' } });
+    await waitFor('viewer ready', () => v2.client.state === 'ready');
+    expect(v2.client.role).toBe('viewer');
+    expect(v2.client.sendInput('x')).toBe(false);
+    owner.client.dispose();
+    v2.client.dispose();
+  });
+
+  it('reports owner activity through onInput, throttled, and never for viewers', async () => {
+    const calls: string[] = [];
+    const srv = await server({ onInput: (id) => calls.push(id) });
+    const owner = connectClient(srv);
+    await waitFor('owner ready', () => owner.client.state === 'ready');
+    const viewer = await rawClient(srv, { role: 'viewer' });
+    viewer.type('x');
+    await sleep(100);
+    expect(calls).toEqual([]);
+    owner.client.sendInput('e');
+    owner.client.sendInput('c');
+    owner.client.sendInput('h');
+    await waitFor('activity', () => calls.length > 0);
+    await sleep(100);
+    expect(calls).toEqual(['s-1']);
+    owner.client.dispose();
+  });
+
+  it('gives the keyboard to the newest owner window and back when it closes', async () => {
+    const srv = await server();
+    const a = connectClient(srv);
+    await waitFor('a ready', () => a.client.role === 'owner' && a.client.state === 'ready');
+    const b = connectClient(srv);
+    await waitFor('b owner', () => b.client.role === 'owner');
+    await waitFor('a demoted', () => a.client.role === 'viewer');
+    expect(a.client.sendInput('echo A_$((1+1))\r')).toBe(false);
+    b.client.dispose();
+    await waitFor('a owner again', () => a.client.role === 'owner');
+    a.client.sendInput('echo A_$((3+3))\r');
+    await waitFor('a typed', () => textOf(a).includes('A_6'));
+    a.client.dispose();
+  });
+
+  it('reports the exit code and does not reconnect after the shell exits', async () => {
+    const srv = await server();
+    const c = connectClient(srv);
+    await waitFor('ready', () => c.client.state === 'ready');
+    c.client.sendInput('exit 3\r');
+    await waitFor('closed', () => c.client.state === 'closed');
+    expect(c.statuses.at(-1)).toMatchObject({ state: 'closed', exitCode: 3, message: 'The shell exited with code 3.' });
+    await waitFor('session gone', () => srv.gateway.sessions().length === 0);
+    await sleep(300);
+    expect(c.sockets.length).toBe(1);
+    // the Reconnect button starts a new shell (a new stream: the screen is reset)
+    c.client.reconnectNow();
+    await waitFor('ready again', () => c.client.state === 'ready');
+    expect((c.sink as CollectSink).resets).toBe(2);
+    c.client.dispose();
+  });
+
+  it('closes a socket that sends garbage, with a message', async () => {
+    const srv = await server();
+    const r = await rawClient(srv);
+    r.ws.send(Buffer.from([0x7f, 1, 2]));
+    await waitFor('closed', () => r.closeCode() !== undefined);
+    expect(r.closeCode()).toBe(CLOSE.protocolError);
+    expect(r.statuses.at(-1)).toMatchObject({ type: 'error', fatal: true });
+    expect((r.statuses.at(-1) as { message: string }).message).toMatch(/unknown client message type 0x7f/);
+  });
+
+  it('closeSession ends the terminals of that session and the client shows why', async () => {
+    const srv = await server();
+    const c = connectClient(srv);
+    await waitFor('ready', () => c.client.state === 'ready');
+    await srv.gateway.closeSession('s-1', 'The lab session has ended.');
+    await waitFor('closed', () => c.client.state === 'closed');
+    expect(c.statuses.at(-1)?.message).toBe('The lab session has ended.');
+    expect(srv.gateway.sessions()).toEqual([]);
+  });
+});
+
+describe('terminal gateway: dead links and failures', () => {
+  it('drops a socket that stops answering pings; its terminal enters the grace period', async () => {
+    const srv = await server({ heartbeatMs: 100 });
+    const ws = new WebSocket(`${srv.url}?token=${srv.token()}`, { origin: srv.origin, autoPong: false });
+    await new Promise((r) => ws.on('open', r));
+    ws.send(encodeHello({ offset: 0, cols: 80, rows: 24 }));
+    await waitFor('terminal', () => srv.gateway.sessions()[0]?.started);
+    let closed = false;
+    ws.on('close', () => (closed = true));
+    await waitFor('dropped', () => closed, 2_000);
+    await waitFor('in grace', () => srv.gateway.sessions()[0]?.graceUntil !== undefined);
+  });
+
+  it('the client notices a silent server (no pong) and reconnects on its own', async () => {
+    const srv = await server();
+    const c = connectClient(srv, { liveness: { idleMs: 100, deadMs: 300, checkEveryMs: 50 } });
+    await waitFor('ready', () => c.client.state === 'ready');
+    c.client.sendInput('echo ONE_$((0+1))\r');
+    await waitFor('one', () => textOf(c).includes('ONE_1'));
+    srv.freezeConnections();
+    await waitFor('reconnecting', () => c.client.state === 'reconnecting', 3_000);
+    await waitFor('ready on a new socket', () => c.client.state === 'ready' && c.sockets.length === 2, 5_000);
+    c.client.sendInput('echo TWO_$((1+1))\r');
+    await waitFor('two', () => textOf(c).includes('TWO_2'));
+    expect(count(textOf(c), 'ONE_1\r\n')).toBe(1);
+    c.client.dispose();
+  });
+
+  it('ignores input sent before HELLO (input only after the replay)', async () => {
+    const srv = await server();
+    const ws = new WebSocket(`${srv.url}?token=${srv.token()}`, { origin: srv.origin });
+    const out: Buffer[] = [];
+    ws.on('message', (d: Buffer) => {
+      const m = decodeServerFrame(d);
+      if (m.ok && m.msg.type === 'output') out.push(Buffer.from(m.msg.data));
+    });
+    await new Promise((r) => ws.on('open', r));
+    ws.send(encodeInput('echo EARLY_$((1+1))\r'));
+    ws.send(encodeHello({ offset: 0, cols: 80, rows: 24 }));
+    await waitFor('prompt', () => Buffer.concat(out).toString().includes(PROMPT));
+    ws.send(encodeInput('echo LATE_$((2+2))\r'));
+    await waitFor('late', () => Buffer.concat(out).toString().includes('LATE_4'));
+    expect(Buffer.concat(out).toString()).not.toContain('EARLY');
+    expect(srv.gateway.sessions()[0].ignoredInputFrames).toBe(1);
+    ws.close();
+  });
+
+  it('says what failed when the shell cannot be started, and does not retry', async () => {
+    class Broken extends LocalPtyDriver {
+      openTerminal(): never {
+        throw new Error('host "main" is not running (container stopped)');
+      }
+    }
+    const srv = await server({ driver: new Broken() });
+    const c = connectClient(srv);
+    await waitFor('closed', () => c.client.state === 'closed');
+    expect(c.statuses.at(-1)?.message).toBe('Could not start a shell on host "main": host "main" is not running (container stopped)');
+    expect(srv.gateway.sessions()).toEqual([]);
+    await sleep(200);
+    expect(c.sockets).toHaveLength(1);
+  });
+});
+
+describe('terminal gateway: reconnect and replay', () => {
+  it('replays byte-exactly after a socket dropped mid-flood: no gap, no duplicate', async () => {
+    const srv = await server(); // 1 MiB replay; the flood is 2 MB: output must wait for the reconnect
+    const c = connectClient(srv, { backoff: { initialMs: 500, maxMs: 500, giveUpAfterMs: 10_000 } });
+    await waitFor('ready', () => c.client.state === 'ready');
+    await waitFor('prompt', () => textOf(c).includes(PROMPT));
+    c.client.sendInput('seq 1 300000; echo END_$((5+5))\r');
+    await waitFor('flood under way', () => (c.sink as CollectSink).chunks.reduce((n, b) => n + b.length, 0) > 100_000, 10_000, 1);
+    c.current()!.terminate(); // abrupt, like a network drop, in the middle of the output
+    expect(textOf(c)).not.toContain('END_10');
+    await waitFor('reconnecting', () => c.client.state === 'reconnecting');
+    await waitFor('all output', () => (c.sink as CollectSink).has('END_10'), 15_000);
+    expect(c.sockets.length).toBe(2);
+    const text = textOf(c);
+    const expected = Array.from({ length: 300000 }, (_, i) => `${i + 1}\r\n`).join('');
+    const start = text.search(/(?<=\D)1\r\n2\r\n3\r\n/);
+    expect(start).toBeGreaterThan(0);
+    const got = text.slice(start, start + expected.length);
+    if (got !== expected) {
+      let i = 0;
+      while (got[i] === expected[i]) i++;
+      throw new Error(`stream differs at ${i}: got ${JSON.stringify(got.slice(i - 40, i + 40))} expected ${JSON.stringify(expected.slice(i - 40, i + 40))}`);
+    }
+    expect((c.sink as CollectSink).resets).toBe(1); // only at the first, fresh connect
+    expect((c.sink as CollectSink).notices).toEqual([]);
+
+    // A fresh client (page reload: HELLO 0) gets what is kept: the same bytes as the tail of the stream.
+    const fresh = connectClient(srv);
+    await waitFor('fresh ready', () => fresh.client.state === 'ready');
+    const kept = srv.gateway.sessions()[0].retainedBytes;
+    await waitFor('fresh caught up', () => (fresh.sink as CollectSink).bytes().length >= kept);
+    const all = (c.sink as CollectSink).bytes();
+    expect((fresh.sink as CollectSink).bytes().equals(all.subarray(all.length - kept))).toBe(true);
+    c.client.dispose();
+    fresh.client.dispose();
+  });
+
+  it('replays what was printed while the socket was down, each line once', async () => {
+    const srv = await server();
+    const c = connectClient(srv);
+    await waitFor('ready', () => c.client.state === 'ready');
+    c.client.sendInput('for i in $(seq 1 120); do echo line_$i; sleep 0.01; done; echo END_$((5+5))\r');
+    await waitFor('some lines', () => textOf(c).includes('line_20\r\n'));
+    c.current()!.terminate();
+    await waitFor('all lines', () => (c.sink as CollectSink).has('END_10'), 15_000);
+    expect(c.sockets.length).toBe(2);
+    const text = textOf(c);
+    for (let i = 1; i <= 120; i++) expect(count(text, `line_${i}\r\n`), `line_${i}`).toBe(1);
+    c.client.dispose();
+  });
+
+  it('resumes from a HELLO offset: the first byte sent is exactly that offset', async () => {
+    const srv = await server();
+    const c = connectClient(srv);
+    await waitFor('ready', () => c.client.state === 'ready');
+    c.client.sendInput('echo HELLO_$((7*6))\r');
+    await waitFor('marker', () => textOf(c).includes('HELLO_42'));
+    const stream = srv.gateway.sessions()[0].stream;
+    const all = (c.sink as CollectSink).bytes();
+    const at = all.indexOf('HELLO_42');
+    const r = await rawClient(srv, {}, { offset: at, stream });
+    await waitFor('replay', () => r.received() >= all.length - at);
+    expect(r.firstOffset()).toBe(at);
+    expect(r.text().startsWith('HELLO_42')).toBe(true);
+    expect(r.statuses[0]).toMatchObject({ type: 'replay', from: at, reset: false, lost: 0 });
+
+    // An offset from another stream means: reset and everything from the start.
+    const other = await rawClient(srv, { role: 'viewer' }, { offset: 5, stream: 'another-stream' });
+    expect(other.statuses[0]).toMatchObject({ type: 'replay', from: 0, reset: true });
+    expect(other.firstOffset()).toBe(0);
+    c.client.dispose();
+  });
+
+  it('tells a client whose offset is older than the buffer what was lost, then sends what is kept', async () => {
+    const srv = await server({ replayBytes: 64 * 1024 });
+    const c = connectClient(srv);
+    await waitFor('ready', () => c.client.state === 'ready');
+    c.client.sendInput('head -c 300000 /dev/zero | tr "\\0" x; echo; echo DONE_$((1+2))\r');
+    await waitFor('done', () => textOf(c).includes('DONE_3'));
+    const fresh = connectClient(srv, { claims: { role: 'viewer' } });
+    await waitFor('fresh ready', () => fresh.client.state === 'ready');
+    const s = fresh.sink as CollectSink;
+    expect(s.notices[0]).toMatch(/of earlier output not kept/);
+    expect(s.bytes().length).toBeLessThanOrEqual(64 * 1024 + BATCH.maxBytes);
+    expect(s.text()).toContain('DONE_3');
+    const whole = (c.sink as CollectSink).bytes();
+    expect(whole.subarray(whole.length - s.bytes().length).equals(s.bytes())).toBe(true);
+    c.client.dispose();
+    fresh.client.dispose();
+  });
+});
+
+describe('terminal gateway: flow control', () => {
+  it('pauses the pty for an owner that does not ack: bounded memory, and resumes on ack', async () => {
+    const srv = await server();
+    const r = await rawClient(srv);
+    const rssBefore = process.memoryUsage().rss;
+    r.type('yes\r');
+    await waitFor('paused', () => srv.gateway.sessions()[0]?.paused, 5_000);
+    await sleep(1_000);
+    const a = srv.gateway.sessions()[0];
+    await sleep(1_000);
+    const b = srv.gateway.sessions()[0];
+    expect(b.paused).toBe(true);
+    expect(b.offset - a.offset).toBeLessThan(BATCH.maxBytes); // the producer is blocked, not buffered here
+    expect(b.ownerUnacked).toBeLessThanOrEqual(FLOW.pauseAboveBytes + 2 * BATCH.maxBytes);
+    expect(r.received()).toBeLessThanOrEqual(FLOW.pauseAboveBytes + 2 * BATCH.maxBytes);
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(64 * 1024 * 1024);
+
+    // Ctrl-C reaches `yes` even while output is paused; acking everything lets the prompt through.
+    r.type('\x03');
+    await sleep(100);
+    r.ws.send(encodeAck(b.offset));
+    await waitFor('prompt after ^C', () => r.text().slice(-200).includes(PROMPT), 5_000);
+    await waitFor('resumed', () => !srv.gateway.sessions()[0].paused);
+  });
+
+  it('never deadlocks on the last unacked bytes, whatever the ack interval', async () => {
+    const srv = await server();
+    const c = connectClient(srv, { ackEveryBytes: 1_000_000 }); // far above the resume threshold
+    await waitFor('ready', () => c.client.state === 'ready');
+    c.client.sendInput('for i in 1 2 3 4 5; do head -c 150000 /dev/zero | tr "\\0" z; sleep 0.05; done; echo; echo FLOWED_$((1+1))\r');
+    await waitFor('flowed', () => (c.sink as CollectSink).has('FLOWED_2'), 15_000);
+    await waitFor('all acked', () => srv.gateway.sessions()[0].ownerUnacked === 0);
+    c.client.dispose();
+  });
+
+  it('disconnects a viewer that falls behind instead of stalling the owner', async () => {
+    const srv = await server({ flow: { viewerMaxUnackedBytes: 256 * 1024 } });
+    const owner = connectClient(srv);
+    await waitFor('owner ready', () => owner.client.state === 'ready');
+    const viewer = await rawClient(srv, { role: 'viewer' }); // never acks
+    owner.client.sendInput('head -c 2000000 /dev/zero | tr "\\0" y; echo; echo OWNER_DONE_$((1+1))\r');
+    await waitFor('owner done', () => textOf(owner).includes('OWNER_DONE_2'), 20_000);
+    await waitFor('viewer dropped', () => viewer.closeCode() === CLOSE.tooSlow);
+    expect(viewer.received()).toBeLessThanOrEqual(256 * 1024 + BATCH.maxBytes);
+    owner.client.dispose();
+  });
+
+  it('Ctrl-C during `yes` reaches the prompt quickly with a real (headless xterm) screen', async () => {
+    const { Terminal } = await import('@xterm/headless');
+    const term = new Terminal({ cols: 100, rows: 30, allowProposedApi: true });
+    const seen: Buffer[] = [];
+    const srv = await server();
+    const c = connectClient(srv, {
+      sink: {
+        write: (d, cb) => {
+          seen.push(Buffer.from(d));
+          term.write(d, cb);
+        },
+        reset: () => term.reset(),
+      },
+    });
+    await waitFor('ready', () => c.client.state === 'ready');
+    c.client.sendInput('yes\r');
+    await sleep(1_500);
+    const before = Buffer.concat(seen).length;
+    expect(before).toBeGreaterThan(200_000); // it really was flooding
+    seen.length = 0;
+    const t0 = performance.now();
+    c.client.sendInput('\x03');
+    await waitFor('prompt', () => Buffer.concat(seen).toString('latin1').includes(PROMPT), 5_000, 1);
+    const ms = performance.now() - t0;
+    const after = Buffer.concat(seen).length;
+    console.log(`[measure] Ctrl-C -> prompt: ${ms.toFixed(0)} ms, ${after} bytes still in flight after ^C; ${(before / 1.5 / 1e6).toFixed(1)} MB/s of 'yes' through xterm-headless`);
+    expect(ms).toBeLessThan(1_000);
+    c.client.dispose();
+    term.dispose();
+  });
+});
+
+describe('terminal gateway: grace period', () => {
+  it('keeps the pty through a short absence, then ends its whole process session', async () => {
+    const driver = new LocalPtyDriver();
+    const srv = await server({ driver, graceMs: 1_500 });
+    const c = connectClient(srv);
+    await waitFor('ready', () => c.client.state === 'ready');
+    c.client.sendInput('sleep 4321 & echo SHELL_PID=$$\r');
+    const pid = Number((await waitFor('pid', () => /SHELL_PID=(\d+)/.exec(textOf(c))))[1]);
+    await waitFor('sleep running', () => processesInSession(pid).length >= 2);
+    c.client.dispose();
+    await sleep(150);
+    expect(srv.gateway.sessions()).toHaveLength(1); // still within grace
+
+    // A window that comes back within the grace period finds the same shell.
+    const back = connectClient(srv);
+    await waitFor('back', () => back.client.state === 'ready');
+    back.client.sendInput('echo BACK_$$\r');
+    await waitFor('same shell', () => textOf(back).includes(`BACK_${pid}`));
+    back.client.dispose();
+
+    await waitFor('session ended', () => srv.gateway.sessions().length === 0, 5_000);
+    await waitFor('processes gone', () => processesInSession(pid).length === 0, 5_000);
+    expect(driver.closed).toHaveLength(1);
+  });
+});
+
+describe('terminal gateway: measurements', () => {
+  it('echo latency and raw throughput', async () => {
+    const srv = await server();
+    const c = connectClient(srv);
+    await waitFor('ready', () => c.client.state === 'ready');
+    await waitFor('prompt', () => textOf(c).includes(PROMPT));
+    const sink = c.sink as CollectSink;
+    const samples: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      const n = sink.bytes().length;
+      const t0 = performance.now();
+      c.client.sendInput('a');
+      await waitFor('echo', () => sink.bytes().length > n, 2_000, 0);
+      samples.push(performance.now() - t0);
+    }
+    c.client.sendInput('\x15'); // clear the line
+    samples.sort((x, y) => x - y);
+    const p50 = samples[30];
+    const p95 = samples[57];
+
+    const total = 30_000_000;
+    const start = sink.bytes().length;
+    const t0 = performance.now();
+    c.client.sendInput(`head -c ${total} /dev/zero | tr "\\0" y; echo; echo TP_$((2+3))\r`);
+    await waitFor('throughput done', () => sink.has('TP_5'), 60_000, 2);
+    const secs = (performance.now() - t0) / 1000;
+    const mbs = (sink.bytes().length - start) / secs / 1e6;
+    console.log(`[measure] echo latency p50 ${p50.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms; throughput ${mbs.toFixed(1)} MB/s (${total / 1e6} MB in ${secs.toFixed(2)} s)`);
+    // Loose floors (the machine is shared): they catch a broken echo path or an O(n²), not noise.
+    expect(p50).toBeLessThan(50);
+    expect(mbs).toBeGreaterThan(2);
+    c.client.dispose();
+  });
+});

@@ -1,0 +1,258 @@
+/**
+ * Test plumbing for the terminal integration tests: a real HTTP server with the
+ * real gateway, real ws sockets, the real browser-side TerminalClient, and (as
+ * a seam fake until a Docker host is used) a driver whose terminals are local
+ * `bash --norc` ptys.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pty, { type IPty } from 'node-pty';
+import WebSocket from 'ws';
+import { TokenStore, type TokenClaims } from '../../lib/auth/tokens';
+import type { Environment, EnvironmentDriver, TerminalOptions } from '../../lib/environments/driver';
+import { log } from '../../lib/log';
+import { TerminalClient, type ClientStatus, type SocketLike, type TerminalClientOptions, type TerminalSink } from '../../lib/terminals/client';
+import { createTerminalGateway, type ResolvedTerminal, type TerminalGateway, type TerminalGatewayOptions } from '../../lib/terminals/gateway';
+import { WS_PATH } from '../../lib/terminals/protocol';
+
+export const PROMPT = 'PROMPT$ ';
+
+/** Seam fake: terminals are local ptys running bash with no rc files. Only the terminal methods exist. */
+export class LocalPtyDriver implements EnvironmentDriver {
+  readonly name = 'local-test';
+  readonly opened = new Map<string, IPty>();
+  readonly closed: string[] = [];
+
+  openTerminal(_env: Environment, _host: string, opts: TerminalOptions): IPty {
+    const p = pty.spawn('bash', ['--norc', '--noprofile', '-i'], {
+      name: 'xterm-256color',
+      cols: opts.cols,
+      rows: opts.rows,
+      cwd: '/tmp',
+      encoding: null,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp', TERM: 'xterm-256color', PS1: PROMPT, LABFORGE_TERMINAL: opts.terminalId },
+    });
+    this.opened.set(opts.terminalId, p);
+    return p;
+  }
+
+  /** Like the Docker driver's: kill everything in the terminal's session (the shell is its leader). */
+  async closeTerminal(_env: Environment, _host: string, terminalId: string): Promise<void> {
+    this.closed.push(terminalId);
+    const p = this.opened.get(terminalId);
+    if (!p) return;
+    for (const pid of processesInSession(p.pid)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  }
+
+  prerequisites = notUsed;
+  create = notUsed;
+  exec = notUsed;
+  readFile = notUsed;
+  writeFile = notUsed;
+  health = notUsed;
+  destroy = notUsed;
+  list = notUsed;
+  destroyOwner = notUsed;
+}
+
+async function notUsed(): Promise<never> {
+  throw new Error('not part of the terminal tests');
+}
+
+/** Live (non-zombie) pids whose session id is `sid`, from /proc. */
+export function processesInSession(sid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] !== 'Z' && Number(fields[3]) === sid) out.push(Number(d));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return out;
+}
+
+export const fakeEnv: Environment = { driver: 'local-test', owner: 's-1', lab: 'test', hosts: [], meta: {} };
+
+export interface TestServer {
+  url: string;
+  origin: string;
+  gateway: TerminalGateway;
+  tokens: TokenStore;
+  driver: EnvironmentDriver;
+  token(claims?: Partial<TokenClaims>): string;
+  /** Destroys every upgraded TCP connection: a network drop as the browser sees it. */
+  dropConnections(): number;
+  /** Stops reading from every upgraded connection: the server goes silent, the TCP link stays up. */
+  freezeConnections(): void;
+  /** The underlying HTTP server (to add routes in browser tests). */
+  http: http.Server;
+  close(): Promise<void>;
+}
+
+export async function startServer(
+  opts: { driver?: EnvironmentDriver; env?: Environment; host?: string; tokens?: TokenStore; onRequest?: http.RequestListener } & Partial<
+    Omit<TerminalGatewayOptions, 'tokens'>
+  > = {},
+): Promise<TestServer> {
+  const tokens = opts.tokens ?? new TokenStore();
+  const driver = opts.driver ?? new LocalPtyDriver();
+  const server = http.createServer((req, res) => (opts.onRequest ? opts.onRequest(req, res) : res.writeHead(404).end()));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const origin = `http://127.0.0.1:${port}`;
+  const resolve = async (claims: TokenClaims): Promise<ResolvedTerminal> => {
+    if (claims.sessionId === 'gone') throw new Error('This lab session has ended.');
+    return { driver, env: opts.env ?? fakeEnv, host: opts.host ?? 'main', key: `${claims.sessionId}:${claims.tab}` };
+  };
+  const gateway = createTerminalGateway({ allowedOrigins: [origin], tokens, resolve, graceMs: 60_000, log, ...opts });
+  const upgraded = new Set<import('node:stream').Duplex>();
+  server.on('upgrade', (req, socket, head) => {
+    upgraded.add(socket);
+    socket.on('close', () => upgraded.delete(socket));
+    if (new URL(req.url ?? '/', 'http://x').pathname === WS_PATH) gateway.handleUpgrade(req, socket, head);
+    else socket.destroy();
+  });
+  return {
+    url: `ws://127.0.0.1:${port}${WS_PATH}`,
+    origin,
+    gateway,
+    tokens,
+    driver,
+    token: (c = {}) => tokens.issue({ sessionId: 's-1', tab: 'shell', learnerId: 'l-1', role: 'owner', ...c }),
+    dropConnections: () => {
+      const n = upgraded.size;
+      for (const s of upgraded) s.destroy();
+      return n;
+    },
+    freezeConnections: () => {
+      for (const s of upgraded) s.pause();
+    },
+    http: server,
+    async close() {
+      await gateway.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/**
+ * A sink that keeps every byte and renders "instantly" (its callback on the next
+ * turn). `has()` searches only what arrived since the last call, so polling it
+ * during a multi-megabyte flood does not starve the server in this same process.
+ */
+export class CollectSink implements TerminalSink {
+  chunks: Buffer[] = [];
+  resets = 0;
+  notices: string[] = [];
+  private cache: Buffer | undefined;
+  private scans = new Map<string, { next: number; carry: string; found: boolean }>();
+  write(data: Uint8Array, rendered: () => void): void {
+    this.chunks.push(Buffer.from(data));
+    this.cache = undefined;
+    setImmediate(rendered);
+  }
+  reset(): void {
+    this.resets++;
+    this.chunks = [];
+    this.cache = undefined;
+    this.scans.clear();
+  }
+  notice(text: string): void {
+    this.notices.push(text);
+  }
+  bytes(): Buffer {
+    this.cache ??= Buffer.concat(this.chunks);
+    return this.cache;
+  }
+  text(): string {
+    return this.bytes().toString('utf8');
+  }
+  /** Whether `needle` (ASCII) has appeared, scanning only new chunks. */
+  has(needle: string): boolean {
+    let st = this.scans.get(needle);
+    if (!st) this.scans.set(needle, (st = { next: 0, carry: '', found: false }));
+    while (!st.found && st.next < this.chunks.length) {
+      const s = st.carry + this.chunks[st.next++].toString('latin1');
+      st.found = s.includes(needle);
+      st.carry = s.slice(-(needle.length - 1) || s.length);
+    }
+    return st.found;
+  }
+}
+
+export interface TestClient {
+  client: TerminalClient;
+  sink: CollectSink | TerminalSink;
+  statuses: ClientStatus[];
+  sockets: WebSocket[];
+  /** The ws of the current connection (to drop it abruptly). */
+  current(): WebSocket | undefined;
+}
+
+/** The real browser-side client, over `ws` sockets with an Origin header. */
+export function connectClient(
+  srv: TestServer,
+  opts: { claims?: Partial<TokenClaims>; sink?: TerminalSink; dims?: { cols: number; rows: number } } & Partial<Omit<TerminalClientOptions, 'sink'>> = {},
+): TestClient {
+  const { claims, sink: givenSink, dims, ...rest } = opts;
+  const sink = givenSink ?? new CollectSink();
+  const statuses: ClientStatus[] = [];
+  const sockets: WebSocket[] = [];
+  const client = new TerminalClient({
+    getToken: async () => srv.token(claims),
+    socketUrl: (token) => `${srv.url}?token=${encodeURIComponent(token)}`,
+    createSocket: (url) => {
+      const ws = new WebSocket(url, { origin: srv.origin });
+      sockets.push(ws);
+      return ws as unknown as SocketLike;
+    },
+    size: () => dims ?? { cols: 100, rows: 30 },
+    onStatus: (s) => statuses.push(s),
+    backoff: { initialMs: 50, maxMs: 500, giveUpAfterMs: 10_000 },
+    ...rest,
+    sink,
+  });
+  client.start();
+  return { client, sink, statuses, sockets, current: () => sockets.at(-1) };
+}
+
+export async function waitFor<T>(what: string, fn: () => T | undefined | false | null, timeoutMs = 10_000, everyMs = 5): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Opens a socket and reports how the upgrade ended: 'open' or the HTTP status of the refusal. */
+export function tryUpgrade(url: string, origin: string | undefined): Promise<{ status: number | 'open'; body: string }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, origin ? { origin } : {});
+    ws.on('open', () => {
+      ws.terminate();
+      resolve({ status: 'open', body: '' });
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    ws.on('error', () => {});
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
