@@ -6,6 +6,8 @@ const config: NextConfig = {
   serverExternalPackages: ['node-pty', 'dockerode', 'better-sqlite3', '@prisma/client', 'pino', 'ws'],
   poweredByHeader: false,
   reactStrictMode: true,
+  // `npm test` runs tsc over the whole project (app, lib, tests) first; no need to type-check twice.
+  typescript: { ignoreBuildErrors: true },
 };
 
 export default config;

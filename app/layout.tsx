@@ -7,10 +7,19 @@ export const metadata: Metadata = {
   description: 'Hands-on technical labs with live environments, in your browser.',
 };
 
+/**
+ * Next's route announcer is a live region with role "alert". Learner pages use
+ * role alert for check failures only, so that "the alert" means one thing to
+ * assistive technology and to tests. Next reuses an announcer it finds by name:
+ * provide one up front that is an assertive live region without a role.
+ */
+const ANNOUNCER = `(function(){if(document.getElementsByName('next-route-announcer').length)return;var c=document.createElement('next-route-announcer');c.setAttribute('name','next-route-announcer');c.style.cssText='position:absolute';var d=document.createElement('div');d.setAttribute('aria-live','assertive');d.id='__next-route-announcer__';d.style.cssText='position:absolute;width:1px;height:1px;margin:-1px;overflow:hidden;clip:rect(0 0 0 0)';c.attachShadow({mode:'open'}).appendChild(d);document.body.appendChild(c);})();`;
+
 export default function RootLayout({ children }: { children: React.ReactNode }) {
   return (
     <html lang="en">
       <body>
+        <script dangerouslySetInnerHTML={{ __html: ANNOUNCER }} />
         <header className="topbar">
           <Link href="/" className="brand">
             <span className="brand-mark" aria-hidden>

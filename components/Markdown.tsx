@@ -14,6 +14,10 @@ export function Markdown({ source }: { source: string }) {
       <ReactMarkdown
         remarkPlugins={[remarkGfm]}
         components={{
+          // The page has its own h1 (the challenge title): headings in the markdown sit one level below it.
+          h1: ({ children }) => <h2>{children}</h2>,
+          h2: ({ children }) => <h3>{children}</h3>,
+          h3: ({ children }) => <h4>{children}</h4>,
           pre: ({ children }) => <>{children}</>,
           code: ({ className, children, node }) => {
             const text = String(children ?? '').replace(/\n$/, '');

@@ -7,6 +7,7 @@ import { RUN_EVENT } from './CodeBlock';
 // xterm touches the DOM at import time: load it in the browser only.
 const Terminal = dynamic(() => import('./Terminal').then((m) => m.Terminal), { ssr: false });
 const Editor = dynamic(() => import('./Editor').then((m) => m.Editor), { ssr: false });
+const TrafficTab = dynamic(() => import('./TrafficTab').then((m) => m.TrafficTab), { ssr: false }); // traffic tab
 
 /**
  * The right-hand tabs. Every terminal stays mounted while hidden, so switching
@@ -61,6 +62,7 @@ export function TabPanels({ sessionId, tabs, a11y }: { sessionId: string; tabs: 
           {t.type === 'terminal' && <Terminal sessionId={sessionId} tab={t.id} a11y={a11y} visible={t.id === active} />}
           {t.type === 'editor' && <Editor sessionId={sessionId} tab={t.id} path={t.path!} visible={t.id === active} />}
           {t.type === 'website' && <iframe title={t.title} src={t.url} className="website" />}
+          {t.type === 'traffic' && <TrafficTab sessionId={sessionId} visible={t.id === active} />}
           {t.type === 'service' && (
             <iframe title={t.title} src={`/api/v1/sessions/${sessionId}/services/${t.id}/`} className="website" />
           )}

@@ -34,9 +34,9 @@ test('a learner completes the first challenge of multicast-basics', async ({ pag
   await page.goto(`/sessions/${sessionId}?a11y=1`);
 
   // Provisioning, then the first challenge with its terminal.
-  await expect(page.getByRole('heading', { name: 'The fleet and the groups' })).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByRole('heading', { level: 1, name: 'The fleet and the groups' })).toBeVisible({ timeout: 120_000 });
   await expect(page.getByRole('tab', { name: /Terminal/ })).toBeVisible();
-  await expect(terminalText(page)).toContainText('root@workstation', { timeout: 30_000 });
+  await expect(terminalText(page)).toContainText('workstation:~#', { timeout: 30_000 });
 
   await typeInTerminal(page, 'echo "sum=$((40 + 2))"; hostname');
   await expect(terminalText(page)).toContainText('sum=42');

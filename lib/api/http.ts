@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { runtime } from '../runtime';
-import { SessionError, type SessionErrorCode } from '../sessions/errors';
+import { isSessionError, type SessionErrorCode } from '../sessions/errors';
 import { learnerCookie, learnerFromCookieHeader, newLearnerId } from '../auth/learner';
 
 const STATUS: Record<SessionErrorCode, number> = { not_found: 404, forbidden: 403, conflict: 409, invalid: 400, unavailable: 503 };
@@ -72,7 +72,7 @@ export async function handle(fn: () => Promise<Response>): Promise<Response> {
     return await fn();
   } catch (e) {
     if (e instanceof HttpError) return json({ error: e.message }, { status: e.status });
-    if (e instanceof SessionError) return json({ error: e.message, code: e.code }, { status: STATUS[e.code] });
+    if (isSessionError(e)) return json({ error: e.message, code: e.code }, { status: STATUS[e.code] });
     runtime().log.error({ err: (e as Error).message, stack: (e as Error).stack }, 'request failed');
     return json({ error: 'internal error: the server log has details' }, { status: 500 });
   }

@@ -33,8 +33,10 @@ export function clusterName(owner: string): string {
   return `${CLUSTER_PREFIX}${readable ? `${readable}-` : ''}${hash}`;
 }
 
+type Roles = { nodes: readonly { role: 'control-plane' | 'worker' }[] };
+
 /** Node container names in kind's order: control planes, then workers, then the HA load balancer. */
-export function nodeContainerNames(name: string, cluster: Pick<KindCluster, 'nodes'>): string[] {
+export function nodeContainerNames(name: string, cluster: Roles): string[] {
   const count = { 'control-plane': 0, worker: 0 };
   const names = cluster.nodes.map((n) => {
     const i = ++count[n.role];
@@ -45,7 +47,7 @@ export function nodeContainerNames(name: string, cluster: Pick<KindCluster, 'nod
 }
 
 /** Where the API server answers inside the Docker network (the HA load balancer when there are several control planes). */
-export function apiServerHost(name: string, cluster: Pick<KindCluster, 'nodes'>): string {
+export function apiServerHost(name: string, cluster: Roles): string {
   const planes = cluster.nodes.filter((n) => n.role === 'control-plane').length;
   return planes > 1 ? `${name}-external-load-balancer` : `${name}-control-plane`;
 }

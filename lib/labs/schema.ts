@@ -157,7 +157,7 @@ export const trackSchema = z
 export const tabSchema = z
   .object({
     title: z.string().min(1),
-    type: z.preprocess((t) => (t === 'code' ? 'editor' : t), z.enum(['terminal', 'editor', 'service', 'website'])),
+    type: z.preprocess((t) => (t === 'code' ? 'editor' : t), z.enum(['terminal', 'editor', 'service', 'website', 'traffic'])), // traffic: multicast capture of the session network, no hostname
     hostname: hostName.optional(),
     path: z.string().optional(),
     port: z.number().int().min(1).max(65535).optional(),

@@ -12,3 +12,11 @@ export class SessionError extends Error {
 }
 
 export const notFound = (what: string) => new SessionError('not_found', `${what} not found`);
+
+/**
+ * Route handlers are bundled by Next, so the class they import is not the one
+ * the runtime threw: recognise session errors by shape, not by instanceof.
+ */
+export function isSessionError(e: unknown): e is SessionError {
+  return e instanceof Error && e.name === 'SessionError' && typeof (e as SessionError).code === 'string';
+}

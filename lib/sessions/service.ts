@@ -212,6 +212,16 @@ export class SessionService {
     return { driver: this.driverFor(lab), env: this.environmentOf(row), host: t.hostname, path: t.path };
   }
 
+  /** The environment a Traffic tab captures from; only labs that have such a tab start a capture. */
+  async trafficTarget(id: string, learnerId: string) {
+    const { row, lab } = await this.owned(id, learnerId);
+    this.requireActive(row);
+    if (!lab.challenges.some((c) => c.tabs.some((x) => x.type === 'traffic'))) {
+      throw new SessionError('not_found', 'this lab has no Traffic tab');
+    }
+    return { driver: this.driverFor(lab), env: this.environmentOf(row) };
+  }
+
   async touch(id: string): Promise<void> {
     await this.deps.db.session.updateMany({ where: { id }, data: { lastActiveAt: this.now() } });
   }

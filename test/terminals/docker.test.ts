@@ -1,7 +1,7 @@
 /**
  * The terminal path into a real container: gateway + ws + TerminalClient +
  * DockerDriver (node-pty running `docker exec -it … bash -l` in a
- * labforge/base:dev host). No skipping: without an engine this suite fails
+ * labforge/base host). No skipping: without an engine this suite fails
  * and says what to do.
  */
 import { randomBytes } from 'node:crypto';
@@ -12,7 +12,7 @@ import type { Environment } from '../../lib/environments/driver';
 import { dockerHostSchema } from '../../lib/labs/schema';
 import { CollectSink, connectClient, sleep, startServer, waitFor, type TestServer } from './helpers';
 
-const IMAGE = 'labforge/base:dev';
+const IMAGE = 'labforge/base';
 const docker = new Dockerode();
 const driver = new DockerDriver({ docker });
 const owner = `test-term-${randomBytes(3).toString('hex')}`;
@@ -23,11 +23,6 @@ beforeAll(async () => {
     await docker.ping();
   } catch (err) {
     throw new Error(`Docker engine not reachable (${(err as Error).message}): start dockerd; these tests need a real engine`);
-  }
-  try {
-    await docker.getImage(IMAGE).inspect();
-  } catch {
-    throw new Error(`image ${IMAGE} is missing: build it (see docs) before running the terminal Docker tests`);
   }
   env = await driver.create(
     { owner, lab: 'terminal-test', labRoot: '/tmp', environment: { driver: 'docker', hosts: [dockerHostSchema.parse({ name: 'box', image: IMAGE })] } },

@@ -1,0 +1,20 @@
+import { runtime } from '@/lib/runtime';
+import { caller, handle, json, type RouteParams } from '@/lib/api/http';
+import { trafficCaptures } from '@/lib/traffic/capture';
+
+export const dynamic = 'force-dynamic';
+type P = RouteParams<{ id: string }>;
+
+/**
+ * GET …/traffic → {groups: [{group, senders, receivers, series}], capturing, since, …}:
+ * who sent to and who joined each multicast group of the session's network.
+ * Owner-only; the first call starts the capture. Polling does not count as
+ * learner activity (no touch): an open tab must not keep an idle session alive.
+ */
+export async function GET(req: Request, { params }: P) {
+  return handle(async () => {
+    const { id } = await params;
+    const target = await runtime().sessions.trafficTarget(id, caller(req).learnerId);
+    return json(await trafficCaptures().view(target));
+  });
+}
