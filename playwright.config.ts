@@ -30,7 +30,8 @@ export default defineConfig({
   },
   webServer: {
     command: `rm -rf data/e2e && node bin/labforge.mjs serve`,
-    env: { PORT: String(PORT), LABFORGE_DATA_DIR: 'data/e2e', LABFORGE_LOG_LEVEL: 'warn' },
+    // Author mode lets a test start at a later challenge; e2e/labs holds test-only labs.
+    env: { PORT: String(PORT), LABFORGE_DATA_DIR: 'data/e2e', LABFORGE_LOG_LEVEL: 'warn', LABFORGE_LABS_DIR: 'labs:e2e/labs', LABFORGE_AUTHOR_MODE: '1' },
     url: `http://localhost:${PORT}/api/v1/health`,
     reuseExistingServer: false,
     timeout: 180_000,

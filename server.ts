@@ -32,14 +32,14 @@ export async function startServer(opts: { dev?: boolean; config?: Config } = {})
 
   await migrate(config.databaseUrl, root);
   const db = createDb(config.databaseUrl);
-  const catalog = new LabCatalog(config.labsDir);
+  const catalog = new LabCatalog(config.labsDirs);
   await catalog.load();
   const instance = crypto.createHash('sha256').update(config.dataDir).digest('hex').slice(0, 12);
   const drivers = createDrivers({ instance });
   const tokens = new TokenStore();
 
   let closeTerminals: (sessionId: string) => Promise<void> = async () => {};
-  const sessions = new SessionService({ db, catalog, drivers, log, onEnded: (id) => closeTerminals(id) });
+  const sessions = new SessionService({ db, catalog, drivers, log, onEnded: (id) => closeTerminals(id), authorMode: config.authorMode });
   setRuntime({ config, db, catalog, drivers, sessions, tokens, log });
 
   await sessions.resumeAll();

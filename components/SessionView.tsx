@@ -16,7 +16,7 @@ interface Verdict {
 
 const ENDED: Record<string, string> = {
   completed: 'You finished this lab. Well done!',
-  expired: 'This session reached its time limit and its environment was removed.',
+  expired: 'This session expired and its environment was removed.',
   failed: 'This session failed.',
   stopped: 'You stopped this session; its environment was removed.',
 };
@@ -109,7 +109,7 @@ export function SessionView({ id }: { id: string }) {
       <main className="center ended">
         <h1>{session.labTitle}</h1>
         <p role={session.status === 'completed' ? 'status' : 'alert'}>{ENDED[session.status]}</p>
-        {session.error && <p className="error">{session.error}</p>}
+        {session.error && <p className="error">{session.status === 'expired' ? `Why: ${session.error}.` : session.error}</p>}
         <p>
           <Link href={`/labs/${session.lab}`}>Back to the lab</Link> · <Link href="/">All labs</Link>
         </p>

@@ -3,27 +3,8 @@
  * and real ptys: catalog → Start lab → prompt → a command → Check fails with
  * a specific message → the work in the terminal → Check passes → Next.
  */
-import { expect, test, type Page } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
-
-const terminalText = (page: Page) => page.locator('[role="tabpanel"]:not([hidden]) .xterm-accessibility-tree');
-
-async function typeInTerminal(page: Page, line: string) {
-  const input = page.getByRole('tabpanel').getByLabel('Terminal input');
-  await input.focus();
-  await page.keyboard.type(line);
-  await page.keyboard.press('Enter');
-}
-
-function containersOf(sessionId: string): string[] {
-  const out = execFileSync('docker', ['ps', '-aq', '--filter', `label=labforge.session=${sessionId}`], { encoding: 'utf8' });
-  return out.split('\n').filter(Boolean);
-}
-
-function networksOf(sessionId: string): string[] {
-  const out = execFileSync('docker', ['network', 'ls', '-q', '--filter', `label=labforge.session=${sessionId}`], { encoding: 'utf8' });
-  return out.split('\n').filter(Boolean);
-}
+import { expect, test } from '@playwright/test';
+import { labelled, terminalText, typeInTerminal } from './support/session';
 
 test('a learner completes the first challenge of multicast-basics', async ({ page }) => {
   await page.goto('/');
@@ -66,11 +47,11 @@ test('a learner completes the first challenge of multicast-basics', async ({ pag
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(heading!);
 
   // Deleting the session leaves nothing behind.
-  expect(containersOf(sessionId).length).toBeGreaterThan(0);
+  expect(labelled('ps', sessionId).length).toBeGreaterThan(0);
   const del = await page.request.delete(`/api/v1/sessions/${sessionId}`);
   expect(del.ok()).toBe(true);
-  expect(containersOf(sessionId)).toEqual([]);
-  expect(networksOf(sessionId)).toEqual([]);
+  expect(labelled('ps', sessionId)).toEqual([]);
+  expect(labelled('network ls', sessionId)).toEqual([]);
 });
 
 test('another browser cannot see or drive a session', async ({ page, browser }) => {

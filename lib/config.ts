@@ -9,7 +9,10 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
   LABFORGE_DATA_DIR: z.string().default('./data'),
+  /** Where labs are loaded from; several directories separated by `:`. */
   LABFORGE_LABS_DIR: z.string().default('./labs'),
+  /** Author mode: a session may start at any challenge (earlier ones are solved by their solve scripts). */
+  LABFORGE_AUTHOR_MODE: z.enum(['0', '1', 'true', 'false']).default('0'),
   /** Comma-separated origins allowed to open terminal WebSockets. Defaults to http://localhost:PORT and 127.0.0.1. */
   LABFORGE_PUBLIC_URL: z.string().optional(),
   DATABASE_URL: z.string().optional(),
@@ -32,7 +35,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     port: raw.PORT,
     host: raw.HOST,
     dataDir,
-    labsDir: path.resolve(raw.LABFORGE_LABS_DIR),
+    labsDirs: raw.LABFORGE_LABS_DIR.split(':').filter(Boolean).map((d) => path.resolve(d)),
+    authorMode: raw.LABFORGE_AUTHOR_MODE === '1' || raw.LABFORGE_AUTHOR_MODE === 'true',
     databaseUrl: raw.DATABASE_URL ?? `file:${path.join(dataDir, 'labforge.db')}`,
     allowedOrigins: publicUrls.map((u) => new URL(u).origin),
     terminalGraceMs: raw.LABFORGE_TERMINAL_GRACE_SECONDS * 1000,

@@ -119,7 +119,8 @@ export async function installAddons(run: CommandRunner, addons: KindAddon[], ctx
       const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'labforge-helm-'));
       try {
         const file = path.join(dir, `${addon.name}-values.yaml`);
-        await fs.writeFile(file, stringify(addonValues(addon, ctx)), { mode: 0o600 });
+        // No YAML anchors for shared objects: plain values are easier to read in a failed install.
+        await fs.writeFile(file, stringify(addonValues(addon, ctx), { aliasDuplicateObjects: false }), { mode: 0o600 });
         await mustRun(
           run,
           `installing ${addon.name} (${addon.chart} ${addon.version})`,

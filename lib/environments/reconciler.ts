@@ -18,9 +18,14 @@ export async function reconcile(
     });
     for (const env of found) {
       if (liveOwners.has(env.owner)) continue;
-      await driver.destroyOwner(env.owner);
-      removed.push(env.owner);
-      log.info({ driver: driver.name, owner: env.owner, resources: env.resources.length }, 'removed orphaned environment');
+      try {
+        await driver.destroyOwner(env.owner);
+        removed.push(env.owner);
+        log.info({ driver: driver.name, owner: env.owner, resources: env.resources.length }, 'removed orphaned environment');
+      } catch (e) {
+        // One stubborn leftover must not stop the others from going, nor the server from starting.
+        log.warn({ driver: driver.name, owner: env.owner, err: (e as Error).message }, 'could not remove orphaned environment');
+      }
     }
   }
   return { removed };

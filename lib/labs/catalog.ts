@@ -15,17 +15,19 @@ const logger = log.child({ module: 'catalog' });
 export class LabCatalog {
   private labs = new Map<string, Lab>();
   private skipped: Array<{ dir: string; problems: Problem[] }> = [];
-  readonly labsDir: string;
+  readonly labsDirs: string[];
 
-  constructor(labsDir: string) {
-    this.labsDir = path.resolve(labsDir);
+  /** One labs directory, or several (earlier ones win a slug clash). */
+  constructor(labsDirs: string | string[]) {
+    this.labsDirs = (Array.isArray(labsDirs) ? labsDirs : [labsDirs]).map((d) => path.resolve(d));
   }
 
   /** Loads every lab; safe to call again (same as reload). */
   async load(): Promise<void> {
     const next = new Map<string, Lab>();
     const skipped: typeof this.skipped = [];
-    for (const r of await loadLabs(this.labsDir)) {
+    const results = (await Promise.all(this.labsDirs.map((d) => loadLabs(d)))).flat();
+    for (const r of results) {
       const errors = r.problems.filter((p) => p.severity === 'error');
       const warnings = r.problems.filter((p) => p.severity === 'warning');
       if (!r.lab) {
@@ -46,7 +48,7 @@ export class LabCatalog {
     }
     this.labs = next;
     this.skipped = skipped;
-    logger.info({ labsDir: this.labsDir, labs: [...next.keys()] }, `${next.size} lab(s) loaded`);
+    logger.info({ labsDirs: this.labsDirs, labs: [...next.keys()] }, `${next.size} lab(s) loaded`);
   }
 
   reload(): Promise<void> {

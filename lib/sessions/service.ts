@@ -28,6 +28,8 @@ export interface SessionDeps {
   /** Called when a session ends, to close its terminals. */
   onEnded?: (sessionId: string) => Promise<void>;
   now?: () => Date;
+  /** Lets a session start at any challenge (for lab authors and end-to-end tests). */
+  authorMode?: boolean;
 }
 
 export interface CheckResult {
@@ -69,10 +71,16 @@ export class SessionService {
 
   // ---- commands --------------------------------------------------------
 
-  async start(labSlug: string, learnerId: string): Promise<{ id: string; status: SessionStatus }> {
+  async start(labSlug: string, learnerId: string, opts: { challenge?: string } = {}): Promise<{ id: string; status: SessionStatus }> {
     const lab = this.deps.catalog.get(labSlug);
     if (!lab) throw notFound(`lab "${labSlug}"`);
     this.driverFor(lab); // fail fast on an unknown driver
+    let startAt = 0;
+    if (opts.challenge !== undefined) {
+      if (!this.deps.authorMode) throw new SessionError('forbidden', 'starting at a later challenge needs author mode (LABFORGE_AUTHOR_MODE=1)');
+      startAt = lab.challenges.findIndex((c) => c.slug === opts.challenge);
+      if (startAt < 0) throw new SessionError('invalid', `lab "${labSlug}" has no challenge "${opts.challenge}"`);
+    }
     const id = newSessionId();
     const vars = generateVariables(lab.track.variables);
     await this.deps.db.lab.upsert({
@@ -91,7 +99,7 @@ export class SessionService {
       },
     });
     await this.event(id, 'session.created', { lab: labSlug });
-    void this.provision(id, lab, vars);
+    void this.provision(id, lab, vars, startAt);
     return { id, status: 'provisioning' };
   }
 
@@ -143,12 +151,15 @@ export class SessionService {
         where: { sessionId_index: { sessionId: id, index: row.currentIndex } },
       });
       const current = lab.challenges[row.currentIndex];
-      if (progress?.status !== 'completed') {
-        if (!lab.track.skipping_enabled) throw new SessionError('conflict', `"${current.title}" is not complete yet: press Check first`);
-        await this.markChallenge(id, row.currentIndex, 'skipped');
-      }
       await this.touch(id);
       const life = this.lifecycle(row, lab);
+      if (progress?.status !== 'completed') {
+        if (!lab.track.skipping_enabled) throw new SessionError('conflict', `"${current.title}" is not complete yet: press Check first`);
+        // Skipping solves the challenge, so later ones find the state they build on.
+        const solved = await life.challenge(current, 'solve');
+        if (!solved.ok) throw new SessionError('unavailable', `could not skip "${current.title}": ${setupFailure('solve', solved)}`);
+        await this.markChallenge(id, row.currentIndex, 'skipped');
+      }
       const cleanup = await life.challenge(current, 'cleanup');
       if (!cleanup.ok) this.log.warn({ session: id, challenge: current.slug }, 'cleanup script failed; continuing');
       const nextIndex = row.currentIndex + 1;
@@ -277,7 +288,7 @@ export class SessionService {
 
   // ---- internals -------------------------------------------------------
 
-  private async provision(id: string, lab: Lab, vars: Record<string, string>): Promise<void> {
+  private async provision(id: string, lab: Lab, vars: Record<string, string>, startAt = 0): Promise<void> {
     const abort = new AbortController();
     this.provisioning.set(id, abort);
     const steps: ProgressStep[] = [];
@@ -301,7 +312,16 @@ export class SessionService {
         const r = await life.trackSetup();
         if (!r.ok) throw new Error(setupFailure('track setup', r));
       });
-      const first = lab.challenges[0];
+      for (const earlier of lab.challenges.slice(0, startAt)) {
+        await this.timed(report, `Solving "${earlier.title}" (author mode)`, async () => {
+          for (const kind of ['setup', 'solve', 'cleanup'] as const) {
+            const r = await life.challenge(earlier, kind);
+            if (!r.ok) throw new Error(setupFailure(`${kind} of "${earlier.title}"`, r));
+          }
+        });
+        await this.markChallenge(id, earlier.index, 'skipped');
+      }
+      const first = lab.challenges[startAt];
       await this.timed(report, `Preparing "${first.title}"`, async () => {
         const r = await life.challenge(first, 'setup');
         if (!r.ok) throw new Error(setupFailure(`setup of "${first.title}"`, r));
@@ -318,10 +338,11 @@ export class SessionService {
             lastActiveAt: now,
             expiresAt: new Date(now.getTime() + lab.track.timelimit * 1000),
             progress: JSON.stringify(steps),
+            currentIndex: startAt,
           },
         }),
         this.deps.db.challengeProgress.update({
-          where: { sessionId_index: { sessionId: id, index: 0 } },
+          where: { sessionId_index: { sessionId: id, index: startAt } },
           data: { status: 'active', startedAt: now },
         }),
       ]);

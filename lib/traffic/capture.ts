@@ -110,8 +110,9 @@ class SessionCapture {
       this.state = 'capturing';
       this.since = this.opts.now();
       this.log.info({ owner: env.owner, ms: Date.now() - t0 }, 'traffic capture started');
-      void this.follower.ended.then(() => {
-        if (this.state === 'capturing') {
+      const follower = this.follower;
+      void follower.ended.then(() => {
+        if (this.follower === follower && this.state === 'capturing') {
           this.state = 'ended';
           this.problem ??= 'the capture stopped (the environment may have been removed)';
           this.log.info({ owner: env.owner }, 'traffic capture ended');

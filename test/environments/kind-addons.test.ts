@@ -102,13 +102,14 @@ describe('helm argv', () => {
 });
 
 describe('installAddons', () => {
-  type Call = { cmd: string; args: string[]; values?: unknown; valuesMode?: number };
+  type Call = { cmd: string; args: string[]; values?: unknown; raw?: string; valuesMode?: number };
   const recorder = (fail?: (args: string[]) => CommandResult | undefined) => {
     const calls: Call[] = [];
     const run = async (cmd: string, args: string[], _o?: CommandOptions): Promise<CommandResult> => {
       const file = args[args.indexOf('--values') + 1];
       // The values file must exist while helm runs, private to us.
-      calls.push({ cmd, args, values: parse(readFileSync(file, 'utf8')), valuesMode: statSync(file).mode & 0o777 });
+      const raw = readFileSync(file, 'utf8');
+      calls.push({ cmd, args, raw, values: parse(raw), valuesMode: statSync(file).mode & 0o777 });
       return fail?.(args) ?? { code: 0, stdout: `Release "${args[2]}" has been upgraded.`, stderr: '' };
     };
     return { calls, run };
@@ -120,11 +121,13 @@ describe('installAddons', () => {
   it('installs in the lab order, one helm call each, with the merged values, and removes the values files', async () => {
     steps.length = 0;
     const { calls, run } = recorder();
-    await installAddons(run, addons, ctx, hooks);
+    const preloaded = { ...ctx, spec: { ...spec, images: ['quay.io/cilium/cilium:v1.17.6'] } };
+    await installAddons(run, addons, preloaded, hooks);
     expect(calls.map((c) => `${c.cmd} ${c.args[2]}`)).toEqual(['helm cilium', 'helm tetragon', 'helm demo']);
     expect(steps).toEqual(['Installing cilium', 'Installing tetragon', 'Installing demo']);
-    expect(calls[0].values).toEqual(addonValues(cilium, ctx));
+    expect(calls[0].values).toEqual(addonValues(cilium, preloaded));
     expect(calls[0].valuesMode).toBe(0o600);
+    expect(calls[0].raw).not.toMatch(/[&*]a\d/); // no anchors/aliases
     for (const c of calls) expect(existsSync(c.args[c.args.indexOf('--values') + 1])).toBe(false);
   });
 

@@ -108,7 +108,7 @@ describe('schema problems in words, at their line', () => {
     });
     expect(await lines(dir)).toEqual([
       `${dir}/01-first/assignment.md:4: error: timelimit: expected a number, got text "soon"`,
-      `${dir}/01-first/assignment.md:7: error: tabs[0].type: must be one of "terminal", "editor", "service", "website" (got "shell")`,
+      `${dir}/01-first/assignment.md:7: error: tabs[0].type: must be one of "terminal", "editor", "service", "website", "traffic" (got "shell")`,
       `${dir}/01-first/assignment.md:9: error: tabs[1].port: a service tab needs port`,
     ]);
   });

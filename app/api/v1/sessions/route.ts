@@ -4,15 +4,21 @@ import { body, caller, handle, json, requireSameOrigin } from '@/lib/api/http';
 
 export const dynamic = 'force-dynamic';
 
-const StartBody = z.object({ lab: z.string().min(1) }).strict();
+const StartBody = z
+  .object({
+    lab: z.string().min(1),
+    /** Author mode only: start at this challenge slug (earlier ones are solved). */
+    challenge: z.string().min(1).optional(),
+  })
+  .strict();
 
 /** POST /api/v1/sessions {lab} → 201 {id, status}. Creates the learner cookie if needed. */
 export async function POST(req: Request) {
   return handle(async () => {
     requireSameOrigin(req);
     const who = caller(req, { create: true });
-    const { lab } = await body(req, StartBody);
-    const started = await runtime().sessions.start(lab, who.learnerId);
+    const { lab, challenge } = await body(req, StartBody);
+    const started = await runtime().sessions.start(lab, who.learnerId, { challenge });
     return json(started, { status: 201, cookie: who.newCookie });
   });
 }

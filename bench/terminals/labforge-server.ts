@@ -1,0 +1,78 @@
+/**
+ * Child process: our terminal server as production runs it (a real HTTP server
+ * on 127.0.0.1, the real gateway with Origin check and single-use tokens, the
+ * real DockerDriver), in its own process so the bench can sample its RSS.
+ *
+ * Input: env BENCH_CONFIG = { env: Environment, host, batch?, flow? } (JSON).
+ * Output: one JSON line on stdout, { port }, once listening.
+ * Routes: POST /token (same-origin, like the page's token fetch) -> { token }.
+ * Ends when its stdin closes (the bench exited or crashed).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { TokenStore } from '../../lib/auth/tokens';
+import { DockerDriver } from '../../lib/environments/docker';
+import type { Environment } from '../../lib/environments/driver';
+import { log } from '../../lib/log';
+import { createTerminalGateway } from '../../lib/terminals/gateway';
+import type { BatchTuning, FlowTuning } from '../../lib/terminals/pty';
+import { WS_PATH } from '../../lib/terminals/protocol';
+
+interface Config {
+  env: Environment;
+  host: string;
+  batch?: Partial<BatchTuning>;
+  flow?: Partial<FlowTuning>;
+}
+
+async function main(): Promise<void> {
+  const config = JSON.parse(process.env.BENCH_CONFIG ?? 'null') as Config | null;
+  if (!config?.env) throw new Error('BENCH_CONFIG (JSON with env and host) is required');
+  const driver = new DockerDriver();
+  const tokens = new TokenStore();
+  let origin = '';
+
+  const server = http.createServer((req, res) => {
+    if (req.method === 'POST' && req.url === '/token') {
+      if (req.headers.origin !== origin) return void res.writeHead(403).end('cross-origin token request refused\n');
+      const token = tokens.issue({ sessionId: 'bench', tab: `t${Date.now()}${Math.random()}`.slice(0, 40), learnerId: 'bench', role: 'owner' });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token }));
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  origin = `http://127.0.0.1:${port}`;
+
+  const gateway = createTerminalGateway({
+    allowedOrigins: [origin],
+    tokens,
+    graceMs: 5_000,
+    log,
+    batch: config.batch,
+    flow: config.flow,
+    resolve: async (claims) => ({ driver, env: config.env, host: config.host, key: `${claims.sessionId}:${claims.tab}` }),
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (new URL(req.url ?? '/', 'http://x').pathname === WS_PATH) gateway.handleUpgrade(req, socket, head);
+    else socket.destroy();
+  });
+
+  const shutdown = async () => {
+    await gateway.close().catch(() => {});
+    server.closeAllConnections();
+    server.close();
+    process.exit(0);
+  };
+  process.stdin.on('end', () => void shutdown());
+  process.stdin.on('error', () => void shutdown());
+  process.stdin.resume();
+  process.on('SIGTERM', () => void shutdown());
+  process.stdout.write(`${JSON.stringify({ port })}\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`labforge bench server failed: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});
