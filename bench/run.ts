@@ -18,6 +18,7 @@ export interface Bench {
 
 const BENCHES: Record<string, () => Promise<Bench>> = {
   terminals: async () => (await import('./terminals')).bench,
+  pool: async () => (await import('./pool')).bench,
 };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -41,6 +42,9 @@ function usage(): string {
 }
 
 async function main(): Promise<number> {
+  // stdout is the JSON result: the bench process's own pino logs (lib/log writes to stdout) must stay off it.
+  // Servers the benches start log to stderr at BENCH_SERVER_LOG_LEVEL (default warn).
+  process.env.LABFORGE_LOG_LEVEL = 'silent';
   const [name, ...rest] = process.argv.slice(2);
   if (!name || name === '--help' || name === '-h') {
     process.stderr.write(`${usage()}\n`);

@@ -88,7 +88,8 @@ export function Editor({ sessionId, tab, path, visible }: { sessionId: string; t
           {dirty ? ' •' : ''}
         </span>
         {status && (
-          <span className={`editor-status ${status.kind}`} role={status.kind === 'error' || status.kind === 'conflict' ? 'alert' : 'status'}>
+          // Live regions without a role: role status/alert on the page belong to the check verdict.
+          <span className={`editor-status ${status.kind}`} aria-live={status.kind === 'error' || status.kind === 'conflict' ? 'assertive' : 'polite'}>
             {status.text}
           </span>
         )}

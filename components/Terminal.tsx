@@ -243,7 +243,7 @@ export function Terminal({ sessionId, tab, a11y = false, visible = true, onStatu
         </div>
       )}
       {state !== 'ready' && (
-        <div className={`lf-terminal-overlay lf-terminal-${state}`} role="status" aria-live="polite">
+        <div className={`lf-terminal-overlay lf-terminal-${state}`} aria-live="polite">
           {state === 'connecting' && <p>Connecting…</p>}
           {state === 'reconnecting' && (
             <>

@@ -108,17 +108,17 @@ export function TrafficTab({ sessionId, visible }: { sessionId: string; visible:
 }
 
 function Status({ data, error }: { data?: TrafficView; error?: string }) {
-  if (error) return <span className="traffic-status bad" role="status">{error}</span>;
-  if (!data) return <span className="traffic-status" role="status">Loading…</span>;
+  if (error) return <span className="traffic-status bad" aria-live="polite">{error}</span>;
+  if (!data) return <span className="traffic-status" aria-live="polite">Loading…</span>;
   if (data.capturing) {
     return (
-      <span className="traffic-status ok" role="status">
+      <span className="traffic-status ok" aria-live="polite">
         <span className="dot" aria-hidden /> Capturing{data.since ? ` since ${clock(data.since)}` : ''}
         {data.problem ? ` (${data.problem})` : ''}
       </span>
     );
   }
-  return <span className="traffic-status bad" role="status">{data.problem ?? 'Not capturing'}</span>;
+  return <span className="traffic-status bad" aria-live="polite">{data.problem ?? 'Not capturing'}</span>;
 }
 
 function GroupDetails({ group, data, minutes }: { group: TrafficGroup; data: TrafficView; minutes: number }) {

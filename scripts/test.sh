@@ -1,10 +1,13 @@
 #!/bin/bash
 # The whole test suite, from a fresh machine: installs what is missing, then
-# typecheck, lab lint, unit + integration tests (real Docker), a production
-# build and the Playwright end-to-end tests in Debian's Chromium.
+# typecheck, lab lint, a production build, unit + integration tests (real
+# Docker, real ptys, a real server process) and the Playwright end-to-end tests
+# in Debian's Chromium. Prints one closing line: "tests: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export NEXT_TELEMETRY_DISABLED=1
 say() { printf '\n\033[1;34m==>\033[0m %s\n' "$*"; }
+mkdir -p data/reports
 
 bash scripts/setup-machine.sh --with-browser
 
@@ -14,11 +17,16 @@ npx tsc --noEmit -p .
 say "Lint labs"
 node bin/labforge.mjs lint labs/*
 
-say "Unit and integration tests"
-npx vitest run
-
 say "Production build"
 npx next build
 
+say "Unit and integration tests"
+unit=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=data/reports/vitest.json || unit=$?
+
 say "End-to-end tests (Chromium)"
-npx playwright test
+e2e=0
+PLAYWRIGHT_JSON_OUTPUT_NAME=data/reports/e2e.json npx playwright test --reporter=list,json || e2e=$?
+
+node scripts/summarize-tests.mjs data/reports/vitest.json data/reports/e2e.json
+exit $(( unit || e2e ))

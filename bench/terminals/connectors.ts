@@ -41,10 +41,10 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
-export function labforgeConnector(port: number): Connector {
+export function labforgeConnector(port: number, opts: { parse?: boolean; ackEveryBytes?: number } = {}): Connector {
   const origin = `http://127.0.0.1:${port}`;
   return async (cols, rows) => {
-    const bt = new BenchTerminal(cols, rows);
+    const bt = new BenchTerminal(cols, rows, opts.parse ?? true);
     const closed = deferred();
     const ready = deferred();
     let failure: string | undefined;
@@ -66,6 +66,7 @@ export function labforgeConnector(port: number): Connector {
         }
       },
       backoff: { giveUpAfterMs: 0 },
+      ackEveryBytes: opts.ackEveryBytes,
     });
     bt.term.onData((d) => client.sendInput(d));
     client.start();

@@ -128,6 +128,18 @@ export class Capacity {
     return release;
   }
 
+  /**
+   * Counts an environment that already exists (a session resumed after a
+   * restart), over the limit if need be: it uses the memory either way.
+   */
+  hold(ticket: Ticket): Release {
+    const bad = this.invalid(ticket);
+    if (bad) throw bad;
+    const release = this.admit(ticket);
+    this.changed();
+    return release;
+  }
+
   /** Releases a running ticket by id; false when it was not running. */
   release(id: string): boolean {
     const cost = this.running.get(id);

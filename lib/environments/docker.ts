@@ -296,6 +296,9 @@ export class DockerDriver implements EnvironmentDriver {
       rows: o.rows,
       cwd: process.cwd(),
       env: process.env as Record<string, string>,
+      // Output as Buffers: no UTF-8 decode + re-encode per read, and bytes pass through exactly
+      // (a read may end mid-character; the browser's xterm decodes the stream).
+      encoding: null,
     });
   }
 
@@ -329,10 +332,11 @@ export class DockerDriver implements EnvironmentDriver {
   }
 
   async destroy(env: Environment): Promise<void> {
+    // Everything with the owner's label first, including what the record does not know about
+    // (a Traffic capture sidecar keeps the network busy until it is gone); then the record's own refs.
+    await this.destroyOwner(env.owner);
     const networks = env.meta.networkId ? [env.meta.networkId] : [];
     await this.removeResources(env.hosts.map((h) => h.ref), networks);
-    // Also anything with the owner's label that the record did not know about.
-    await this.destroyOwner(env.owner);
   }
 
   async destroyOwner(owner: string): Promise<void> {

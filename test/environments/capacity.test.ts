@@ -172,6 +172,23 @@ describe('Capacity', () => {
     expect(cap.used).toBe(0);
   });
 
+  it('hold counts an existing environment even over the limit; newcomers then wait', async () => {
+    const cap = new Capacity({ limit: 2 });
+    cap.hold({ id: 'resumed-1', cost: 2 });
+    const release = cap.hold({ id: 'resumed-2', cost: 1 });
+    expect(cap.used).toBe(3);
+    expect(() => cap.hold({ id: 'resumed-2', cost: 1 })).toThrow(/already held/);
+    const c = tracked(cap, 'new');
+    await tick();
+    expect(c.admitted).toBe(false);
+    release();
+    await tick();
+    expect(c.admitted).toBe(false); // 2 + 1 > 2
+    cap.release('resumed-1');
+    await tick();
+    expect(c.admitted).toBe(true);
+  });
+
   it('onChange fires on admission, queueing and release; a throwing listener does not break it', async () => {
     const cap = new Capacity({ limit: 1 });
     let n = 0;

@@ -152,9 +152,10 @@ describe('pool and capacity (in-memory driver)', () => {
     const pool = new WarmPool([{ lab, size: 2, ttlMs: 60_000 }], fakeDeps(driver, capacity));
     pool.fill();
     await pool.untilReady('good-docker', 2, 5_000);
-    const held = await capacity.acquire({ id: 'learner-a', cost: 1 });
+    // Without eviction these would wait forever: give up after 5 s.
+    const held = await capacity.acquire({ id: 'learner-a', cost: 1 }, AbortSignal.timeout(5_000));
     expect(pool.stats().labs[0].ready).toBe(1);
-    const releaseB = await capacity.acquire({ id: 'learner-b', cost: 1 });
+    const releaseB = await capacity.acquire({ id: 'learner-b', cost: 1 }, AbortSignal.timeout(5_000));
     expect(pool.stats().labs[0].ready).toBe(0);
     expect(pool.stats().labs[0].recycled).toBe(2);
     held();
@@ -236,7 +237,7 @@ describe('warm pool with the Docker driver', () => {
   const labelled = async () => {
     const filters = { label: [`${LABELS.instance}=${instance}`] };
     const [c, n] = await Promise.all([docker.listContainers({ all: true, filters }), docker.listNetworks({ filters })]);
-    return [...c.map((x) => x.Labels[LABELS.session]), ...n.map((x) => x.Labels[LABELS.session])];
+    return [...c.map((x) => x.Labels[LABELS.session]), ...n.map((x) => x.Labels?.[LABELS.session] ?? "")];
   };
 
   beforeAll(async () => {

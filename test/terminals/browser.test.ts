@@ -98,7 +98,7 @@ describe('<Terminal> in Chromium', () => {
 
     // The network drops: the overlay says so, the client resumes, nothing is shown twice.
     expect(srv.dropConnections()).toBeGreaterThan(0);
-    await page.locator('[data-terminal-state="reconnecting"] [role="status"]').filter({ hasText: 'Reconnecting…' }).waitFor({ timeout: 5_000 });
+    await page.locator('[data-terminal-state="reconnecting"] .lf-terminal-overlay').filter({ hasText: 'Reconnecting…' }).waitFor({ timeout: 5_000 });
     await waitState(page, 'ready');
     await page.keyboard.type('echo AFTER_$((1+1))');
     await page.keyboard.press('Enter');
@@ -152,7 +152,7 @@ describe('<Terminal> in Chromium', () => {
     await page.keyboard.type('exit 7');
     await page.keyboard.press('Enter');
     await waitState(page, 'closed');
-    expect(await page.getByRole('status').innerText()).toContain('The shell exited with code 7.');
+    expect(await page.locator('.lf-terminal-overlay').innerText()).toContain('The shell exited with code 7.');
     await page.getByRole('button', { name: 'Start a new shell' }).click();
     await waitState(page, 'ready');
     await page.getByRole('textbox', { name: 'Terminal input' }).focus();
@@ -196,7 +196,7 @@ describe('<Terminal> in Chromium', () => {
     const page = await browser.newPage();
     await page.goto(`${srv.origin}/?session=ended`);
     await waitState(page, 'closed');
-    expect(await page.getByRole('status').innerText()).toContain('session not found');
+    expect(await page.locator('.lf-terminal-overlay').innerText()).toContain('session not found');
     await sleep(200);
     expect(await state(page)).toBe('closed');
     await page.close();

@@ -126,7 +126,7 @@ describe('<TrafficTab> in Chromium', () => {
     expect(await senders.locator('tbody tr').first().innerText()).toMatch(/obi-wan\s+172\.28\.0\.2\s+6666\s+1/);
     expect(await table(page, 'Joined 225.0.0.11').locator('tbody th').allTextContents()).toEqual(['luke']);
     expect(await page.getByRole('img').getAttribute('aria-label')).toMatch(/Packets to 225\.0\.0\.11 .* by sender: obi-wan 1$/);
-    expect(await page.getByRole('status').innerText()).toMatch(/Capturing since/);
+    expect(await page.locator('.traffic-status').innerText()).toMatch(/Capturing since/);
 
     await menu.selectOption('225.0.0.21');
     await table(page, 'Senders to 225.0.0.21').waitFor();
@@ -162,7 +162,7 @@ describe('<TrafficTab> in Chromium', () => {
     expect(await page.locator('.traffic-empty').innerText()).toMatch(/once a host sends to a multicast group/);
     await page.close();
     const gone = await open('session=gone');
-    await gone.page.getByRole('status').filter({ hasText: 'session not found' }).waitFor();
+    await gone.page.locator('.traffic-status').filter({ hasText: 'session not found' }).waitFor();
     await gone.page.close();
   });
 });

@@ -1,0 +1,292 @@
+/**
+ * `npm run bench -- terminals`: the browser-terminal path end to end.
+ *
+ *   headless xterm (Node) -> WebSocket -> server -> node-pty -> docker exec -> bash in a container -> back
+ *
+ * Contenders, all spawning the same `docker exec -it … bash -l` in one container:
+ *  - labforge: our gateway (lib/terminals) on an HTTP server in a child process,
+ *    with Origin check and a token from a same-origin POST, driven by our real
+ *    browser client (lib/terminals/client.ts);
+ *  - bare: `ws` + node-pty, one frame per pty read, nothing else (the floor);
+ *  - wetty: WeTTY 3.x (socket.io), installed on demand into .cache/bench/wetty.
+ * Rounds interleave the contenders (rotating the order), so background load on
+ * the machine spreads over all of them. Measurements: see terminals/measure.ts.
+ * Only labforge gets the RSS run (1 GiB through a client that does not parse,
+ * so the server works as fast as it can).
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BATCH } from '../lib/terminals/batcher';
+import { FLOW } from '../lib/terminals/protocol';
+import { MiB, machineInfo, median, percentile, progress, ratio, round, rssBytes, sleep } from './lib/stats';
+import type { Bench, BenchOptions } from './run';
+import { startChild, type ChildServer } from './terminals/child';
+import { bareConnector, labforgeConnector, wettyConnector, type Connector } from './terminals/connectors';
+import { HOST, createContainer, type BenchContainer } from './terminals/container';
+import { closeShell, ctrlC, echoLatency, prepareShell, throughput, type CtrlC, type Throughput } from './terminals/measure';
+import { dockerExecEchoFloor } from './terminals/floor';
+import { startWetty, type Wetty } from './terminals/wetty';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const OPTIONS = {
+  samples: 'keystroke echo samples per contender (default 300)',
+  rounds: 'rounds; each opens a fresh terminal per contender (default 3)',
+  bytes: 'bytes per throughput run (default 67108864 = 64 MiB)',
+  'rss-bytes': 'bytes streamed while sampling our server RSS (default 1073741824 = 1 GiB; 0 skips)',
+  ctrlc: 'Ctrl-C samples per contender (default 6)',
+  only: 'comma list of contenders: labforge,bare,wetty (default all)',
+  cols: 'terminal columns (default 120)',
+  rows: 'terminal rows (default 32)',
+  'gap-ms': 'pause between keystrokes, ms (default 15, plus up to the same again at random)',
+  image: 'container image (default labforge/base)',
+  'wetty-dir': 'where WeTTY is installed (default .cache/bench/wetty)',
+  batch: 'JSON overrides for our batcher, e.g. \'{"idleMs":4}\' (tuning experiments)',
+  flow: 'JSON overrides for our flow control, e.g. \'{"pauseAboveBytes":1048576}\' (ackEveryBytes goes to the client)',
+  variants: 'JSON {name: {batch?, flow?}}: more labforge servers, interleaved with the rest (A/B tuning)',
+};
+
+const int = (o: BenchOptions, k: string, d: number) => {
+  const v = o[k];
+  if (v === undefined) return d;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${k} must be a non-negative integer, got ${String(v)}`);
+  return n;
+};
+const json = <T = Record<string, number>>(o: BenchOptions, k: string): T | undefined => {
+  const v = o[k];
+  if (v === undefined) return undefined;
+  try {
+    return JSON.parse(String(v)) as T;
+  } catch {
+    throw new Error(`--${k} must be JSON, got ${String(v)}`);
+  }
+};
+type Tuning = { batch?: Record<string, number>; flow?: Record<string, number> };
+
+interface Collected {
+  echo: number[];
+  throughput: Throughput[];
+  ctrlc: CtrlC[];
+}
+
+function summarize(c: Collected) {
+  const mb = c.throughput.map((t) => t.mbPerSec);
+  return {
+    echoMs: {
+      samples: c.echo.length,
+      p50: round(percentile(c.echo, 50)),
+      p90: round(percentile(c.echo, 90)),
+      p99: round(percentile(c.echo, 99)),
+      min: round(Math.min(...c.echo)),
+      max: round(Math.max(...c.echo)),
+    },
+    throughput: {
+      mbPerSec: round(median(mb), 2),
+      runs: mb.map((x) => round(x, 2)),
+      bytesPerRun: c.throughput[0]?.bytes,
+    },
+    ctrlcToPromptMs: {
+      p50: round(median(c.ctrlc.map((x) => x.ms)), 1),
+      max: round(Math.max(...c.ctrlc.map((x) => x.ms)), 1),
+      runs: c.ctrlc.map((x) => round(x.ms, 1)),
+      tailKiB: c.ctrlc.map((x) => round(x.tailBytes / 1024, 0)),
+    },
+  };
+}
+
+/** RSS of our server while 1 GiB streams through it (client counts and acks, does not parse). */
+async function rssRun(server: ChildServer, bytes: number, cols: number, rows: number, ackEveryBytes?: number) {
+  const c = await labforgeConnector(server.port, { parse: false, ackEveryBytes })(cols, rows);
+  await prepareShell(c);
+  await sleep(500);
+  const baseline = rssBytes(server.pid)!;
+  let peak = baseline;
+  const samples: number[] = [];
+  const timer = setInterval(() => {
+    const r = rssBytes(server.pid);
+    if (r === undefined) return;
+    samples.push(r);
+    peak = Math.max(peak, r);
+  }, 100);
+  let t: Throughput;
+  try {
+    t = await throughput(c, bytes, 20 * 60_000);
+  } finally {
+    clearInterval(timer);
+  }
+  await sleep(1000);
+  const after = rssBytes(server.pid)!;
+  await closeShell(c);
+  const mib = (n: number) => round(n / MiB, 1);
+  return {
+    streamedMiB: mib(t.bytes),
+    seconds: round(t.seconds, 1),
+    mbPerSecWithoutParsing: round(t.mbPerSec, 1),
+    baselineMiB: mib(baseline),
+    peakMiB: mib(peak),
+    afterMiB: mib(after),
+    growthMiB: mib(peak - baseline),
+    samples: samples.length,
+  };
+}
+
+async function run(o: BenchOptions) {
+  const opts = {
+    samples: int(o, 'samples', 300),
+    rounds: Math.max(1, int(o, 'rounds', 3)),
+    bytes: int(o, 'bytes', 64 * MiB),
+    rssBytes: int(o, 'rss-bytes', 1024 * MiB),
+    ctrlc: int(o, 'ctrlc', 6),
+    cols: int(o, 'cols', 120),
+    rows: int(o, 'rows', 32),
+    gapMs: int(o, 'gap-ms', 15),
+    image: typeof o.image === 'string' ? o.image : 'labforge/base',
+    wettyDir: path.resolve(root, typeof o['wetty-dir'] === 'string' ? o['wetty-dir'] : '.cache/bench/wetty'),
+    only: (typeof o.only === 'string' ? o.only : 'labforge,bare,wetty').split(',').map((s) => s.trim()),
+    batch: json(o, 'batch'),
+    flow: json(o, 'flow'),
+    variants: json<Record<string, Tuning>>(o, 'variants') ?? {},
+  };
+  const started = Date.now();
+  const machine = machineInfo();
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const contenders = new Map<string, Connector>();
+  const skipped: Record<string, string> = {};
+  let labforge: ChildServer | undefined;
+  let wetty: Wetty | undefined;
+  let container: BenchContainer | undefined;
+  try {
+    container = await createContainer(opts.image);
+    cleanups.push(() => container!.destroy());
+
+    if (opts.only.includes('labforge')) {
+      labforge = await startChild('labforge-server.ts', { env: container.env, host: HOST, batch: opts.batch, flow: opts.flow });
+      cleanups.push(() => labforge!.stop());
+      contenders.set('labforge', labforgeConnector(labforge.port, { ackEveryBytes: opts.flow?.ackEveryBytes }));
+    }
+    for (const [name, t] of Object.entries(opts.variants)) {
+      const v = await startChild('labforge-server.ts', { env: container.env, host: HOST, batch: t.batch, flow: t.flow });
+      cleanups.push(() => v.stop());
+      contenders.set(`labforge:${name}`, labforgeConnector(v.port, { ackEveryBytes: t.flow?.ackEveryBytes }));
+    }
+    if (opts.only.includes('bare')) {
+      const bare = await startChild('bare-server.ts', { execArgs: container.execArgs });
+      cleanups.push(() => bare.stop());
+      contenders.set('bare', bareConnector(bare.port));
+    }
+    if (opts.only.includes('wetty')) {
+      try {
+        wetty = await startWetty(opts.wettyDir, container.execArgs);
+        cleanups.push(() => wetty!.stop());
+        contenders.set('wetty', wettyConnector(wetty.port, wetty.io, wetty.base));
+      } catch (err) {
+        skipped.wetty = (err as Error).message;
+        progress(`WeTTY skipped: ${skipped.wetty}`);
+      }
+    }
+
+    progress('floor: keystroke echo through node-pty + docker exec alone (no server, no WebSocket, no xterm)');
+    const floorEcho = await dockerExecEchoFloor(container.execArgs, Math.min(opts.samples, 200), opts.gapMs);
+    const floor = { echoMs: { samples: floorEcho.length, p50: round(percentile(floorEcho, 50)), p90: round(percentile(floorEcho, 90)), p99: round(percentile(floorEcho, 99)) } };
+    progress(`  floor echo p50 ${floor.echoMs.p50} ms`);
+
+    const data = new Map<string, Collected>([...contenders.keys()].map((k) => [k, { echo: [], throughput: [], ctrlc: [] }]));
+    const names = [...contenders.keys()];
+    for (let r = 0; r < opts.rounds; r++) {
+      const order = names.map((_, i) => names[(i + r) % names.length]);
+      for (const name of order) {
+        const d = data.get(name)!;
+        const share = (total: number) => Math.floor(total / opts.rounds) + (r < total % opts.rounds ? 1 : 0);
+        progress(`round ${r + 1}/${opts.rounds}: ${name}`);
+        let c;
+        try {
+          c = await contenders.get(name)!(opts.cols, opts.rows);
+          await prepareShell(c);
+        } catch (err) {
+          if (name !== 'wetty') throw err;
+          skipped.wetty = `could not open a WeTTY terminal: ${(err as Error).message}`;
+          progress(`WeTTY skipped: ${skipped.wetty}`);
+          contenders.delete(name);
+          data.delete(name);
+          names.splice(names.indexOf(name), 1);
+          continue;
+        }
+        d.echo.push(...(await echoLatency(c, share(opts.samples), r === 0 ? 20 : 5, opts.gapMs)));
+        progress(`  echo p50 ${median(d.echo).toFixed(3)} ms`);
+        if (opts.bytes > 0) {
+          const t = await throughput(c, opts.bytes, 10 * 60_000);
+          d.throughput.push(t);
+          progress(`  throughput ${t.mbPerSec.toFixed(2)} MB/s (${(t.bytes / MiB).toFixed(1)} MiB in ${t.seconds.toFixed(2)} s)`);
+        }
+        for (let i = 0; i < share(opts.ctrlc); i++) d.ctrlc.push(await ctrlC(c, 2_000_000));
+        if (d.ctrlc.length) progress(`  ctrl-c to prompt p50 ${median(d.ctrlc.map((x) => x.ms)).toFixed(1)} ms`);
+        await closeShell(c);
+      }
+    }
+
+    let rss: Awaited<ReturnType<typeof rssRun>> | undefined;
+    if (labforge && opts.rssBytes > 0) {
+      progress(`RSS run: streaming ${(opts.rssBytes / MiB).toFixed(0)} MiB through our server`);
+      rss = await rssRun(labforge, opts.rssBytes, opts.cols, opts.rows, opts.flow?.ackEveryBytes);
+      progress(`  RSS growth ${rss.growthMiB} MiB (baseline ${rss.baselineMiB}, peak ${rss.peakMiB})`);
+    }
+
+    const results: Record<string, unknown> = {};
+    const s: Record<string, ReturnType<typeof summarize>> = {};
+    for (const [name, d] of data) results[name] = s[name] = summarize(d);
+    if (skipped.wetty) results.wetty = { skipped: skipped.wetty };
+    else if (wetty) (results.wetty as Record<string, unknown>).version = wetty.version;
+
+    const ours = s.labforge;
+    const vs = (other: string) =>
+      ours && s[other]
+        ? {
+            echoP50: ratio(ours.echoMs.p50, s[other].echoMs.p50),
+            echoP99: ratio(ours.echoMs.p99, s[other].echoMs.p99),
+            throughput: ratio(ours.throughput.mbPerSec, s[other].throughput.mbPerSec),
+            ctrlcP50: ratio(ours.ctrlcToPromptMs.p50, s[other].ctrlcToPromptMs.p50),
+          }
+        : null;
+    const goal = (value: number | undefined, ok: boolean | undefined, target: string) => ({ value: value ?? null, target, met: ok ?? null });
+    const w = s.wetty;
+    return {
+      bench: 'terminals',
+      date: new Date().toISOString(),
+      durationSec: round((Date.now() - started) / 1000, 0),
+      machine: { ...machine, loadavgAtEnd: os.loadavg().map((n) => round(n, 2)) },
+      method: {
+        path: 'headless xterm (Node) -> ws -> server (own process, 127.0.0.1) -> node-pty -> docker exec -it -> bash -l in a labforge/base container',
+        echo: 'type one letter at a readline prompt (term.input), time until xterm parsed its echo; Backspace + pause between samples',
+        throughput: `yes '<79-column line>' | head -c ${opts.bytes}; bytes parsed by xterm / time from Enter to end marker parsed`,
+        ctrlc: 'during `yes`, after 2 MB parsed: Ctrl-C until the next prompt is parsed',
+        floor: 'echo through node-pty + docker exec in the bench process itself: what no web terminal can beat',
+        rss: 'our server process VmRSS sampled every 100 ms while rss-bytes stream to a client that acks without parsing',
+        wetty: 'socket.io-client, websocket transport, commit every 256 KiB parsed (as its page does)',
+        bare: 'no flow control on the server; the client pauses its socket while xterm has > 8 MiB queued',
+        options: { ...opts, wettyDir: path.relative(root, opts.wettyDir) },
+        tuning: { batch: { ...BATCH, ...opts.batch }, flow: { ...FLOW, ...opts.flow } },
+      },
+      floor,
+      results,
+      rss: rss ?? null,
+      ratios: { oursOverWetty: vs('wetty'), oursOverBare: vs('bare') },
+      goals: {
+        echoP50AtMost1ms: goal(ours?.echoMs.p50, ours && ours.echoMs.p50 <= 1, '<= 1 ms'),
+        echoP50BelowWetty: goal(ours?.echoMs.p50, ours && w ? ours.echoMs.p50 < w.echoMs.p50 : undefined, `< wetty (${w?.echoMs.p50 ?? 'n/a'} ms)`),
+        throughputAtLeast2xWetty: goal(
+          ours?.throughput.mbPerSec,
+          ours && w ? ours.throughput.mbPerSec >= 2 * w.throughput.mbPerSec : undefined,
+          `>= 2 x wetty (${w?.throughput.mbPerSec ?? 'n/a'} MB/s)`,
+        ),
+        rssGrowthBelow64MiB: goal(rss?.growthMiB, rss ? rss.growthMiB < 64 : undefined, '< 64 MiB over 1 GiB'),
+        ctrlcBelow300ms: goal(ours?.ctrlcToPromptMs.max, ours ? ours.ctrlcToPromptMs.max < 300 : undefined, '< 300 ms (max of runs)'),
+      },
+    };
+  } finally {
+    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch((err) => progress(`cleanup failed: ${(err as Error).message}`));
+  }
+}
+
+export const bench: Bench = { description: 'browser terminal path: echo latency, throughput, RSS, Ctrl-C; vs WeTTY and a bare ws+node-pty server', options: OPTIONS, run };

@@ -1,0 +1,77 @@
+/**
+ * The multicast-basics exam through the browser, as a learner does it: a
+ * listener in the terminal, the first Check sends the secret from a hidden
+ * ship, the Traffic tab names the sender, answers.yaml is written in the
+ * editor tab and graded (a wrong sender gets a precise message, then a pass).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { expect, test, type Page } from '@playwright/test';
+import { startSession, terminalText, typeInTerminal } from './support/session';
+
+const track = parse(fs.readFileSync(path.resolve(import.meta.dirname, '../labs/multicast-basics/track.yml'), 'utf8'));
+const phrases: string[] = track.variables.find((v: { name: string }) => v.name === 'SECRET_MESSAGE').pick;
+const ships: string[] = track.variables.find((v: { name: string }) => v.name === 'HIDDEN_SENDER').pick;
+
+async function writeAnswers(page: Page, content: string) {
+  await page.getByRole('tab', { name: 'Editor' }).click();
+  const editor = page.getByLabel('Editor: /root/answers.yaml');
+  await expect(editor).toContainText('message:');
+  await editor.click();
+  await page.keyboard.press('ControlOrMeta+a');
+  await page.keyboard.insertText(content);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('Saved /root/answers.yaml')).toBeVisible();
+}
+
+test('the exam: listen, catch the secret, name the sender, get graded', async ({ page }) => {
+  const id = await startSession(page, 'multicast-basics', 'exam');
+  await page.goto(`/sessions/${id}?a11y=1`);
+  await expect(page.getByRole('heading', { level: 1, name: /Exam/ })).toBeVisible({ timeout: 240_000 });
+  await expect(terminalText(page)).toContainText('workstation:~#', { timeout: 30_000 });
+
+  // Check before listening: told precisely what is missing.
+  await page.getByRole('button', { name: 'Check' }).click();
+  await expect(page.getByRole('alert')).toContainText('No listener for 225.0.0.50:1234');
+
+  await typeInTerminal(page, 'socat -u UDP4-RECV:1234,reuseaddr,ip-add-membership=225.0.0.50:0.0.0.0 -');
+  await page.waitForTimeout(1000); // the join reaches /proc/net/igmp at once; give socat a moment to bind
+  await page.getByRole('button', { name: 'Check' }).click();
+  await expect(page.getByRole('alert')).toContainText('A message was just sent on 225.0.0.50:1234');
+
+  // The secret arrives in the listener.
+  let secret = '';
+  await expect
+    .poll(async () => {
+      const text = (await terminalText(page).textContent()) ?? '';
+      secret = phrases.find((p) => text.includes(p)) ?? '';
+      return secret;
+    }, { timeout: 20_000 })
+    .not.toBe('');
+
+  // The Traffic tab names who sent it.
+  await page.getByRole('tab', { name: 'Traffic' }).click();
+  await expect(page.getByLabel('Multicast group').locator('option', { hasText: '225.0.0.50' })).toHaveCount(1, { timeout: 30_000 });
+  await page.getByLabel('Multicast group').selectOption('225.0.0.50');
+  const senders = page.getByRole('table', { name: 'Senders to 225.0.0.50' });
+  const senderCell = senders.getByRole('rowheader').first();
+  await expect(senderCell).toHaveText(new RegExp(ships.join('|')), { timeout: 30_000 });
+  const sender = (await senderCell.textContent())!.trim();
+  expect(ships).toContain(sender);
+
+  // A wrong sender: a precise message that does not give the answer away.
+  const wrong = ships.find((s) => s !== sender)!;
+  await writeAnswers(page, `message: "${secret}"\nsender: ${wrong}\n`);
+  await page.getByRole('button', { name: 'Check' }).click();
+  const alert = page.getByRole('alert');
+  await expect(alert).toContainText(`"sender" is "${wrong}"`);
+  await expect(alert).toContainText('answers.yaml line 2');
+  await expect(alert).not.toContainText(sender);
+
+  await writeAnswers(page, `message: "${secret}"\nsender: ${sender}\n`);
+  await page.getByRole('button', { name: 'Check' }).click();
+  await expect(page.getByRole('status')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Next' })).toBeEnabled();
+  await page.request.delete(`/api/v1/sessions/${id}`);
+});
