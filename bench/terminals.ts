@@ -19,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BATCH } from '../lib/terminals/batcher';
 import { FLOW } from '../lib/terminals/protocol';
-import { MiB, machineInfo, median, percentile, progress, ratio, round, rssBytes, sleep } from './lib/stats';
+import { MiB, cpuSeconds, machineInfo, median, percentile, progress, ratio, round, rssBytes, sleep } from './lib/stats';
 import type { Bench, BenchOptions } from './run';
 import { startChild, type ChildServer } from './terminals/child';
 import { bareConnector, labforgeConnector, wettyConnector, type Connector } from './terminals/connectors';
@@ -67,8 +67,13 @@ type Tuning = { batch?: Record<string, number>; flow?: Record<string, number> };
 
 interface Collected {
   echo: number[];
-  throughput: Throughput[];
+  throughput: Array<Throughput & { serverCpuMsPerMB: number; clientCpuMsPerMB: number }>;
   ctrlc: CtrlC[];
+}
+interface Contender {
+  connect: Connector;
+  /** The server process (its CPU time is sampled). */
+  pid: number;
 }
 
 function summarize(c: Collected) {
@@ -86,6 +91,9 @@ function summarize(c: Collected) {
       mbPerSec: round(median(mb), 2),
       runs: mb.map((x) => round(x, 2)),
       bytesPerRun: c.throughput[0]?.bytes,
+      // CPU per MB moved: less sensitive to other load on the machine than MB/s.
+      serverCpuMsPerMB: round(median(c.throughput.map((t) => t.serverCpuMsPerMB)), 2),
+      clientCpuMsPerMB: round(median(c.throughput.map((t) => t.clientCpuMsPerMB)), 2),
     },
     ctrlcToPromptMs: {
       p50: round(median(c.ctrlc.map((x) => x.ms)), 1),
@@ -152,7 +160,7 @@ async function run(o: BenchOptions) {
   const started = Date.now();
   const machine = machineInfo();
   const cleanups: Array<() => Promise<void> | void> = [];
-  const contenders = new Map<string, Connector>();
+  const contenders = new Map<string, Contender>();
   const skipped: Record<string, string> = {};
   let labforge: ChildServer | undefined;
   let wetty: Wetty | undefined;
@@ -164,23 +172,23 @@ async function run(o: BenchOptions) {
     if (opts.only.includes('labforge')) {
       labforge = await startChild('labforge-server.ts', { env: container.env, host: HOST, batch: opts.batch, flow: opts.flow });
       cleanups.push(() => labforge!.stop());
-      contenders.set('labforge', labforgeConnector(labforge.port, { ackEveryBytes: opts.flow?.ackEveryBytes }));
+      contenders.set('labforge', { connect: labforgeConnector(labforge.port, { ackEveryBytes: opts.flow?.ackEveryBytes }), pid: labforge.pid });
     }
     for (const [name, t] of Object.entries(opts.variants)) {
       const v = await startChild('labforge-server.ts', { env: container.env, host: HOST, batch: t.batch, flow: t.flow });
       cleanups.push(() => v.stop());
-      contenders.set(`labforge:${name}`, labforgeConnector(v.port, { ackEveryBytes: t.flow?.ackEveryBytes }));
+      contenders.set(`labforge:${name}`, { connect: labforgeConnector(v.port, { ackEveryBytes: t.flow?.ackEveryBytes }), pid: v.pid });
     }
     if (opts.only.includes('bare')) {
       const bare = await startChild('bare-server.ts', { execArgs: container.execArgs });
       cleanups.push(() => bare.stop());
-      contenders.set('bare', bareConnector(bare.port));
+      contenders.set('bare', { connect: bareConnector(bare.port), pid: bare.pid });
     }
     if (opts.only.includes('wetty')) {
       try {
         wetty = await startWetty(opts.wettyDir, container.execArgs);
         cleanups.push(() => wetty!.stop());
-        contenders.set('wetty', wettyConnector(wetty.port, wetty.io, wetty.base));
+        contenders.set('wetty', { connect: wettyConnector(wetty.port, wetty.io, wetty.base), pid: wetty.proc.pid! });
       } catch (err) {
         skipped.wetty = (err as Error).message;
         progress(`WeTTY skipped: ${skipped.wetty}`);
@@ -202,7 +210,7 @@ async function run(o: BenchOptions) {
         progress(`round ${r + 1}/${opts.rounds}: ${name}`);
         let c;
         try {
-          c = await contenders.get(name)!(opts.cols, opts.rows);
+          c = await contenders.get(name)!.connect(opts.cols, opts.rows);
           await prepareShell(c);
         } catch (err) {
           if (name !== 'wetty') throw err;
@@ -216,8 +224,13 @@ async function run(o: BenchOptions) {
         d.echo.push(...(await echoLatency(c, share(opts.samples), r === 0 ? 20 : 5, opts.gapMs)));
         progress(`  echo p50 ${median(d.echo).toFixed(3)} ms`);
         if (opts.bytes > 0) {
+          const pid = contenders.get(name)!.pid;
+          const s0 = cpuSeconds(pid)!;
+          const c0 = process.cpuUsage();
           const t = await throughput(c, opts.bytes, 10 * 60_000);
-          d.throughput.push(t);
+          const c1 = process.cpuUsage(c0);
+          const mb = t.bytes / 1e6;
+          d.throughput.push({ ...t, serverCpuMsPerMB: ((cpuSeconds(pid)! - s0) * 1000) / mb, clientCpuMsPerMB: (c1.user + c1.system) / 1000 / mb });
           progress(`  throughput ${t.mbPerSec.toFixed(2)} MB/s (${(t.bytes / MiB).toFixed(1)} MiB in ${t.seconds.toFixed(2)} s)`);
         }
         for (let i = 0; i < share(opts.ctrlc); i++) d.ctrlc.push(await ctrlC(c, 2_000_000));
@@ -246,6 +259,7 @@ async function run(o: BenchOptions) {
             echoP50: ratio(ours.echoMs.p50, s[other].echoMs.p50),
             echoP99: ratio(ours.echoMs.p99, s[other].echoMs.p99),
             throughput: ratio(ours.throughput.mbPerSec, s[other].throughput.mbPerSec),
+            serverCpuPerMB: ratio(ours.throughput.serverCpuMsPerMB, s[other].throughput.serverCpuMsPerMB),
             ctrlcP50: ratio(ours.ctrlcToPromptMs.p50, s[other].ctrlcToPromptMs.p50),
           }
         : null;

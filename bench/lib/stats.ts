@@ -36,6 +36,19 @@ export function rssBytes(pid: number): number | undefined {
   }
 }
 
+let clockTicks: number | undefined;
+/** CPU time (user + system) a process has used so far, in seconds; undefined when it is gone. */
+export function cpuSeconds(pid: number): number | undefined {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / clockTicks; // utime, stime (fields 14 and 15)
+  } catch {
+    return undefined;
+  }
+}
+
 export const MiB = 1024 * 1024;
 
 export function sleep(ms: number): Promise<void> {

@@ -77,6 +77,9 @@ export interface TerminalClientOptions {
 }
 
 /** Fast first retries, capped, and a limit after which a button takes over. */
+/** Input typed while not connected that is kept for when the terminal is ready. */
+const PENDING_INPUT_LIMIT = 4096;
+
 export const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 5_000, giveUpAfterMs: 120_000 };
 /** Ping when nothing arrived for idleMs; drop the socket when the answer takes deadMs. */
 export const DEFAULT_LIVENESS = { idleMs: 15_000, deadMs: 10_000, checkEveryMs: 2_500 };
@@ -109,6 +112,8 @@ export class TerminalClient {
   private pingNonce = 0;
   private disposed = false;
   private size: { cols: number; rows: number } | undefined;
+  private pendingInput: Uint8Array[] = [];
+  private pendingBytes = 0;
 
   constructor(opts: TerminalClientOptions) {
     this.o = opts;
@@ -135,9 +140,26 @@ export class TerminalClient {
   /** Sends keystrokes/paste (owner only, once ready). Returns false when dropped. */
   sendInput(data: string | Uint8Array): boolean {
     const ws = this.ws;
-    if (!ws || ws.readyState !== OPEN || this.status.state !== 'ready' || this.status.role !== 'owner') return false;
+    if (!ws || ws.readyState !== OPEN || this.status.state !== 'ready' || this.status.role !== 'owner') {
+      // Keystrokes typed while (re)connecting are kept, a little of them, and sent once ready:
+      // a learner who types right after the page opens must not lose the command.
+      if (this.status.state === 'closed' || this.status.role === 'viewer') return false;
+      const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+      if (this.pendingBytes + bytes.length > PENDING_INPUT_LIMIT) return false;
+      this.pendingInput.push(bytes);
+      this.pendingBytes += bytes.length;
+      return true;
+    }
     for (const f of encodeInputFrames(data)) ws.send(f);
     return true;
+  }
+
+  private flushPendingInput(ws: SocketLike): void {
+    if (this.status.role !== 'owner') return;
+    const queued = this.pendingInput;
+    this.pendingInput = [];
+    this.pendingBytes = 0;
+    for (const bytes of queued) for (const f of encodeInputFrames(bytes)) ws.send(f);
   }
 
   resize(cols: number, rows: number): void {
@@ -282,6 +304,7 @@ export class TerminalClient {
         // The window may have changed while we were away.
         const size = this.currentSize();
         if (size.cols !== s.cols || size.rows !== s.rows) ws.send(encodeResize(size.cols, size.rows));
+        this.flushPendingInput(ws);
         return;
       }
       case 'role':

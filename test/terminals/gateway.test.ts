@@ -126,6 +126,15 @@ describe('terminal gateway: a live shell', () => {
     c.client.dispose();
   });
 
+  it('keeps what the learner typed before the terminal was ready, and sends it once it is', async () => {
+    const srv = await server();
+    const c = connectClient(srv);
+    expect(c.client.state).not.toBe('ready');
+    expect(c.client.sendInput('echo EARLY_$((6*7))\r')).toBe(true);
+    await waitFor('early input echoed', () => textOf(c).includes('EARLY_42'));
+    c.client.dispose();
+  });
+
   it('ignores input and resizes from a viewer; the viewer still sees the output', async () => {
     const srv = await server();
     const owner = connectClient(srv);
