@@ -13,7 +13,11 @@ import { log } from './lib/log';
 import { createDb, migrate } from './lib/db/client';
 import { LabCatalog } from './lib/labs/catalog';
 import { createDrivers } from './lib/environments';
+import os from 'node:os';
 import { reconcile } from './lib/environments/reconciler';
+import { createCapacity } from './lib/environments/capacity';
+import { WarmPool } from './lib/environments/pool';
+import { Lifecycle, setupFailure } from './lib/sessions/lifecycle';
 import { SessionService } from './lib/sessions/service';
 import { TokenStore } from './lib/auth/tokens';
 import { createTerminalGateway } from './lib/terminals/gateway';
@@ -38,12 +42,45 @@ export async function startServer(opts: { dev?: boolean; config?: Config } = {})
   const drivers = createDrivers({ instance });
   const tokens = new TokenStore();
 
+  const capacity = createCapacity({
+    maxEnvironments: config.maxEnvironments,
+    totalMemBytes: os.totalmem(),
+    reserveFraction: config.capacityReserve,
+  });
+  const pool = new WarmPool(
+    config.pools.flatMap(({ lab, size }) => {
+      const found = catalog.get(lab);
+      if (!found) slog.warn({ lab }, 'LABFORGE_POOL names a lab that is not installed; no pool for it');
+      return found ? [{ lab: found, size, ttlMs: config.poolTtlMs }] : [];
+    }),
+    {
+      driver: drivers,
+      capacity,
+      log,
+      // Pool members go through track setup with no learner variables (labs that need them are refused).
+      prepare: async (env, lab) => {
+        const r = await new Lifecycle(drivers[lab.track.environment.driver], lab, env, {}).trackSetup();
+        if (!r.ok) throw new Error(setupFailure('track setup', r));
+      },
+    },
+  );
+
   let closeTerminals: (sessionId: string) => Promise<void> = async () => {};
-  const sessions = new SessionService({ db, catalog, drivers, log, onEnded: (id) => closeTerminals(id), authorMode: config.authorMode });
+  const sessions = new SessionService({
+    db,
+    catalog,
+    drivers,
+    log,
+    onEnded: (id) => closeTerminals(id),
+    authorMode: config.authorMode,
+    pool,
+    capacity,
+  });
   setRuntime({ config, db, catalog, drivers, sessions, tokens, log });
 
   await sessions.resumeAll();
   await reconcile(Object.values(drivers), await sessions.liveOwners(), slog);
+  pool.fill();
 
   const gateway = createTerminalGateway({
     allowedOrigins: config.allowedOrigins,
@@ -82,6 +119,7 @@ export async function startServer(opts: { dev?: boolean; config?: Config } = {})
     url,
     async close() {
       clearInterval(sweeper);
+      await pool.stop();
       await gateway.close();
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();

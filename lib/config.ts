@@ -18,6 +18,13 @@ const schema = z.object({
   DATABASE_URL: z.string().optional(),
   LABFORGE_TERMINAL_GRACE_SECONDS: z.coerce.number().int().positive().default(600),
   LABFORGE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** At most this many environments at once (each costs 1); unset: a memory budget derived from the host. */
+  LABFORGE_MAX_ENVIRONMENTS: z.coerce.number().int().positive().optional(),
+  /** Share of host memory kept free of environments when no maximum is set. */
+  LABFORGE_CAPACITY_RESERVE: z.coerce.number().min(0).max(0.9).default(0.25),
+  /** Warm pools: `lab=size,lab=size` (e.g. multicast-basics=2). */
+  LABFORGE_POOL: z.string().default(''),
+  LABFORGE_POOL_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
   /** Debian mirror for building images; defaults to the machine's own apt configuration. */
   LABFORGE_DEBIAN_MIRROR: z.string().optional(),
 });
@@ -42,5 +49,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     terminalGraceMs: raw.LABFORGE_TERMINAL_GRACE_SECONDS * 1000,
     logLevel: raw.LABFORGE_LOG_LEVEL,
     debianMirror: raw.LABFORGE_DEBIAN_MIRROR,
+    maxEnvironments: raw.LABFORGE_MAX_ENVIRONMENTS,
+    capacityReserve: raw.LABFORGE_CAPACITY_RESERVE,
+    pools: parsePools(raw.LABFORGE_POOL),
+    poolTtlMs: raw.LABFORGE_POOL_TTL_SECONDS * 1000,
   };
+}
+
+/** `a=2,b=1` → [{lab: 'a', size: 2}, ...]; a bad entry is a clear error at start. */
+function parsePools(spec: string): { lab: string; size: number }[] {
+  return spec
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const m = /^([a-z0-9][a-z0-9-]*)=(\d+)$/.exec(entry);
+      if (!m) throw new Error(`LABFORGE_POOL: "${entry}" should look like lab-slug=2`);
+      return { lab: m[1], size: Number(m[2]) };
+    });
 }

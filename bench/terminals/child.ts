@@ -18,7 +18,9 @@ export interface ChildServer {
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 export function startChild(file: string, config: unknown, timeoutMs = 30_000): Promise<ChildServer> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(here, file)], {
+  // BENCH_CHILD_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the servers.
+  const extra = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...extra, '--import', 'tsx', path.join(here, file)], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, BENCH_CONFIG: JSON.stringify(config), LABFORGE_LOG_LEVEL: process.env.BENCH_SERVER_LOG_LEVEL ?? 'warn' },
   });

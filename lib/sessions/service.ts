@@ -9,6 +9,8 @@ import type { Environment, EnvironmentDriver, ProgressStep } from '../environmen
 import type { Lab } from '../labs/schema';
 import type { LabCatalog } from '../labs/catalog';
 import type { Logger } from '../log';
+import type { WarmPool } from '../environments/pool';
+import type { Capacity } from '../environments/capacity';
 import { generateVariables } from '../checks/variables';
 import { gradeQuiz } from '../checks/quiz';
 import { KeyedLock } from './lock';
@@ -30,6 +32,10 @@ export interface SessionDeps {
   now?: () => Date;
   /** Lets a session start at any challenge (for lab authors and end-to-end tests). */
   authorMode?: boolean;
+  /** Environments provisioned ahead of time, through track setup (claimed at start). */
+  pool?: WarmPool;
+  /** The host's limit on concurrent environments; over it, learners wait in a queue. */
+  capacity?: Capacity;
 }
 
 export interface CheckResult {
@@ -254,7 +260,10 @@ export class SessionService {
       }
       const health = await this.driverFor(lab).health(this.environmentOf(row)).catch((e: Error) => ({ ok: false, detail: e.message }));
       if (!health.ok) await this.fail(row, lab, `the environment is gone (${health.detail ?? 'unreachable'}): start the lab again`);
-      else this.log.info({ session: row.id }, 'resumed');
+      else {
+        this.deps.capacity?.hold({ id: row.id, cost: this.deps.capacity.costOf(lab) });
+        this.log.info({ session: row.id }, 'resumed');
+      }
     }
   }
 
@@ -281,9 +290,17 @@ export class SessionService {
   }
 
   /** Session ids whose environments must be kept (for the reconciler). */
+  /** Owners whose environments must be kept (for the reconciler): live sessions' and the pool's. */
   async liveOwners(): Promise<Set<string>> {
-    const rows = await this.deps.db.session.findMany({ where: { status: { in: LIVE_STATUSES } }, select: { id: true } });
-    return new Set(rows.map((r) => r.id));
+    const rows = await this.deps.db.session.findMany({
+      where: { status: { in: LIVE_STATUSES } },
+      select: { id: true, environment: true },
+    });
+    const owners = new Set(rows.map((r) => r.id));
+    // A claimed pool environment keeps its `pool-…` owner label.
+    for (const r of rows) if (r.environment) owners.add((JSON.parse(r.environment) as Environment).owner);
+    for (const o of this.deps.pool?.ownedBy() ?? []) owners.add(o);
+    return owners;
   }
 
   // ---- internals -------------------------------------------------------
@@ -296,22 +313,36 @@ export class SessionService {
       const i = steps.findIndex((s) => s.step === p.step);
       if (i >= 0) steps[i] = p;
       else steps.push(p);
-      void this.deps.db.session.updateMany({ where: { id, status: 'provisioning' }, data: { progress: JSON.stringify(steps) } });
+      // Prisma queries run only when awaited or then'd: catch() starts it (and a lost update is harmless).
+      this.deps.db.session
+        .updateMany({ where: { id, status: 'provisioning' }, data: { progress: JSON.stringify(steps) } })
+        .catch((e: Error) => this.log.warn({ session: id, err: e.message }, 'could not save progress'));
     };
     const driver = this.driverFor(lab);
     let env: Environment | undefined;
     try {
-      env = await driver.create(
-        { owner: id, lab: lab.track.slug, labRoot: lab.root, environment: lab.track.environment },
-        report,
-        abort.signal,
-      );
-      await this.deps.db.session.update({ where: { id }, data: { environment: JSON.stringify(env) } });
+      env = this.deps.pool?.claim(lab.track.slug, id);
+      const warm = !!env;
+      if (env) {
+        // A warm environment: created and through track setup already; only learner-specific work remains.
+        report({ step: 'Claiming a ready environment', status: 'done', ms: 0 });
+        await this.deps.db.session.update({ where: { id }, data: { environment: JSON.stringify(env) } });
+      } else {
+        await this.waitForCapacity(id, lab, report, abort.signal);
+        env = await driver.create(
+          { owner: id, lab: lab.track.slug, labRoot: lab.root, environment: lab.track.environment },
+          report,
+          abort.signal,
+        );
+        await this.deps.db.session.update({ where: { id }, data: { environment: JSON.stringify(env) } });
+      }
       const life = new Lifecycle(driver, lab, env, vars);
-      await this.timed(report, 'Running track setup', async () => {
-        const r = await life.trackSetup();
-        if (!r.ok) throw new Error(setupFailure('track setup', r));
-      });
+      if (!warm) {
+        await this.timed(report, 'Running track setup', async () => {
+          const r = await life.trackSetup();
+          if (!r.ok) throw new Error(setupFailure('track setup', r));
+        });
+      }
       for (const earlier of lab.challenges.slice(0, startAt)) {
         await this.timed(report, `Solving "${earlier.title}" (author mode)`, async () => {
           for (const kind of ['setup', 'solve', 'cleanup'] as const) {
@@ -354,9 +385,30 @@ export class SessionService {
       const row = await this.deps.db.session.findUnique({ where: { id } });
       if (row?.status === 'provisioning') await this.fail(row, lab, message, env);
       else if (env) await driver.destroy(env).catch(() => undefined);
+      this.deps.capacity?.release(id);
     } finally {
       this.provisioning.delete(id);
     }
+  }
+
+  /** Takes a slot of the host's capacity, telling the learner their place in the queue meanwhile. */
+  private async waitForCapacity(id: string, lab: Lab, report: (p: ProgressStep) => void, signal: AbortSignal) {
+    const capacity = this.deps.capacity;
+    if (!capacity) return;
+    const step = 'Waiting for a free slot';
+    let queued = false;
+    const t = Date.now();
+    await capacity.acquire(
+      {
+        id,
+        cost: capacity.costOf(lab),
+        onPosition: (p) => {
+          if (p > 0) (queued = true), report({ step, status: 'running', detail: `number ${p} in the queue` });
+        },
+      },
+      signal,
+    );
+    if (queued) report({ step, status: 'done', ms: Date.now() - t });
   }
 
   private async timed(report: (p: ProgressStep) => void, step: string, fn: () => Promise<void>) {
@@ -393,6 +445,7 @@ export class SessionService {
 
   private async end(row: SessionRow, lab: Lab, status: SessionStatus, error?: string) {
     this.provisioning.get(row.id)?.abort();
+    this.deps.capacity?.release(row.id);
     await this.deps.db.session.update({ where: { id: row.id }, data: { status, endedAt: this.now(), error } });
     await this.deps.onEnded?.(row.id).catch(() => undefined);
     const driver = this.deps.drivers[lab.track.environment.driver];

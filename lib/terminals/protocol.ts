@@ -198,13 +198,26 @@ export function encodePong(nonce: number): Uint8Array {
   return bytes;
 }
 
+/** Bytes in front of an OUTPUT frame's data: type + u64 offset. */
+export const OUTPUT_HEADER_BYTES = 9;
+
+/**
+ * Writes the OUTPUT header into the first OUTPUT_HEADER_BYTES of `frame`, whose
+ * data already follows: lets the server build frames with no extra copy.
+ */
+export function writeOutputHeader(frame: Uint8Array, offset: number): Uint8Array {
+  assertOffset(offset);
+  if (frame.length < OUTPUT_HEADER_BYTES) throw new RangeError('output frame is shorter than its header');
+  frame[0] = MSG.OUTPUT;
+  writeU64(new DataView(frame.buffer, frame.byteOffset, OUTPUT_HEADER_BYTES), 1, offset);
+  return frame;
+}
+
 /** One copy: header and data land in a single buffer that can be sent to every socket. */
 export function encodeOutput(offset: number, data: Uint8Array): Uint8Array {
-  assertOffset(offset);
-  const { bytes, view } = frame(MSG.OUTPUT, 8 + data.length);
-  writeU64(view, 1, offset);
-  bytes.set(data, 9);
-  return bytes;
+  const bytes = new Uint8Array(OUTPUT_HEADER_BYTES + data.length);
+  bytes.set(data, OUTPUT_HEADER_BYTES);
+  return writeOutputHeader(bytes, offset);
 }
 
 export function encodeStatus(status: Status): Uint8Array {

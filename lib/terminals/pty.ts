@@ -20,7 +20,7 @@ import type { IPty } from 'node-pty';
 import type { WebSocket } from 'ws';
 import type { Environment, EnvironmentDriver } from '../environments/driver';
 import type { Logger } from '../log';
-import { CLOSE, FLOW, decodeClientFrame, encodeOutput, encodePong, encodeStatus, validDim, type Role, type Status } from './protocol';
+import { CLOSE, FLOW, OUTPUT_HEADER_BYTES, decodeClientFrame, encodeOutput, encodePong, encodeStatus, validDim, writeOutputHeader, type Role, type Status } from './protocol';
 import { BATCH, OutputBatcher, type BatchTuning } from './batcher';
 import { DEFAULT_REPLAY_BYTES, ReplayBuffer } from './replay';
 import { endTerminalProcesses } from './teardown';
@@ -133,7 +133,8 @@ export class TerminalSession {
     this.batch = { ...BATCH, ...opts.batch };
     this.flow = { ...FLOW, ...opts.flow };
     this.replay = new ReplayBuffer(opts.replayBytes ?? DEFAULT_REPLAY_BYTES);
-    this.batcher = new OutputBatcher(this.batch, (piece) => this.deliver(piece));
+    // Pieces come with room for the OUTPUT header: one copy from pty reads to the frame sent.
+    this.batcher = new OutputBatcher(this.batch, (frame) => this.deliver(frame), OUTPUT_HEADER_BYTES);
   }
 
   get isEnded(): boolean {
@@ -308,6 +309,7 @@ export class TerminalSession {
       return false;
     }
     const pty = this.pty;
+    // Drivers open ptys with `encoding: null` (Buffers, bytes passed through as they are); a string-mode pty still works.
     pty.onData((d: string | Buffer) => this.onData(typeof d === 'string' ? Buffer.from(d, 'utf8') : d));
     pty.onExit(({ exitCode, signal }) => this.onExit(exitCode, signal));
     this.log.info({ host, pid: pty.pid, cols, rows }, 'terminal started');
@@ -318,10 +320,11 @@ export class TerminalSession {
     if (!this.ended) this.batcher.push(buf);
   }
 
-  /** One batched piece: into the replay buffer and out to every ready socket (one encoded frame for all). */
-  private deliver(piece: Buffer): void {
+  /** One batched piece (header room + data): into the replay buffer and out to every ready socket (one frame for all). */
+  private deliver(frame: Buffer): void {
+    const piece = frame.subarray(OUTPUT_HEADER_BYTES);
     const chunk = this.replay.append(piece);
-    const frame = encodeOutput(chunk.offset, piece);
+    writeOutputHeader(frame, chunk.offset);
     for (const p of this.peers) {
       if (!p.ready) continue; // it gets this from the replay when its HELLO comes
       send(p.ws, frame);

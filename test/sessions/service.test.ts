@@ -14,6 +14,9 @@ import { SessionService } from '../../lib/sessions/service';
 import { SessionError } from '../../lib/sessions/errors';
 import type { Environment } from '../../lib/environments/driver';
 import { log } from '../../lib/log';
+import { WarmPool } from '../../lib/environments/pool';
+import { Capacity } from '../../lib/environments/capacity';
+import { Lifecycle } from '../../lib/sessions/lifecycle';
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/labs/good');
 const instance = `test-${process.pid}`;
@@ -208,5 +211,59 @@ describe('restarts, expiry and idleness', () => {
     const view = await svc.get(id, learner);
     expect(view.status).toBe('expired');
     expect(view.error).toBe('no activity for 30 minutes');
+  });
+});
+
+describe('warm pools and capacity', () => {
+  const learner = 'd'.repeat(32);
+
+  it('claims a ready environment from the pool: track setup already done, the reconciler keeps it', async () => {
+    const capacity = new Capacity({ limit: 10, costOf: () => 1 });
+    const lab = catalog.get('good-docker')!;
+    const pool = new WarmPool([{ lab, size: 1, ttlMs: 3_600_000 }], {
+      driver,
+      capacity,
+      log,
+      prepare: async (env) => {
+        const r = await new Lifecycle(driver, lab, env, {}).trackSetup();
+        if (!r.ok) throw new Error('track setup failed');
+      },
+    });
+    pool.fill();
+    try {
+      await pool.untilReady('good-docker', 1, 120_000);
+      const svc = new SessionService({ db, catalog, drivers: { docker: driver }, log, pool, capacity });
+      const t = Date.now();
+      const id = (await svc.start('good-docker', learner)).id;
+      const view = await untilStatus(svc, id, learner, 'active');
+      const warmMs = Date.now() - t;
+      expect(view.progress.map((p) => p.step)).toContain('Claiming a ready environment');
+      expect(view.progress.map((p) => p.step)).not.toContain('Running track setup');
+      const env = await envOf(id);
+      expect(env.owner.startsWith('pool-')).toBe(true);
+      expect((await driver.exec(env, 'workstation', ['cat', '/tmp/track-ready'])).stdout.trim()).toBe('ready');
+      expect(await svc.liveOwners()).toContain(env.owner);
+      expect(warmMs).toBeLessThan(60_000); // generous: the point is the path, the bench measures the speed
+      await svc.stop(id, learner);
+      expect(await containersOf(env.owner)).toEqual([]);
+    } finally {
+      await pool.stop();
+    }
+  });
+
+  it('queues a session when the host is full and tells the learner its place', async () => {
+    const capacity = new Capacity({ limit: 1, costOf: () => 1 });
+    const release = capacity.hold({ id: 'someone-else', cost: 1 });
+    const svc = new SessionService({ db, catalog, drivers: { docker: driver }, log, capacity });
+    const id = (await svc.start('good-docker', learner)).id;
+    await expect
+      .poll(async () => (await svc.get(id, learner)).progress.find((p) => p.step === 'Waiting for a free slot')?.detail, { timeout: 10_000 })
+      .toBe('number 1 in the queue');
+    expect(await containersOf(id)).toEqual([]);
+    release();
+    const view = await untilStatus(svc, id, learner, 'active');
+    expect(view.progress.find((p) => p.step === 'Waiting for a free slot')?.status).toBe('done');
+    await svc.stop(id, learner);
+    expect(capacity.snapshot().used).toBe(0);
   });
 });
