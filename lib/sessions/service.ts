@@ -4,39 +4,22 @@
  * State lives in the database so reloads, reconnects and restarts resume.
  */
 import crypto from 'node:crypto';
-import type { Db, SessionRow } from '../db/client';
-import type { Environment, EnvironmentDriver, ProgressStep } from '../environments/driver';
+import type { SessionRow } from '../db/client';
+import type { Environment, ProgressStep } from '../environments/driver';
 import type { Lab } from '../labs/schema';
-import type { LabCatalog } from '../labs/catalog';
-import type { Logger } from '../log';
-import type { WarmPool } from '../environments/pool';
-import type { Capacity } from '../environments/capacity';
 import { generateVariables } from '../checks/variables';
 import { gradeQuiz } from '../checks/quiz';
 import { KeyedLock } from './lock';
+import { SessionStore, type SessionDeps } from './store';
+import { ProgressLog } from './progress';
 import { Lifecycle, setupFailure } from './lifecycle';
 import { SessionError, notFound } from './errors';
+export type { SessionDeps } from './store';
 import { LIVE_STATUSES, challengeView, sessionView, tabId, type ChallengeView, type SessionStatus, type SessionView } from './view';
 
 /** One extension of the time limit, of this length, per session. */
 export const EXTENSION_MS = 15 * 60_000;
 const MAX_EXTENSIONS = 1;
-
-export interface SessionDeps {
-  db: Db;
-  catalog: LabCatalog;
-  drivers: Record<string, EnvironmentDriver>;
-  log: Logger;
-  /** Called when a session ends, to close its terminals. */
-  onEnded?: (sessionId: string) => Promise<void>;
-  now?: () => Date;
-  /** Lets a session start at any challenge (for lab authors and end-to-end tests). */
-  authorMode?: boolean;
-  /** Environments provisioned ahead of time, through track setup (claimed at start). */
-  pool?: WarmPool;
-  /** The host's limit on concurrent environments; over it, learners wait in a queue. */
-  capacity?: Capacity;
-}
 
 export interface CheckResult {
   passed: boolean;
@@ -46,15 +29,11 @@ export interface CheckResult {
 /** Session ids appear in container and network names: short, lowercase, unguessable. */
 const newSessionId = () => crypto.randomBytes(10).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, 'x');
 
-export class SessionService {
+export class SessionService extends SessionStore {
   private lock = new KeyedLock();
   private provisioning = new Map<string, AbortController>();
-  private log: Logger;
-  private now: () => Date;
-
-  constructor(private deps: SessionDeps) {
-    this.log = deps.log.child({ module: 'sessions' });
-    this.now = deps.now ?? (() => new Date());
+  constructor(deps: SessionDeps) {
+    super(deps);
   }
 
   // ---- queries ---------------------------------------------------------
@@ -308,16 +287,13 @@ export class SessionService {
   private async provision(id: string, lab: Lab, vars: Record<string, string>, startAt = 0): Promise<void> {
     const abort = new AbortController();
     this.provisioning.set(id, abort);
-    const steps: ProgressStep[] = [];
-    const report = (p: ProgressStep) => {
-      const i = steps.findIndex((s) => s.step === p.step);
-      if (i >= 0) steps[i] = p;
-      else steps.push(p);
+    const progress = new ProgressLog((steps) => {
       // Prisma queries run only when awaited or then'd: catch() starts it (and a lost update is harmless).
       this.deps.db.session
         .updateMany({ where: { id, status: 'provisioning' }, data: { progress: JSON.stringify(steps) } })
         .catch((e: Error) => this.log.warn({ session: id, err: e.message }, 'could not save progress'));
-    };
+    });
+    const report = progress.report;
     const driver = this.driverFor(lab);
     let env: Environment | undefined;
     try {
@@ -338,13 +314,13 @@ export class SessionService {
       }
       const life = new Lifecycle(driver, lab, env, vars);
       if (!warm) {
-        await this.timed(report, 'Running track setup', async () => {
+        await progress.timed('Running track setup', async () => {
           const r = await life.trackSetup();
           if (!r.ok) throw new Error(setupFailure('track setup', r));
         });
       }
       for (const earlier of lab.challenges.slice(0, startAt)) {
-        await this.timed(report, `Solving "${earlier.title}" (author mode)`, async () => {
+        await progress.timed(`Solving "${earlier.title}" (author mode)`, async () => {
           for (const kind of ['setup', 'solve', 'cleanup'] as const) {
             const r = await life.challenge(earlier, kind);
             if (!r.ok) throw new Error(setupFailure(`${kind} of "${earlier.title}"`, r));
@@ -353,7 +329,7 @@ export class SessionService {
         await this.markChallenge(id, earlier.index, 'skipped');
       }
       const first = lab.challenges[startAt];
-      await this.timed(report, `Preparing "${first.title}"`, async () => {
+      await progress.timed(`Preparing "${first.title}"`, async () => {
         const r = await life.challenge(first, 'setup');
         if (!r.ok) throw new Error(setupFailure(`setup of "${first.title}"`, r));
       });
@@ -368,7 +344,7 @@ export class SessionService {
             startedAt: now,
             lastActiveAt: now,
             expiresAt: new Date(now.getTime() + lab.track.timelimit * 1000),
-            progress: JSON.stringify(steps),
+            progress: JSON.stringify(progress.steps),
             currentIndex: startAt,
           },
         }),
@@ -377,7 +353,7 @@ export class SessionService {
           data: { status: 'active', startedAt: now },
         }),
       ]);
-      await this.event(id, 'session.active', { ms: steps.reduce((a, s) => a + (s.ms ?? 0), 0) });
+      await this.event(id, 'session.active', { ms: progress.totalMs() });
       this.log.info({ session: id, lab: lab.track.slug }, 'session active');
     } catch (e) {
       const message = (e as Error).message;
@@ -411,18 +387,6 @@ export class SessionService {
     if (queued) report({ step, status: 'done', ms: Date.now() - t });
   }
 
-  private async timed(report: (p: ProgressStep) => void, step: string, fn: () => Promise<void>) {
-    const t = Date.now();
-    report({ step, status: 'running' });
-    try {
-      await fn();
-      report({ step, status: 'done', ms: Date.now() - t });
-    } catch (e) {
-      report({ step, status: 'failed', ms: Date.now() - t, detail: (e as Error).message });
-      throw e;
-    }
-  }
-
   private async enterChallenge(row: SessionRow, lab: Lab, index: number) {
     const challenge = lab.challenges[index];
     await this.markChallenge(row.id, index, 'setting-up');
@@ -437,10 +401,6 @@ export class SessionService {
       data: { status: 'active', startedAt: this.now() },
     });
     await this.event(row.id, 'challenge.entered', { challenge: challenge.slug });
-  }
-
-  private markChallenge(sessionId: string, index: number, status: string) {
-    return this.deps.db.challengeProgress.update({ where: { sessionId_index: { sessionId, index } }, data: { status } });
   }
 
   private async end(row: SessionRow, lab: Lab, status: SessionStatus, error?: string) {
@@ -461,36 +421,5 @@ export class SessionService {
     else await this.deps.db.session.update({ where: { id: row.id }, data: { status: 'failed', error: message, endedAt: this.now() } });
   }
 
-  private lifecycle(row: SessionRow, lab: Lab) {
-    return new Lifecycle(this.driverFor(lab), lab, this.environmentOf(row), JSON.parse(row.variables) as Record<string, string>);
-  }
 
-  private environmentOf(row: SessionRow): Environment {
-    if (!row.environment) throw new SessionError('unavailable', 'this session has no environment yet');
-    return JSON.parse(row.environment) as Environment;
-  }
-
-  private driverFor(lab: Lab): EnvironmentDriver {
-    const d = this.deps.drivers[lab.track.environment.driver];
-    if (!d) throw new SessionError('unavailable', `the ${lab.track.environment.driver} driver is not available on this server`);
-    return d;
-  }
-
-  private requireActive(row: SessionRow) {
-    if (row.status === 'provisioning') throw new SessionError('conflict', 'the environment is still being prepared');
-    if (row.status !== 'active') throw new SessionError('conflict', `this session is ${row.status}`);
-  }
-
-  /** Loads a session and proves the caller owns it. Unknown and foreign ids look the same. */
-  private async owned(id: string, learnerId: string): Promise<{ row: SessionRow; lab: Lab }> {
-    const row = await this.deps.db.session.findUnique({ where: { id } });
-    if (!row || row.learnerId !== learnerId) throw notFound('session');
-    const lab = this.deps.catalog.get(row.labSlug);
-    if (!lab) throw new SessionError('unavailable', `the lab "${row.labSlug}" is no longer installed`);
-    return { row, lab };
-  }
-
-  private async event(sessionId: string, type: string, data: object) {
-    await this.deps.db.event.create({ data: { sessionId, type, data: JSON.stringify(data) } }).catch(() => undefined);
-  }
 }
