@@ -22,6 +22,7 @@ import { SessionService } from './lib/sessions/service';
 import { TokenStore } from './lib/auth/tokens';
 import { createTerminalGateway } from './lib/terminals/gateway';
 import { setRuntime } from './lib/runtime';
+import { SERVICE_PREFIX, createServiceProxy } from './lib/proxy/service-proxy';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 
@@ -92,15 +93,25 @@ export async function startServer(opts: { dev?: boolean; config?: Config } = {})
   });
   closeTerminals = (id) => gateway.closeSession(id);
 
+  const services = createServiceProxy({
+    allowedOrigins: config.allowedOrigins,
+    log,
+    resolve: (id, learner, tab) => sessions.serviceTarget(id, learner, tab),
+  });
+
   const app = next({ dev: !!opts.dev, dir: root, hostname: 'localhost', port: config.port });
   await app.prepare();
   const handle = app.getRequestHandler();
   const nextUpgrade = app.getUpgradeHandler();
 
-  const server = http.createServer((req, res) => void handle(req, res));
+  const server = http.createServer((req, res) => {
+    if (services.handleRequest(req, res)) return;
+    void handle(req, res);
+  });
   server.on('upgrade', (req, socket, head) => {
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (pathname === '/ws/terminal') return gateway.handleUpgrade(req, socket, head);
+    if (pathname.startsWith(SERVICE_PREFIX)) return void services.handleUpgrade(req, socket, head);
     if (opts.dev) return void nextUpgrade(req, socket, head); // HMR
     socket.destroy();
   });

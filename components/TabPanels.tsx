@@ -64,7 +64,7 @@ export function TabPanels({ sessionId, tabs, a11y }: { sessionId: string; tabs: 
           {t.type === 'website' && <iframe title={t.title} src={t.url} className="website" />}
           {t.type === 'traffic' && <TrafficTab sessionId={sessionId} visible={t.id === active} />}
           {t.type === 'service' && (
-            <iframe title={t.title} src={`/api/v1/sessions/${sessionId}/services/${t.id}/`} className="website" />
+            <iframe title={t.title} src={`/svc/${sessionId}/${t.id}/`} className="website" />
           )}
         </div>
       ))}

@@ -208,6 +208,17 @@ export class SessionService extends SessionStore {
     return { driver: this.driverFor(lab), env: this.environmentOf(row), host: t.hostname, path: t.path };
   }
 
+  /** Where a service tab's traffic goes: its host's address on the session network and the tab's port. */
+  async serviceTarget(id: string, learnerId: string, tab: string) {
+    const { row, lab } = await this.owned(id, learnerId);
+    this.requireActive(row);
+    const t = lab.challenges.flatMap((c) => c.tabs).find((x) => x.type === 'service' && tabId(x.title) === tab);
+    if (!t?.hostname || !t.port) throw new SessionError('not_found', `no service tab "${tab}" in this lab`);
+    const host = this.environmentOf(row).hosts.find((h) => h.name === t.hostname);
+    if (!host?.address) throw new SessionError('unavailable', `host ${t.hostname} has no address to reach port ${t.port} on`);
+    return { address: host.address, port: t.port };
+  }
+
   /** The environment a Traffic tab captures from; only labs that have such a tab start a capture. */
   async trafficTarget(id: string, learnerId: string) {
     const { row, lab } = await this.owned(id, learnerId);
@@ -357,8 +368,10 @@ export class SessionService extends SessionStore {
       this.log.info({ session: id, lab: lab.track.slug }, 'session active');
     } catch (e) {
       const message = (e as Error).message;
-      this.log.error({ session: id, err: message }, 'provisioning failed');
       const row = await this.deps.db.session.findUnique({ where: { id } });
+      // A session stopped while it was being prepared is not a failure.
+      if (row?.status === 'provisioning') this.log.error({ session: id, err: message }, 'provisioning failed');
+      else this.log.info({ session: id, status: row?.status }, 'provisioning cancelled');
       if (row?.status === 'provisioning') await this.fail(row, lab, message, env);
       else if (env) await driver.destroy(env).catch(() => undefined);
       this.deps.capacity?.release(id);
