@@ -51,6 +51,11 @@ export interface PoolDeps {
   recycleEveryMs?: number;
   /** Claimed owners stay in ownedBy() this long, covering the gap before the session stores its environment. */
   claimGraceMs?: number;
+  /**
+   * Wait this long after a claim before refilling: creating an environment loads the host, and the
+   * learner who just claimed one should get their first prompt first. Default 5 s.
+   */
+  refillDelayMs?: number;
 }
 
 export interface PoolLabStats {
@@ -166,8 +171,8 @@ export class WarmPool {
     const s = this.labs.get(labSlug);
     if (!s || this.stopped) return undefined;
     const m = s.ready[0];
-    s.wake();
     if (!m) {
+      s.wake();
       s.stats.misses++;
       return undefined;
     }
@@ -176,6 +181,7 @@ export class WarmPool {
     s.ready.shift();
     this.claimedAt.set(m.owner, Date.now());
     s.stats.claimed++;
+    setTimeout(() => s.wake(), this.deps.refillDelayMs ?? 5_000).unref();
     this.log.info({ lab: labSlug, owner: m.owner, holder, ageMs: this.now() - m.readyAt }, 'pool member claimed');
     return m.env;
   }
