@@ -20,17 +20,20 @@ import { fileURLToPath } from 'node:url';
 import { BATCH } from '../lib/terminals/batcher';
 import { FLOW } from '../lib/terminals/protocol';
 import { MiB, cpuSeconds, machineInfo, median, percentile, progress, ratio, round, rssBytes, sleep } from './lib/stats';
+import type { Environment } from '../lib/environments/driver';
 import type { Bench, BenchOptions } from './run';
 import { startChild, type ChildServer } from './terminals/child';
 import { bareConnector, labforgeConnector, wettyConnector, type Connector } from './terminals/connectors';
-import { HOST, createContainer, type BenchContainer } from './terminals/container';
-import { closeShell, ctrlC, echoLatency, prepareShell, throughput, type CtrlC, type Throughput } from './terminals/measure';
-import { dockerExecEchoFloor } from './terminals/floor';
+import { HOST, createContainer, type BenchContainer, type ShellCommand } from './terminals/container';
+import { LOCAL_SHELL, localShellEnv } from './terminals/local-driver';
+import { LINE, closeShell, ctrlC, echoLatency, prepareShell, throughput, type CtrlC, type Throughput } from './terminals/measure';
+import { engineApiEchoFloor, ptyEchoFloor, ptyThroughput, xtermParseRate } from './terminals/floor';
 import { startWetty, type Wetty } from './terminals/wetty';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const OPTIONS = {
+  path: 'docker (default: shells via docker exec into a container) or local (local bash: the servers\' own cost, no Docker)',
   samples: 'keystroke echo samples per contender (default 300)',
   rounds: 'rounds; each opens a fresh terminal per contender (default 3)',
   bytes: 'bytes per throughput run (default 67108864 = 64 MiB)',
@@ -109,13 +112,16 @@ async function rssRun(server: ChildServer, bytes: number, cols: number, rows: nu
   const c = await labforgeConnector(server.port, { parse: false, ackEveryBytes })(cols, rows);
   await prepareShell(c);
   await sleep(500);
+  const memory = async () => (await (await fetch(`http://127.0.0.1:${server.port}/memory`)).json()) as NodeJS.MemoryUsage;
+  const memBefore = await memory();
   const baseline = rssBytes(server.pid)!;
   let peak = baseline;
-  const samples: number[] = [];
+  const samples: Array<{ at: number; rss: number }> = [];
+  const t0 = performance.now();
   const timer = setInterval(() => {
     const r = rssBytes(server.pid);
     if (r === undefined) return;
-    samples.push(r);
+    samples.push({ at: performance.now() - t0, rss: r });
     peak = Math.max(peak, r);
   }, 100);
   let t: Throughput;
@@ -126,8 +132,12 @@ async function rssRun(server: ChildServer, bytes: number, cols: number, rows: nu
   }
   await sleep(1000);
   const after = rssBytes(server.pid)!;
+  const memAfter = await memory();
   await closeShell(c);
   const mib = (n: number) => round(n / MiB, 1);
+  const breakdown = (m: NodeJS.MemoryUsage) => ({ rss: mib(m.rss), heapTotal: mib(m.heapTotal), heapUsed: mib(m.heapUsed), external: mib(m.external), arrayBuffers: mib(m.arrayBuffers) });
+  // RSS over the run at ten evenly spaced moments: a plateau is heap sizing, a slope would be a leak.
+  const timeline = Array.from({ length: 10 }, (_, i) => samples[Math.min(samples.length - 1, Math.floor(((i + 1) * samples.length) / 10) - 1)]?.rss).map((r) => (r === undefined ? null : mib(r)));
   return {
     streamedMiB: mib(t.bytes),
     seconds: round(t.seconds, 1),
@@ -137,6 +147,9 @@ async function rssRun(server: ChildServer, bytes: number, cols: number, rows: nu
     afterMiB: mib(after),
     growthMiB: mib(peak - baseline),
     samples: samples.length,
+    timelineMiB: timeline,
+    memoryBefore: breakdown(memBefore),
+    memoryAfter: breakdown(memAfter),
   };
 }
 
@@ -156,7 +169,9 @@ async function run(o: BenchOptions) {
     batch: json(o, 'batch'),
     flow: json(o, 'flow'),
     variants: json<Record<string, Tuning>>(o, 'variants') ?? {},
+    path: o.path === 'local' ? ('local' as const) : ('docker' as const),
   };
+  if (o.path !== undefined && o.path !== 'local' && o.path !== 'docker') throw new Error(`--path must be docker or local, got ${String(o.path)}`);
   const started = Date.now();
   const machine = machineInfo();
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -166,27 +181,37 @@ async function run(o: BenchOptions) {
   let wetty: Wetty | undefined;
   let container: BenchContainer | undefined;
   try {
-    container = await createContainer(opts.image);
-    cleanups.push(() => container!.destroy());
+    let shell: ShellCommand;
+    let env: Environment;
+    if (opts.path === 'docker') {
+      container = await createContainer(opts.image);
+      cleanups.push(() => container!.destroy());
+      shell = container.shell;
+      env = container.env;
+    } else {
+      shell = { ...LOCAL_SHELL, env: localShellEnv() };
+      env = { driver: 'bench-local', owner: 'bench', lab: 'bench', hosts: [], meta: {} };
+    }
+    const local = opts.path === 'local';
 
     if (opts.only.includes('labforge')) {
-      labforge = await startChild('labforge-server.ts', { env: container.env, host: HOST, batch: opts.batch, flow: opts.flow });
+      labforge = await startChild('labforge-server.ts', { env, host: HOST, batch: opts.batch, flow: opts.flow, local });
       cleanups.push(() => labforge!.stop());
       contenders.set('labforge', { connect: labforgeConnector(labforge.port, { ackEveryBytes: opts.flow?.ackEveryBytes }), pid: labforge.pid });
     }
     for (const [name, t] of Object.entries(opts.variants)) {
-      const v = await startChild('labforge-server.ts', { env: container.env, host: HOST, batch: t.batch, flow: t.flow });
+      const v = await startChild('labforge-server.ts', { env, host: HOST, batch: t.batch, flow: t.flow, local });
       cleanups.push(() => v.stop());
       contenders.set(`labforge:${name}`, { connect: labforgeConnector(v.port, { ackEveryBytes: t.flow?.ackEveryBytes }), pid: v.pid });
     }
     if (opts.only.includes('bare')) {
-      const bare = await startChild('bare-server.ts', { execArgs: container.execArgs });
+      const bare = await startChild('bare-server.ts', shell);
       cleanups.push(() => bare.stop());
       contenders.set('bare', { connect: bareConnector(bare.port), pid: bare.pid });
     }
     if (opts.only.includes('wetty')) {
       try {
-        wetty = await startWetty(opts.wettyDir, container.execArgs);
+        wetty = await startWetty(opts.wettyDir, shell);
         cleanups.push(() => wetty!.stop());
         contenders.set('wetty', { connect: wettyConnector(wetty.port, wetty.io, wetty.base), pid: wetty.proc.pid! });
       } catch (err) {
@@ -195,10 +220,19 @@ async function run(o: BenchOptions) {
       }
     }
 
-    progress('floor: keystroke echo through node-pty + docker exec alone (no server, no WebSocket, no xterm)');
-    const floorEcho = await dockerExecEchoFloor(container.execArgs, Math.min(opts.samples, 200), opts.gapMs);
-    const floor = { echoMs: { samples: floorEcho.length, p50: round(percentile(floorEcho, 50)), p90: round(percentile(floorEcho, 90)), p99: round(percentile(floorEcho, 99)) } };
-    progress(`  floor echo p50 ${floor.echoMs.p50} ms`);
+    progress(`floor: keystroke echo through node-pty + ${shell.file} alone (no server, no WebSocket, no xterm)`);
+    const floorSamples = Math.min(opts.samples, 200);
+    const echoStats = (xs: number[]) => ({ samples: xs.length, p50: round(percentile(xs, 50)), p90: round(percentile(xs, 90)), p99: round(percentile(xs, 99)) });
+    const floor: Record<string, unknown> = { ptyEchoMs: echoStats(await ptyEchoFloor(shell, floorSamples, opts.gapMs)) };
+    if (container) {
+      progress('floor: keystroke echo through a Docker Engine API exec (no docker CLI, no local pty)');
+      floor.engineApiEchoMs = echoStats(await engineApiEchoFloor(container.ref, [container.env.hosts[0].spec.shell, '-l'], floorSamples, opts.gapMs));
+    }
+    progress(`floor: ${shell.file} pty throughput to a consumer that only counts`);
+    floor.ptyThroughputMBps = round(await ptyThroughput(shell, LINE, Math.min(opts.bytes || 32 * MiB, 32 * MiB)), 2);
+    progress('floor: headless xterm parsing the throughput payload from memory');
+    floor.xtermParseMBps = round(await xtermParseRate(LINE, Math.min(opts.bytes || 32 * MiB, 32 * MiB), opts.cols, opts.rows), 2);
+    progress(`  floor: ${JSON.stringify(floor)}`);
 
     const data = new Map<string, Collected>([...contenders.keys()].map((k) => [k, { echo: [], throughput: [], ctrlc: [] }]));
     const names = [...contenders.keys()];
@@ -271,11 +305,14 @@ async function run(o: BenchOptions) {
       durationSec: round((Date.now() - started) / 1000, 0),
       machine: { ...machine, loadavgAtEnd: os.loadavg().map((n) => round(n, 2)) },
       method: {
-        path: 'headless xterm (Node) -> ws -> server (own process, 127.0.0.1) -> node-pty -> docker exec -it -> bash -l in a labforge/base container',
+        path:
+          opts.path === 'docker'
+            ? 'headless xterm (Node) -> ws -> server (own process, 127.0.0.1) -> node-pty -> docker exec -it -> bash -l in a labforge/base container'
+            : 'headless xterm (Node) -> ws -> server (own process, 127.0.0.1) -> node-pty -> local bash (no Docker)',
         echo: 'type one letter at a readline prompt (term.input), time until xterm parsed its echo; Backspace + pause between samples',
         throughput: `yes '<79-column line>' | head -c ${opts.bytes}; bytes parsed by xterm / time from Enter to end marker parsed`,
         ctrlc: 'during `yes`, after 2 MB parsed: Ctrl-C until the next prompt is parsed',
-        floor: 'echo through node-pty + docker exec in the bench process itself: what no web terminal can beat',
+        floor: 'in the bench process itself: ptyThroughputMBps = the same shell command read by a consumer that only counts (the path\'s own limit); xtermParseMBps = headless xterm parsing the payload from memory (the client-side ceiling); ptyEchoMs = node-pty + the same shell command (what no web terminal on this path can beat); engineApiEchoMs = a TTY exec over the Docker Engine API (no docker CLI, no local pty)',
         rss: 'our server process VmRSS sampled every 100 ms while rss-bytes stream to a client that acks without parsing',
         wetty: 'socket.io-client, websocket transport, commit every 256 KiB parsed (as its page does)',
         bare: 'no flow control on the server; the client pauses its socket while xterm has > 8 MiB queued',
@@ -295,7 +332,20 @@ async function run(o: BenchOptions) {
           `>= 2 x wetty (${w?.throughput.mbPerSec ?? 'n/a'} MB/s)`,
         ),
         rssGrowthBelow64MiB: goal(rss?.growthMiB, rss ? rss.growthMiB < 64 : undefined, '< 64 MiB over 1 GiB'),
-        ctrlcBelow300ms: goal(ours?.ctrlcToPromptMs.max, ours ? ours.ctrlcToPromptMs.max < 300 : undefined, '< 300 ms (max of runs)'),
+        ctrlcBelow300ms: {
+          ...goal(ours?.ctrlcToPromptMs.max, ours ? ours.ctrlcToPromptMs.max < 300 : undefined, '< 300 ms (max of runs)'),
+          p50: ours?.ctrlcToPromptMs.p50 ?? null,
+        },
+      },
+      // What the path itself allows, from this run's own numbers: a goal below a floor is out of reach here.
+      limits: {
+        echoFloorP50Ms: (floor.ptyEchoMs as { p50: number }).p50,
+        engineApiEchoFloorP50Ms: (floor.engineApiEchoMs as { p50: number } | undefined)?.p50 ?? null,
+        oursEchoAboveFloorMs: ours ? round(ours.echoMs.p50 - (floor.ptyEchoMs as { p50: number }).p50) : null,
+        bareEchoAboveFloorMs: s.bare ? round(s.bare.echoMs.p50 - (floor.ptyEchoMs as { p50: number }).p50) : null,
+        ptyThroughputMBps: floor.ptyThroughputMBps,
+        xtermParseMBps: floor.xtermParseMBps,
+        bareOverWettyThroughput: s.bare && w ? ratio(s.bare.throughput.mbPerSec, w.throughput.mbPerSec) : null,
       },
     };
   } finally {

@@ -12,12 +12,20 @@ import { progress } from '../lib/stats';
 
 export const HOST = 'box';
 
+/** A command that starts an interactive shell in a pty. */
+export interface ShellCommand {
+  file: string;
+  args: string[];
+  /** Environment for it (default: the server's own). */
+  env?: Record<string, string>;
+}
+
 export interface BenchContainer {
   env: Environment;
   /** Container id. */
   ref: string;
-  /** argv after `docker` for an interactive shell in the container. */
-  execArgs: string[];
+  /** `docker exec -it … bash -l` into the container. */
+  shell: ShellCommand;
   destroy(): Promise<void>;
 }
 
@@ -37,7 +45,7 @@ export async function createContainer(image: string): Promise<BenchContainer> {
   return {
     env,
     ref: h.ref,
-    execArgs: ['exec', '-it', '-e', 'TERM=xterm-256color', '-w', h.spec.workdir, h.ref, h.spec.shell, '-l'],
+    shell: { file: 'docker', args: ['exec', '-it', '-e', 'TERM=xterm-256color', '-w', h.spec.workdir, h.ref, h.spec.shell, '-l'] },
     destroy: () => driver.destroyOwner(owner),
   };
 }

@@ -3,9 +3,11 @@
  * on 127.0.0.1, the real gateway with Origin check and single-use tokens, the
  * real DockerDriver), in its own process so the bench can sample its RSS.
  *
- * Input: env BENCH_CONFIG = { env: Environment, host, batch?, flow? } (JSON).
+ * Input: env BENCH_CONFIG = { env: Environment, host, batch?, flow?, local? } (JSON);
+ * `local`: terminals are local bash ptys instead of `docker exec` (server cost without Docker).
  * Output: one JSON line on stdout, { port }, once listening.
- * Routes: POST /token (same-origin, like the page's token fetch) -> { token }.
+ * Routes: POST /token (same-origin, like the page's token fetch) -> { token };
+ * GET /memory -> process.memoryUsage().
  * Ends when its stdin closes (the bench exited or crashed).
  */
 import http from 'node:http';
@@ -17,18 +19,20 @@ import { log } from '../../lib/log';
 import { createTerminalGateway } from '../../lib/terminals/gateway';
 import type { BatchTuning, FlowTuning } from '../../lib/terminals/pty';
 import { WS_PATH } from '../../lib/terminals/protocol';
+import { LocalShellDriver } from './local-driver';
 
 interface Config {
   env: Environment;
   host: string;
   batch?: Partial<BatchTuning>;
   flow?: Partial<FlowTuning>;
+  local?: boolean;
 }
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.BENCH_CONFIG ?? 'null') as Config | null;
   if (!config?.env) throw new Error('BENCH_CONFIG (JSON with env and host) is required');
-  const driver = new DockerDriver();
+  const driver = config.local ? new LocalShellDriver() : new DockerDriver();
   const tokens = new TokenStore();
   let origin = '';
 
@@ -37,6 +41,11 @@ async function main(): Promise<void> {
       if (req.headers.origin !== origin) return void res.writeHead(403).end('cross-origin token request refused\n');
       const token = tokens.issue({ sessionId: 'bench', tab: `t${Date.now()}${Math.random()}`.slice(0, 40), learnerId: 'bench', role: 'owner' });
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token }));
+      return;
+    }
+    if (req.method === 'GET' && req.url === '/memory') {
+      // Where the RSS goes (V8 heap vs Buffers vs the rest), for the bench's RSS report.
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(process.memoryUsage()));
       return;
     }
     res.writeHead(404).end();

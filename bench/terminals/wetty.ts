@@ -15,6 +15,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { progress, sleep } from '../lib/stats';
 import type { IoFactory } from './connectors';
+import type { ShellCommand } from './container';
 
 const run = promisify(execFile);
 
@@ -82,17 +83,18 @@ async function waitHttp(url: string, proc: ChildProcess, output: () => string, t
   throw new Error(`WeTTY did not answer on ${url} within ${timeoutMs} ms: ${output().slice(-500)}`);
 }
 
-export async function startWetty(dir: string, dockerArgs: string[]): Promise<Wetty> {
+export async function startWetty(dir: string, shell: ShellCommand): Promise<Wetty> {
   const { version } = await installWetty(dir);
   const port = await freePort();
   const base = '/wetty';
   const main = path.join(dir, 'node_modules', 'wetty', 'build', 'main.js');
   if (!existsSync(main)) throw new Error(`WeTTY ${version} has no build/main.js`);
-  const command = ['docker', ...dockerArgs].join(' '); // split again by `env -S`; the args hold no spaces
-  if (dockerArgs.some((a) => /\s/.test(a))) throw new Error('docker exec arguments contain spaces; WeTTY would split them');
+  // WeTTY runs `env -S "<command>"`, which splits on spaces again: the arguments must hold none.
+  if ([shell.file, ...shell.args].some((a) => /\s/.test(a))) throw new Error('shell command arguments contain spaces; WeTTY would split them');
+  const command = [shell.file, ...shell.args].join(' ');
   const proc = spawn(process.execPath, [main, '--host', '127.0.0.1', '--port', String(port), '--base', `${base}/`, '--command', command, '--log-level', 'warn'], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'production' },
+    env: { ...(shell.env ?? process.env), NODE_ENV: 'production' },
   });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-4000)));

@@ -36,6 +36,8 @@ export class OutputBatcher {
      */
     private readonly deliver: (piece: Buffer) => void,
     private readonly headroom = 0,
+    /** Where pieces come from (frames.ts recycles them); uninitialised memory is fine. */
+    private readonly alloc: (size: number) => Buffer = Buffer.allocUnsafe,
   ) {}
 
   get pendingBytes(): number {
@@ -70,12 +72,12 @@ export class OutputBatcher {
       for (let at = 0; at < total; at += max) this.deliver(pending[0].subarray(at, at + max));
       return;
     }
-    // Copy the pending reads into pieces of at most `max` data bytes (allocUnsafe: every byte is written).
+    // Copy the pending reads into pieces of at most `max` data bytes (every data byte is written).
     let i = 0;
     let from = 0; // position inside pending[i]
     for (let left = total; left > 0; ) {
       const n = Math.min(max, left);
-      const piece = Buffer.allocUnsafe(h + n);
+      const piece = this.alloc(h + n);
       for (let at = h; at < h + n; ) {
         const src = pending[i];
         const take = Math.min(src.length - from, h + n - at);

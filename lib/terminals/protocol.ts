@@ -33,16 +33,22 @@ export const LIMITS = {
 } as const;
 
 /**
- * Flow control (numbers from VS Code, which are known to work): the client acks
- * every `ackEveryBytes` it has rendered; the server pauses the pty while the
- * owner has more than `pauseAboveBytes` unacked and resumes below
- * `resumeBelowBytes`. A viewer can't pause anything: past
- * `viewerMaxUnackedBytes` it is disconnected (it reconnects and resumes).
+ * Flow control: the client acks every `ackEveryBytes` it has rendered (and
+ * whenever it has caught up); the server pauses the pty while the owner has
+ * more than `pauseAboveBytes` unacked and resumes below `resumeBelowBytes`. A
+ * viewer can't pause anything: past `viewerMaxUnackedBytes` it is disconnected
+ * (it reconnects and resumes).
+ *
+ * Sized with `npm run bench -- terminals` (bench/terminals.ts): resuming while
+ * the screen still has ~256 KiB to parse keeps it busy while the pipe refills
+ * (VS Code's 100k/5k stopped the flow until the screen was idle: ~30% less
+ * throughput); the window is also output that still shows after Ctrl-C, ~20 ms
+ * at headless xterm's parse rate (1 MiB windows gained nothing, cost ~50 ms).
  */
 export const FLOW = {
-  ackEveryBytes: 5_000,
-  pauseAboveBytes: 100_000,
-  resumeBelowBytes: 5_000,
+  ackEveryBytes: 32 * 1024,
+  pauseAboveBytes: 512 * 1024,
+  resumeBelowBytes: 256 * 1024,
   viewerMaxUnackedBytes: 2 * 1024 * 1024,
   /**
    * After the owner's socket drops, output may fill the replay buffer but not

@@ -22,6 +22,7 @@ import type { Environment, EnvironmentDriver } from '../environments/driver';
 import type { Logger } from '../log';
 import { CLOSE, FLOW, OUTPUT_HEADER_BYTES, decodeClientFrame, encodeOutput, encodePong, encodeStatus, validDim, writeOutputHeader, type Role, type Status } from './protocol';
 import { BATCH, OutputBatcher, type BatchTuning } from './batcher';
+import { FramePool, FrameRecycler } from './frames';
 import { DEFAULT_REPLAY_BYTES, ReplayBuffer } from './replay';
 import { endTerminalProcesses } from './teardown';
 
@@ -108,6 +109,7 @@ export class TerminalSession {
   private readonly batcher: OutputBatcher;
   private readonly flow: FlowTuning;
   private readonly replay: ReplayBuffer;
+  private readonly frames: FrameRecycler;
   private readonly peers = new Set<Peer>();
   private owner: Peer | undefined;
   private pty: IPty | undefined;
@@ -133,8 +135,10 @@ export class TerminalSession {
     this.batch = { ...BATCH, ...opts.batch };
     this.flow = { ...FLOW, ...opts.flow };
     this.replay = new ReplayBuffer(opts.replayBytes ?? DEFAULT_REPLAY_BYTES);
-    // Pieces come with room for the OUTPUT header: one copy from pty reads to the frame sent.
-    this.batcher = new OutputBatcher(this.batch, (frame) => this.deliver(frame), OUTPUT_HEADER_BYTES);
+    // Pieces come with room for the OUTPUT header (one copy from pty reads to the frame sent), in recycled buffers.
+    const pool = new FramePool(OUTPUT_HEADER_BYTES + this.batch.maxBytes);
+    this.frames = new FrameRecycler(pool, () => this.replay.start);
+    this.batcher = new OutputBatcher(this.batch, (frame) => this.deliver(frame), OUTPUT_HEADER_BYTES, (n) => pool.take(n));
   }
 
   get isEnded(): boolean {
@@ -325,12 +329,16 @@ export class TerminalSession {
     const piece = frame.subarray(OUTPUT_HEADER_BYTES);
     const chunk = this.replay.append(piece);
     writeOutputHeader(frame, chunk.offset);
+    const held = this.frames.track(frame, chunk.offset + piece.length);
+    const written = held && (() => this.frames.written(held));
     for (const p of this.peers) {
       if (!p.ready) continue; // it gets this from the replay when its HELLO comes
-      send(p.ws, frame);
+      if (held) held.writes++;
+      if (!send(p.ws, frame, written) && held) held.writes--;
       p.sent = chunk.offset + piece.length;
       if (p !== this.owner && p.unacked > this.flow.viewerMaxUnackedBytes) this.dropSlowViewer(p);
     }
+    this.frames.release();
     this.updateFlow();
   }
 
@@ -437,6 +445,7 @@ export class TerminalSession {
     this.cancelGrace();
     this.release();
     this.batcher.dispose();
+    this.frames.clear();
     for (const p of this.peers) {
       clearTimeout(p.helloTimer);
       if (p.ws.readyState === p.ws.OPEN) {
@@ -471,8 +480,11 @@ export function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-function send(ws: WebSocket, bytes: Uint8Array): void {
-  if (ws.readyState === ws.OPEN) ws.send(bytes);
+/** Sends when open; `written` runs once the socket is done with `bytes` (written or failed). */
+function send(ws: WebSocket, bytes: Uint8Array, written?: () => void): boolean {
+  if (ws.readyState !== ws.OPEN) return false;
+  ws.send(bytes, written);
+  return true;
 }
 
 function sendStatus(ws: WebSocket, status: Status): void {

@@ -1,10 +1,11 @@
 /**
- * The zero-extra-copy output path: the batcher copies pty reads once into
- * frames with room for the OUTPUT header, the session writes the header in
- * place, and the browser decodes exactly the bytes the pty produced.
+ * The output path's memory work: the batcher copies pty reads once into frames
+ * with room for the OUTPUT header (written in place), and big frames are
+ * recycled only once no socket and no replay chunk refers to them.
  */
 import { describe, expect, it } from 'vitest';
 import { BATCH, OutputBatcher } from '../../lib/terminals/batcher';
+import { FramePool, FrameRecycler } from '../../lib/terminals/frames';
 import { OUTPUT_HEADER_BYTES, decodeServerFrame, encodeOutput, writeOutputHeader } from '../../lib/terminals/protocol';
 
 describe('OutputBatcher with header room', () => {
@@ -42,5 +43,38 @@ describe('OutputBatcher with header room', () => {
     expect(decoded.ok && decoded.msg.type === 'output' && decoded.msg.offset).toBe(2 ** 40 + 7);
     expect(() => writeOutputHeader(new Uint8Array(4), 0)).toThrow(RangeError);
     expect(() => writeOutputHeader(frame, -1)).toThrow(RangeError);
+  });
+});
+
+describe('frame recycling (frames.ts)', () => {
+  it('reuses a big frame only after every socket wrote it and the replay buffer dropped it', () => {
+    const pool = new FramePool(OUTPUT_HEADER_BYTES + 65536);
+    let replayStart = 0;
+    const rec = new FrameRecycler(pool, () => replayStart);
+    const a = pool.take(OUTPUT_HEADER_BYTES + 20_000);
+    expect(pool.isPooled(a)).toBe(true);
+    expect(pool.isPooled(pool.take(100))).toBe(false); // small frames come from Node's pool, untracked
+    const held = rec.track(a, 20_000)!;
+    held.writes = 2; // sent to two sockets
+    rec.release();
+    expect(pool.freeCount).toBe(0);
+    rec.written(held);
+    replayStart = 20_000; // the replay buffer dropped it...
+    rec.release();
+    expect(pool.freeCount).toBe(0); // ...but one socket still holds it
+    rec.written(held);
+    expect(pool.freeCount).toBe(1);
+    expect(pool.take(OUTPUT_HEADER_BYTES + 30_000).buffer === a.buffer).toBe(true); // the same memory, reused
+  });
+
+  it('keeps order and forgets (rather than waits for) frames past its limit', () => {
+    const pool = new FramePool(OUTPUT_HEADER_BYTES + 65536, 100);
+    const rec = new FrameRecycler(pool, () => 0, 3);
+    for (let i = 0; i < 5; i++) rec.track(pool.take(OUTPUT_HEADER_BYTES + 65536), (i + 1) * 65536);
+    rec.release();
+    expect(rec.heldCount).toBe(3);
+    expect(pool.freeCount).toBe(0); // forgotten ones are left to the GC, never reused while maybe in use
+    rec.clear();
+    expect(rec.heldCount).toBe(0);
   });
 });

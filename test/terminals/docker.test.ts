@@ -10,6 +10,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DockerDriver } from '../../lib/environments/docker';
 import type { Environment } from '../../lib/environments/driver';
 import { dockerHostSchema } from '../../lib/labs/schema';
+import { BATCH } from '../../lib/terminals/batcher';
+import { FLOW } from '../../lib/terminals/protocol';
 import { CollectSink, connectClient, sleep, startServer, waitFor, type TestServer } from './helpers';
 
 const IMAGE = 'labforge/base';
@@ -107,7 +109,7 @@ describe('terminals into a Docker host', () => {
     const b = srv.gateway.sessions()[0];
     expect(b.paused).toBe(true);
     expect(b.offset - a.offset).toBeLessThan(64 * 1024);
-    expect(received()).toBeLessThan(400 * 1024);
+    expect(received()).toBeLessThanOrEqual(FLOW.pauseAboveBytes + 2 * BATCH.maxBytes); // the flow-control window
 
     acking = true;
     for (const cb of parked.splice(0)) cb();
