@@ -17,7 +17,7 @@ import os from 'node:os';
 import { reconcile } from './lib/environments/reconciler';
 import { createCapacity } from './lib/environments/capacity';
 import { WarmPool } from './lib/environments/pool';
-import { Lifecycle, setupFailure } from './lib/sessions/lifecycle';
+import { Runbook } from './lib/sessions/runbook';
 import { SessionService } from './lib/sessions/service';
 import { TokenStore } from './lib/auth/tokens';
 import { createTerminalGateway } from './lib/terminals/gateway';
@@ -58,11 +58,9 @@ export async function startServer(opts: { dev?: boolean; config?: Config } = {})
       driver: drivers,
       capacity,
       log,
-      // Pool members go through track setup with no learner variables (labs that need them are refused).
-      prepare: async (env, lab) => {
-        const r = await new Lifecycle(drivers[lab.track.environment.driver], lab, env, {}).trackSetup();
-        if (!r.ok) throw new Error(setupFailure('track setup', r));
-      },
+      // Pool members go through the runbook's track setup, with no learner variables (labs that
+      // need them are refused); the rest of the walk runs in the session that claims the member.
+      prepare: (env, lab) => Runbook.of(drivers[lab.track.environment.driver], lab, env, {}).prepare(),
     },
   );
 

@@ -19,6 +19,7 @@ export interface Bench {
 const BENCHES: Record<string, () => Promise<Bench>> = {
   terminals: async () => (await import('./terminals')).bench,
   pool: async () => (await import('./pool')).bench,
+  checks: async () => (await import('./checks')).bench,
 };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -118,7 +118,8 @@ export function SessionView({ id }: { id: string }) {
   }
 
   const current = lookBack ?? session.current!;
-  const done = session.challenges[session.index]?.status === 'completed';
+  // A quiz with no attempts left is over too: the learner moves on, the quiz stays failed.
+  const done = session.challenges[session.index]?.status === 'completed' || session.current?.quiz?.attemptsLeft === 0;
   const last = session.index === session.challenges.length - 1;
   return (
     <main className="session">

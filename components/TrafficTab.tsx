@@ -17,9 +17,10 @@ const clock = (t: number) => new Date(t).toLocaleTimeString([], { hour: '2-digit
 
 /**
  * The Traffic tab: who sent to and who joined each multicast group of the
- * session's network, from a capture beside the hosts. Polls every 2 s while
- * visible; one request on mount starts the capture early, so what happens
- * before the learner opens the tab is already recorded.
+ * session's network, from a capture beside the hosts. A POST on mount starts
+ * the capture early, so what happens before the learner opens the tab is
+ * already recorded; opening the tab POSTs again (restarting a capture that
+ * stopped meanwhile). Polling every 2 s while visible only reads (GET).
  */
 export function TrafficTab({ sessionId, visible }: { sessionId: string; visible: boolean }) {
   const [data, setData] = useState<TrafficView>();
@@ -27,15 +28,16 @@ export function TrafficTab({ sessionId, visible }: { sessionId: string; visible:
   const [chosen, setChosen] = useState<string>();
   const [minutes, setMinutes] = useState(5);
   const busy = useRef(false);
+  const mounted = useRef(false);
   const url = `/api/v1/sessions/${sessionId}/traffic`;
 
   useEffect(() => {
     let alive = true;
-    const load = async () => {
+    const load = async (method: 'GET' | 'POST') => {
       if (busy.current) return;
       busy.current = true;
       try {
-        const res = await fetch(url, { cache: 'no-store' });
+        const res = await fetch(url, { method, cache: 'no-store' });
         const body = await res.json().catch(() => ({}));
         if (!alive) return;
         if (!res.ok) setError(body.error ?? `the traffic could not be read (HTTP ${res.status})`);
@@ -46,9 +48,10 @@ export function TrafficTab({ sessionId, visible }: { sessionId: string; visible:
         busy.current = false;
       }
     };
-    void load();
+    void load(!mounted.current || visible ? 'POST' : 'GET');
+    mounted.current = true;
     if (!visible) return () => void (alive = false);
-    const timer = setInterval(load, POLL_MS);
+    const timer = setInterval(() => void load('GET'), POLL_MS);
     return () => {
       alive = false;
       clearInterval(timer);

@@ -14,7 +14,9 @@ test('a quiz answered wrong, then right', async ({ page }) => {
 
   await page.getByLabel(/only available in Isovalent/).check();
   await page.getByRole('button', { name: 'Check' }).click();
-  await expect(page.getByRole('alert')).toContainText(/not quite|wrong|missing/i);
+  // Only "wrong": never which or how many choices are off.
+  await expect(page.getByRole('alert')).toContainText('Not quite: that is not the right answer.');
+  await expect(page.getByRole('alert')).not.toContainText(/\d|choice|missing/);
   await expect(page.getByRole('button', { name: 'Next' })).toBeDisabled();
 
   await page.getByLabel(/only available in Isovalent/).uncheck();

@@ -1,14 +1,16 @@
 /**
  * The multicast-basics exam through the browser, as a learner does it: a
- * listener in the terminal, the first Check sends the secret from a hidden
- * ship, the Traffic tab names the sender, answers.yaml is written in the
- * editor tab and graded (a wrong sender gets a precise message, then a pass).
+ * listener in the terminal, the first Check has the platform send the secret
+ * from a hidden ship (an injection: nothing runs aboard), the Traffic tab
+ * names the sender, answers.yaml is written in the editor tab and graded (a
+ * wrong sender gets a precise message, then a pass). Until it is sent, no
+ * candidate message can be read anywhere in any host.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { expect, test, type Page } from '@playwright/test';
-import { startSession, terminalText, typeInTerminal } from './support/session';
+import { readableInHosts, startSession, terminalText, typeInTerminal } from './support/session';
 
 const track = parse(fs.readFileSync(path.resolve(import.meta.dirname, '../labs/multicast-basics/track.yml'), 'utf8'));
 const phrases: string[] = track.variables.find((v: { name: string }) => v.name === 'SECRET_MESSAGE').pick;
@@ -34,6 +36,9 @@ test('the exam: listen, catch the secret, name the sender, get graded', async ({
   // Check before listening: told precisely what is missing.
   await page.getByRole('button', { name: 'Check' }).click();
   await expect(page.getByRole('alert')).toContainText('No listener for 225.0.0.50:1234');
+
+  // Nothing in any host (processes, environments, files) holds any of the possible messages.
+  expect(readableInHosts(id, phrases)).toEqual([]);
 
   await typeInTerminal(page, 'socat -u UDP4-RECV:1234,reuseaddr,ip-add-membership=225.0.0.50:0.0.0.0 -');
   await page.waitForTimeout(1000); // the join reaches /proc/net/igmp at once; give socat a moment to bind

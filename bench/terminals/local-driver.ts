@@ -23,6 +23,10 @@ export class LocalShellDriver implements EnvironmentDriver {
   }
 
   /** The shell leads its own process group (node-pty makes it a session leader): signal the group. */
+  async inject(): Promise<void> {
+    throw new Error('the local shell driver sends no datagrams');
+  }
+
   async closeTerminal(_env: Environment, _host: string, terminalId: string): Promise<void> {
     const p = this.ptys.get(terminalId);
     this.ptys.delete(terminalId);

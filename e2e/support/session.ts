@@ -30,3 +30,32 @@ export function labelled(kind: 'ps' | 'network ls', sessionId: string): string[]
   const out = execFileSync('docker', [...args, '--filter', `label=labforge.session=${sessionId}`], { encoding: 'utf8' });
   return out.split('\n').filter(Boolean);
 }
+
+/**
+ * Where any of `needles` can be read in the session's hosts, searched as the learner would
+ * (root, through lf-sandbox): every process's environment and command line, and every file
+ * outside /proc, /sys and /dev. The needles travel on stdin and reach grep through a pipe, so
+ * the search's own command lines never hold them. Returns `host: where` lines; empty is good.
+ */
+export function readableInHosts(sessionId: string, needles: string[]): string[] {
+  const search = [
+    'pats=$(cat)',
+    'for f in /proc/[0-9]*/environ /proc/[0-9]*/cmdline; do',
+    '  tr "\\0" "\\n" < "$f" 2>/dev/null | grep -qF -f <(printf "%s\\n" "$pats") && echo "$f"',
+    'done',
+    'grep -rlsF -f <(printf "%s\\n" "$pats") / --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev --exclude-dir=.labforge',
+    'exit 0',
+  ].join('\n');
+  const found: string[] = [];
+  for (const container of labelled('ps', sessionId)) {
+    const host = execFileSync('docker', ['inspect', '-f', '{{index .Config.Labels "labforge.host"}}', container], { encoding: 'utf8' }).trim();
+    if (!host) continue; // a sidecar, not a learner host
+    const out = execFileSync('docker', ['exec', '-i', container, '/.labforge/bin/lf-sandbox', '/.labforge/bin/bash', '-c', search], {
+      input: needles.join('\n'),
+      encoding: 'utf8',
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    for (const line of out.split('\n').filter(Boolean)) found.push(`${host}: ${line}`);
+  }
+  return found;
+}

@@ -1,8 +1,10 @@
 /**
  * `labforge test <lab>`: proves a lab works, the way `instruqt track test` does.
  * On one fresh environment, after track setup, for each challenge in order:
- * setup, check (must fail), solve, check (must pass). Quizzes: a wrong answer
- * must fail, the solution must pass. Reports a table, --json or --junit.
+ * setup, check (must fail), solve, check (must pass), cleanup (must pass). Quizzes:
+ * a wrong answer must fail, the solution must pass. The walk is the sessions' own
+ * (sessions/runbook.ts), so what passes here is what learners get. Reports a
+ * table, --json or --junit.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -12,14 +14,17 @@ import type { EnvironmentDriver, Environment } from '../environments/driver';
 import type { Challenge, Lab } from '../labs/schema';
 import { loadLabOrThrow } from '../labs/loader';
 import { generateVariables } from '../checks/variables';
-import { gradeQuiz } from '../checks/quiz';
-import { Lifecycle, phaseMessage } from '../sessions/lifecycle';
+import { phaseMessage } from '../sessions/lifecycle';
+import { Runbook, RunbookError } from '../sessions/runbook';
 
 export interface StepResult {
   ok: boolean;
   ms: number;
   message: string;
 }
+
+/** The steps of one challenge, in the order they run: the report's columns. */
+export const STEPS = ['setup', 'checkFails', 'solve', 'checkPasses', 'cleanup'] as const;
 
 export interface ChallengeResult {
   index: number;
@@ -30,6 +35,8 @@ export interface ChallengeResult {
   checkFails?: StepResult;
   solve?: StepResult;
   checkPasses?: StepResult;
+  /** Runs once the check passed; a failing cleanup fails the challenge (sessions only warn). */
+  cleanup?: StepResult;
 }
 
 export interface LabTestReport {
@@ -41,55 +48,66 @@ export interface LabTestReport {
   totalMs: number;
 }
 
+const OK = { ok: true, message: 'ok' };
+
 async function step(fn: () => Promise<{ ok: boolean; message: string }>): Promise<StepResult> {
   const t = Date.now();
   try {
     const r = await fn();
     return { ...r, ms: Date.now() - t };
   } catch (e) {
-    return { ok: false, message: (e as Error).message, ms: Date.now() - t };
+    // A cell shows the script's own message; the session-style "setup of ... failed:" adds nothing here.
+    const message = e instanceof RunbookError ? e.reason : (e as Error).message;
+    return { ok: false, message, ms: Date.now() - t };
   }
 }
 
-async function testChallenge(life: Lifecycle, c: Challenge): Promise<ChallengeResult> {
+async function testChallenge(book: Runbook, c: Challenge): Promise<ChallengeResult> {
   const r: ChallengeResult = { index: c.index, slug: c.slug, title: c.title, ok: false };
   r.setup = await step(async () => {
-    const p = await life.challenge(c, 'setup');
-    return { ok: p.ok, message: p.ok ? 'ok' : phaseMessage(p) };
+    await book.enter(c.index);
+    return OK;
   });
   if (!r.setup.ok) return r;
   if (c.type === 'quiz') {
     const wrong = (c.answers ?? []).map((_, i) => i).filter((i) => !c.solution?.includes(i));
     r.checkFails = await step(async () => {
-      const v = gradeQuiz(c, wrong.length ? wrong : []);
+      const v = await book.check(c.index, wrong);
       return { ok: !v.passed, message: v.passed ? 'a wrong answer was accepted' : v.message };
     });
     r.solve = { ok: true, ms: 0, message: 'uses the solution indexes' };
     r.checkPasses = await step(async () => {
-      const v = gradeQuiz(c, c.solution ?? []);
+      const v = await book.check(c.index, c.solution ?? []);
       return { ok: v.passed, message: v.message };
     });
   } else {
     r.checkFails = await step(async () => {
-      const v = await life.check(c);
+      const v = await book.check(c.index);
       return { ok: !v.passed, message: v.passed ? 'check passed before the work was done' : v.message };
     });
     r.solve = await step(async () => {
-      const p = await life.challenge(c, 'solve');
-      return { ok: p.ok, message: p.ok ? 'ok' : phaseMessage(p) };
+      await book.solve(c.index);
+      return OK;
     });
     if (!r.solve.ok) return r;
     r.checkPasses = await step(async () => {
       // A check may need more than one run (e.g. the exam: the first run sends the message).
-      let v = await life.check(c);
+      let v = await book.check(c.index);
       for (let i = 0; i < 2 && !v.passed; i++) {
-        await life.challenge(c, 'solve');
-        v = await life.check(c);
+        // A failing re-solve is not the verdict: the check after it is.
+        await book.solve(c.index).catch(() => undefined);
+        v = await book.check(c.index);
       }
       return { ok: v.passed, message: v.message };
     });
   }
-  r.ok = !!(r.setup.ok && r.checkFails?.ok && r.solve?.ok && r.checkPasses?.ok);
+  // Cleanup runs on the solved state, as it does when a learner moves on.
+  if (!r.checkPasses?.ok) return r;
+  r.cleanup = await step(async () => {
+    const p = await book.leave(c.index);
+    return { ok: p.ok, message: p.ok ? 'ok' : phaseMessage(p) };
+  });
+  r.ok = STEPS.every((k) => r[k]?.ok);
   return r;
 }
 
@@ -107,14 +125,14 @@ export async function testLab(lab: Lab, driver: EnvironmentDriver, onLine: (s: s
       return { ok: true, message: `${env.hosts.length} hosts` };
     });
     if (!env) return report;
-    const life = new Lifecycle(driver, lab, env, vars);
+    const book = Runbook.of(driver, lab, env, vars);
     report.trackSetup = await step(async () => {
-      const p = await life.trackSetup();
-      return { ok: p.ok, message: p.ok ? 'ok' : phaseMessage(p) };
+      await book.prepare();
+      return OK;
     });
     if (!report.trackSetup.ok) return report;
     for (const c of lab.challenges) {
-      const r = await testChallenge(life, c);
+      const r = await testChallenge(book, c);
       report.challenges.push(r);
       onLine(`  ${r.ok ? 'PASS' : 'FAIL'} ${c.index + 1}. ${c.title}`);
       if (!r.ok) break; // later challenges build on this one
@@ -131,13 +149,12 @@ export async function testLab(lab: Lab, driver: EnvironmentDriver, onLine: (s: s
 const cell = (s?: StepResult) => (!s ? '—' : s.ok ? `ok ${(s.ms / 1000).toFixed(1)}s` : 'FAILED');
 
 export function formatTable(r: LabTestReport): string {
-  const rows = [['#', 'challenge', 'setup', 'check fails', 'solve', 'check passes']];
-  for (const c of r.challenges) rows.push([String(c.index + 1), c.slug, cell(c.setup), cell(c.checkFails), cell(c.solve), cell(c.checkPasses)]);
+  const rows = [['#', 'challenge', 'setup', 'check fails', 'solve', 'check passes', 'cleanup']];
+  for (const c of r.challenges) rows.push([String(c.index + 1), c.slug, ...STEPS.map((k) => cell(c[k]))]);
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   const lines = rows.map((row) => row.map((v, i) => v.padEnd(widths[i])).join('  '));
   const problems = r.challenges.flatMap((c) =>
-    (['setup', 'checkFails', 'solve', 'checkPasses'] as const)
-      .filter((k) => c[k] && !c[k]!.ok)
+    STEPS.filter((k) => c[k] && !c[k]!.ok)
       .map((k) => `  ${c.slug} ${k}: ${c[k]!.message}`),
   );
   if (!r.environment.ok) problems.unshift(`  environment: ${r.environment.message}`);
@@ -154,8 +171,8 @@ const xml = (s: string) => s.replace(/[<>&"]/g, (ch) => ({ '<': '&lt;', '>': '&g
 
 export function toJunit(r: LabTestReport): string {
   const cases = r.challenges.map((c) => {
-    const failed = (['setup', 'checkFails', 'solve', 'checkPasses'] as const).find((k) => c[k] && !c[k]!.ok);
-    const ms = [c.setup, c.checkFails, c.solve, c.checkPasses].reduce((a, s) => a + (s?.ms ?? 0), 0);
+    const failed = STEPS.find((k) => c[k] && !c[k]!.ok);
+    const ms = STEPS.reduce((a, k) => a + (c[k]?.ms ?? 0), 0);
     const body = failed ? `<failure message="${xml(`${failed}: ${c[failed]!.message}`)}"/>` : '';
     return `    <testcase classname="${xml(r.lab)}" name="${xml(`${c.index + 1}. ${c.slug}`)}" time="${ms / 1000}">${body}</testcase>`;
   });

@@ -2,22 +2,20 @@
  * Lifecycle scripts (setup, check, solve, cleanup) run inside the hosts.
  *
  * Instruqt semantics: the exit code decides; a failing script prints `FAIL: message` (or calls
- * `fail-message "..."`) and that text is what the learner sees. Tamper-proof: the script is read
- * from the platform's lab folder at run time and exists in the host only while it runs, in a
- * root-only folder (see wrapper.ts for how, and for how fail-message behaves).
+ * `fail-message "..."`) and that text is what the learner sees. A `FAIL:` line on stdout fails a
+ * script even when it exits 0 (that is how fail-message works). Tamper-proof: the script is read
+ * from the platform's lab folder at run time and handed to the trusted runner on stdin; see
+ * runner.ts for what the learner, root in the host, can and cannot influence.
  */
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Environment, EnvironmentDriver } from '../environments/driver';
 import type { ScriptKind } from '../labs/schema';
 import { log as rootLog } from '../log';
-import { TRAILER, WRAPPER } from './wrapper';
+import { MAX_SCRIPT_BYTES, runnerArgv, runnerEnv } from './runner';
 
 const log = rootLog.child({ module: 'checks' });
 
-/** Time the driver gives the exec beyond the script's own timeout: TERM→KILL grace, output, cleanup. */
-const EXEC_GRACE_MS = 20_000;
 /** Longest learner-facing message taken from a FAIL line. */
 const MAX_MESSAGE = 500;
 
@@ -27,7 +25,7 @@ export interface RunScriptOptions {
   file: string;
   kind: ScriptKind;
   timeoutMs: number;
-  /** Session variables, handed to the script as environment variables. */
+  /** Session variables this script may see (already scoped), handed to it as environment variables. */
   vars?: Record<string, string>;
 }
 
@@ -63,7 +61,7 @@ export interface PhaseResult {
 export type ScriptsMap = Partial<Record<ScriptKind, Record<string, string>>>;
 
 export function passed(run: ScriptRun): boolean {
-  return !run.error && !run.timedOut && run.exitCode === 0;
+  return !run.error && !run.timedOut && run.exitCode === 0 && failLine(run.stdout) === undefined;
 }
 
 /** Runs one script in one host. Never throws for a script or host problem: it is reported in the ScriptRun. */
@@ -93,38 +91,37 @@ export async function runScript(
   } catch (e) {
     return failed(`cannot read ${opts.file} on the platform: ${(e as Error).message}`);
   }
+  if (text.length > MAX_SCRIPT_BYTES) return failed(`${script} is ${text.length} bytes: scripts may be at most ${MAX_SCRIPT_BYTES} bytes`);
   const hostSpec = env.hosts.find((h) => h.name === opts.host);
   if (!hostSpec) return failed(`no host "${opts.host}" in this environment (hosts: ${env.hosts.map((h) => h.name).join(', ')})`);
 
-  const id = randomBytes(9).toString('hex');
   const workdir = hostSpec.spec?.workdir ?? '/root';
-  const scriptEnv = { ...(opts.vars ?? {}), LABFORGE_HOST: opts.host, LABFORGE_KIND: opts.kind };
+  const hosts = env.hosts.map((h) => `${h.name}=${h.address ?? ''}`).join(' ');
+  const scriptEnv = runnerEnv(opts.kind, { ...(opts.vars ?? {}), LABFORGE_HOST: opts.host, LABFORGE_KIND: opts.kind, LABFORGE_HOSTS: hosts });
 
   let res;
   try {
-    res = await driver.exec(env, opts.host, ['sh', '-c', WRAPPER, 'labforge-run', id, script, String(seconds), workdir], {
+    res = await driver.exec(env, opts.host, runnerArgv(opts.kind, script, workdir), {
       stdin: text,
       user: 'root',
       env: scriptEnv,
-      timeoutMs: seconds * 1000 + EXEC_GRACE_MS,
+      timeoutMs: seconds * 1000,
     });
   } catch (e) {
     return failed(`cannot run ${script} in ${opts.host}: ${(e as Error).message}`);
   }
-
-  const m = TRAILER.exec(res.stderr);
   const durationMs = Date.now() - started;
-  if (!m || m[1] !== id) {
-    const why = res.timedOut ? 'the host did not answer in time' : firstLine(res.stderr) || `exit ${res.exitCode}`;
-    log.warn({ host: opts.host, script, exitCode: res.exitCode, stderr: res.stderr.slice(0, 2000) }, 'script wrapper failed');
-    return { ...failed(`cannot run ${script} in ${opts.host}: ${why}`), stdout: res.stdout, stderr: res.stderr, durationMs };
+  // 126/127 from the runner itself: the toolbox is missing or broken in this host, not the script.
+  if (res.exitCode === 127 && /lf-sandbox|\.labforge\/bin\/bash|executable file not found|no such file/.test(res.stderr) && !res.stdout) {
+    log.warn({ host: opts.host, script, stderr: res.stderr.slice(0, 2000) }, 'script runner failed');
+    return { ...failed(`cannot run ${script} in ${opts.host}: ${firstLine(res.stderr) || 'the toolbox is missing'}`), stderr: res.stderr, durationMs };
   }
   const run: ScriptRun = {
     ...base,
-    exitCode: Number(m[2]),
-    timedOut: m[3] === '1',
+    exitCode: res.exitCode,
+    timedOut: res.timedOut,
     stdout: res.stdout,
-    stderr: res.stderr.slice(0, m.index),
+    stderr: res.stderr,
     durationMs,
   };
   log.debug({ host: run.host, script, exitCode: run.exitCode, timedOut: run.timedOut, ms: durationMs }, 'script ran');
@@ -143,7 +140,8 @@ export async function runPhase(
   kind: ScriptKind,
   hostOrder: string[],
   timeoutMs: number,
-  vars: Record<string, string> = {},
+  /** The variables a host's script receives (scoped by the caller). */
+  varsFor: (host: string) => Record<string, string> = () => ({}),
 ): Promise<PhaseResult> {
   const byHost = scripts[kind] ?? {};
   const extra = Object.keys(byHost)
@@ -152,7 +150,7 @@ export async function runPhase(
   const order = [...hostOrder.filter((h) => byHost[h]), ...extra];
   const runs: ScriptRun[] = [];
   for (const host of order) {
-    const run = await runScript(driver, env, { host, file: byHost[host], kind, timeoutMs, vars });
+    const run = await runScript(driver, env, { host, file: byHost[host], kind, timeoutMs, vars: varsFor(host) });
     runs.push(run);
     if (!passed(run)) return { ok: false, runs, failure: { host, script: run.script, message: verdictFrom(run) } };
   }
@@ -166,7 +164,7 @@ export async function runPhase(
 export function verdictFrom(run: ScriptRun): string {
   if (run.error) return `${run.script} could not run in ${run.host}; try again, and tell your instructor if it keeps happening`;
   if (run.timedOut) return `${run.script} timed out after ${formatSeconds(run.timeoutMs)}`;
-  if (run.exitCode === 0) return `${run.script} passed`;
+  if (run.exitCode === 0 && failLine(run.stdout) === undefined) return `${run.script} passed`;
   return failLine(run.stdout) ?? failLine(run.stderr) ?? `${run.script} failed (exit ${run.exitCode})`;
 }
 

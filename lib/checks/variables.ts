@@ -1,9 +1,11 @@
 /**
  * Per-session variables from the track's `variables:` (random picks, random strings, fixed
- * values). Scripts get them as environment variables; the browser only sees the non-secret ones.
+ * values). The platform keeps them: grades and injections read them here; a script gets only
+ * those its `scripts:` scope names (a secret one, none by default), the browser only non-secret ones.
  */
 import { randomInt } from 'node:crypto';
-import type { Track, Variable } from '../labs/schema';
+import type { ScriptKind, Track, Variable } from '../labs/schema';
+import { inScope } from '../labs/variable-uses';
 
 /** Returns an integer in [0, max). Injected by tests for determinism; crypto randomness otherwise. */
 export type Rng = (max: number) => number;
@@ -35,5 +37,17 @@ export function generateVariables(variables: readonly Variable[], rng: Rng = cry
 export function publicVariables(track: Pick<Track, 'variables'>, values: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const v of track.variables) if (v.secret === false && v.name in values) out[v.name] = values[v.name];
+  return out;
+}
+
+/** The variables one script receives. */
+export function scopedVariables(
+  variables: readonly Variable[],
+  values: Record<string, string>,
+  kind: ScriptKind,
+  host: string,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of variables) if (v.name in values && inScope(v, kind, host)) out[v.name] = values[v.name];
   return out;
 }

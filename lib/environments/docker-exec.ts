@@ -9,7 +9,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
-import type { ExecOptions, ExecResult } from './driver';
+import { TOOLBOX_BIN, type ExecOptions, type ExecResult } from './driver';
+
+const TOOLBOX_SH = `${TOOLBOX_BIN}/sh`;
 
 /** Per-stream limit on captured output: checks print little, runaway loops print a lot. */
 export const OUTPUT_CAP = 1024 * 1024;
@@ -178,5 +180,9 @@ export async function runExec(docker: Dockerode, container: Dockerode.Container,
 
 /** Kills every process carrying `marker` (`NAME=VALUE`) and everything in their sessions. */
 export async function killMarked(docker: Dockerode, container: Dockerode.Container, marker: string): Promise<void> {
-  await runExec(docker, container, ['sh', '-c', KILL_SCRIPT, 'labforge-kill', marker], { user: '0', marker: 'LABFORGE_KILLER=1' });
+  // The toolbox's sh: the host's own /bin/sh may be the learner's.
+  const env = { PATH: `${TOOLBOX_BIN}:/usr/bin:/bin` };
+  const r = await runExec(docker, container, [TOOLBOX_SH, '-c', KILL_SCRIPT, 'labforge-kill', marker], { user: '0', env, marker: 'LABFORGE_KILLER=1' });
+  // A host from before the toolbox existed (a session older than this server version).
+  if (r.exitCode === 127) await runExec(docker, container, ['sh', '-c', KILL_SCRIPT, 'labforge-kill', marker], { user: '0', marker: 'LABFORGE_KILLER=1' });
 }

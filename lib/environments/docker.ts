@@ -14,6 +14,7 @@ import { log as rootLog } from '../log';
 import {
   EnvironmentError,
   LABELS,
+  SANDBOX,
   hostOf,
   type Environment,
   type EnvironmentDriver,
@@ -21,6 +22,7 @@ import {
   type ExecOptions,
   type ExecResult,
   type FoundEnvironment,
+  type Datagrams,
   type HostHandle,
   type Problem,
   type ProgressFn,
@@ -28,7 +30,9 @@ import {
 } from './driver';
 import { killMarked, runExec } from './docker-exec';
 import { copyHostFiles, readContainerFile, writeContainerFile } from './docker-files';
-import { ImageBuilder } from './images';
+import { ImageBuilder, resolveImage } from './images';
+import { Toolbox, toolboxMount } from './toolbox';
+import { sendFromHost } from './docker-inject';
 
 const log = rootLog.child({ module: 'docker' });
 
@@ -81,12 +85,14 @@ export class DockerDriver implements EnvironmentDriver {
   readonly name = 'docker';
   readonly docker: Dockerode;
   readonly images: ImageBuilder;
+  private readonly toolbox: Toolbox;
   /** Set by a server: labels what it creates, and limits list() to those (see LABELS.instance). */
   readonly instance?: string;
 
   constructor(opts: { docker?: Dockerode; images?: ImageBuilder; instance?: string } = {}) {
     this.docker = opts.docker ?? new Dockerode();
     this.images = opts.images ?? new ImageBuilder({ docker: this.docker });
+    this.toolbox = new Toolbox(this.docker);
     this.instance = opts.instance;
   }
 
@@ -139,6 +145,7 @@ export class DockerDriver implements EnvironmentDriver {
     const started = Date.now();
     try {
       const images = await step('Preparing images', () => this.ensureImages(hosts, progress));
+      const toolbox = await this.ensureToolbox(progress);
       const network = await step('Creating network', async () => {
         try {
           return await this.docker.createNetwork({ Name: net, Driver: 'bridge', CheckDuplicate: true, Labels: labels() });
@@ -153,7 +160,7 @@ export class DockerDriver implements EnvironmentDriver {
       const containers = await step(`Creating ${hosts.length} host${hosts.length === 1 ? '' : 's'}`, () =>
         allSettledOrThrow(
           hosts.map(async (h) => {
-            const c = await this.createContainer(spec.owner, h, images.get(h.image)!, net, labels(h.name)).catch((err) => {
+            const c = await this.createContainer(spec.owner, h, images.get(h.image)!, net, labels(h.name), toolbox).catch((err) => {
               throw new EnvironmentError(`creating host ${h.name} failed: ${reason(err)}`);
             });
             created.containers.push(c.id);
@@ -213,7 +220,13 @@ export class DockerDriver implements EnvironmentDriver {
     return refs;
   }
 
-  private createContainer(owner: string, h: DockerHost, image: string, net: string, labels: Record<string, string>) {
+  /** The toolbox volume (toolbox.ts), built from labforge/base the first time. */
+  async ensureToolbox(progress: ProgressFn = () => {}): Promise<string> {
+    const base = await this.images.ensure('labforge/base', progress);
+    return this.toolbox.ensure(base, progress);
+  }
+
+  private createContainer(owner: string, h: DockerHost, image: string, net: string, labels: Record<string, string>, toolbox: string) {
     const env = { LANG: 'C.UTF-8', TERM: 'xterm-256color', ...h.env };
     const memory = memoryBytes(h.resources.memory);
     return this.docker.createContainer({
@@ -232,6 +245,7 @@ export class DockerDriver implements EnvironmentDriver {
         PidsLimit: h.resources.pids,
         // docker-init reaps orphans: lab scripts leave plenty behind.
         Init: true,
+        Mounts: [toolboxMount(toolbox)],
         RestartPolicy: { Name: 'no' },
       },
       NetworkingConfig: { EndpointsConfig: { [net]: { Aliases: [h.name] } } },
@@ -288,8 +302,9 @@ export class DockerDriver implements EnvironmentDriver {
     const h = hostOf(env, host);
     const docker = findOnPath('docker');
     if (!docker) throw new EnvironmentError('docker CLI not found on PATH', 'install docker.io (or docker-ce-cli)');
-    // The marker variable lets closeTerminal find the shell and all it started.
-    const args = ['exec', '-it', '-e', 'TERM=xterm-256color', '-e', `LABFORGE_TERMINAL=${o.terminalId}`, '-w', h.spec.workdir, h.ref, h.spec.shell, '-l'];
+    // The marker variable lets closeTerminal find the shell and all it started; lf-sandbox makes
+    // it a learner process (docs/security.md: learner processes cannot reach running checks).
+    const args = ['exec', '-it', '-e', 'TERM=xterm-256color', '-e', `LABFORGE_TERMINAL=${o.terminalId}`, '-w', h.spec.workdir, h.ref, SANDBOX, h.spec.shell, '-l'];
     return pty.spawn(docker, args, {
       name: 'xterm-256color',
       cols: o.cols,
@@ -312,6 +327,16 @@ export class DockerDriver implements EnvironmentDriver {
       const e = this.hostError(err, host, 'closing a terminal');
       // Nothing left to end when the host itself is gone or stopped.
       if (statusOf(err) !== 404 && statusOf(err) !== 409) throw e;
+    }
+  }
+
+  async inject(env: Environment, host: string, datagrams: Datagrams): Promise<void> {
+    const h = hostOf(env, host);
+    const labels = { [LABELS.managed]: '1', [LABELS.session]: env.owner, [LABELS.lab]: env.lab, ...(this.instance ? { [LABELS.instance]: this.instance } : {}) };
+    try {
+      await sendFromHost(this.docker, h.ref, await this.images.ensure('labforge/base'), labels, datagrams);
+    } catch (err) {
+      throw this.hostError(err, host, `sending to ${datagrams.address}:${datagrams.port}`);
     }
   }
 

@@ -1,6 +1,8 @@
 /**
  * The EnvironmentDriver seam. Everything above it (checks, sessions, terminals)
  * is driver-agnostic; a new backend is one new file implementing this interface.
+ * Every host a driver creates carries the toolbox at /.labforge (toolbox.ts): lifecycle
+ * scripts and terminals start through it.
  */
 import type { IPty } from 'node-pty';
 import type { DockerHost, LabEnvironment } from '../labs/schema';
@@ -15,6 +17,12 @@ export const LABELS = {
   /** Which Labforge server (data dir) made it: a server's reconciler only touches its own. */
   instance: 'labforge.instance',
 } as const;
+
+/** Where every host carries the toolbox (toolbox.ts): trusted static tools, read-only. */
+export const TOOLBOX_DIR = '/.labforge';
+export const TOOLBOX_BIN = `${TOOLBOX_DIR}/bin`;
+/** The learner-side launcher in the toolbox (see toolbox-sandbox.ts). */
+export const SANDBOX = `${TOOLBOX_BIN}/lf-sandbox`;
 
 export interface EnvironmentSpec {
   /** Owner of the environment: a session id, or `pool-<id>` for a warm-pool member. */
@@ -67,6 +75,15 @@ export interface ExecResult {
   durationMs: number;
 }
 
+/** UDP datagrams sent from a host's own address (see EnvironmentDriver.inject). */
+export interface Datagrams {
+  address: string;
+  port: number;
+  payload: Buffer;
+  count: number;
+  intervalMs: number;
+}
+
 export interface TerminalOptions {
   cols: number;
   rows: number;
@@ -98,6 +115,12 @@ export interface EnvironmentDriver {
   openTerminal(env: Environment, host: string, opts: TerminalOptions): IPty;
   /** Ends every process a terminal started (node-pty's kill only reaches the local client). */
   closeTerminal(env: Environment, host: string, terminalId: string): Promise<void>;
+  /**
+   * Sends datagrams from `source`'s address without running anything inside a learner host: a
+   * process the learner can neither see nor read (Docker: a sidecar in the host's network
+   * namespace). `source` is a host name, or `pod/[NAMESPACE/]NAME` for drivers with pods (Kind).
+   */
+  inject(env: Environment, source: string, datagrams: Datagrams): Promise<void>;
   /** `running` when every host is up. */
   health(env: Environment): Promise<{ ok: boolean; detail?: string }>;
   destroy(env: Environment): Promise<void>;

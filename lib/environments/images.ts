@@ -30,6 +30,8 @@ export const BUILTIN_IMAGES: Record<string, ImageRecipe> = {
     packages: [
       'bash', 'socat', 'iproute2', 'tcpdump', 'jq', 'curl', 'procps', 'tmux', 'iputils-ping', 'nano', 'less',
       'ca-certificates', 'openssh-client', 'openssh-server', 'dnsutils', 'netcat-openbsd',
+      // Not for learners: the toolbox (toolbox.ts) copies these static binaries out of the image.
+      'bash-static', 'busybox-static',
     ],
     changes: ['ENV LANG=C.UTF-8', 'CMD ["sleep","infinity"]'],
   },

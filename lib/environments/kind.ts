@@ -34,10 +34,12 @@ import {
   type Problem,
   type ProgressFn,
   type TerminalOptions,
+  type Datagrams,
 } from './driver';
 import { clusterName, kindConfigYaml } from './kind-config';
 import { defaultProbes, kindPrerequisites, whichOnPath, type PrereqProbes } from './kind-prereqs';
 import { applyManifests, readManifests } from './kube-apply';
+import { parsePodSource, sendFromPod } from './kube-inject';
 import { loadKubeConfig } from './kube-client';
 import { waitForNodes, waitForWorkloads } from './kube-ready';
 
@@ -276,6 +278,14 @@ export class KindDriver implements EnvironmentDriver {
   writeFile(env: Environment, host: string, file: string, content: Buffer | string, mode?: number): Promise<void> {
     return this.docker.writeFile(env, host, file, content, mode);
   }
+  /** `pod/NAME`: through the Kubernetes API; a workstation: the Docker driver's sidecar. */
+  inject(env: Environment, source: string, datagrams: Datagrams): Promise<void> {
+    const pod = parsePodSource(source);
+    if (!pod) return this.docker.inject(env, source, datagrams);
+    const kubeconfig = env.meta.kubeconfig ?? this.paths(env.owner).kubeconfig;
+    return sendFromPod(kubeconfig, pod, datagrams);
+  }
+
   openTerminal(env: Environment, host: string, opts: TerminalOptions): pty.IPty {
     return this.docker.openTerminal(env, host, opts);
   }

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { closest } from './messages';
 import { displayPath, problemAt, problemIn, type Problem, type YamlSource } from './positions';
 import { SCRIPT_KINDS, type ChallengeFrontMatter } from './schema';
+import { checkVariableUses } from './variable-uses';
 import { ASSIGNMENT_FILE, TRACK_SCRIPTS_DIR, type ChallengeSource, type LabSources, type ScriptFile } from './sources';
 
 const CHALLENGE_DIR = /^(\d+)-([a-z0-9][a-z0-9-]*)$/;
@@ -49,6 +50,7 @@ export async function checkReferences(s: LabSources): Promise<Problem[]> {
   }
 
   for (const sc of s.trackScripts) out.push(...(await checkScript(sc, hosts?.names)));
+  if (s.track) out.push(...(await checkVariableUses(s.track, [...s.trackScripts, ...s.challenges.flatMap((c) => c.scripts)])));
   const trackDir = path.join(s.root, TRACK_SCRIPTS_DIR);
   const challengeOnly = s.trackScriptsOther.filter((n) => /^(check|solve)-/.test(n));
   for (const name of challengeOnly) {
@@ -199,6 +201,14 @@ function checkFrontMatterRefs(fm: ChallengeFrontMatter, src: YamlSource, hosts?:
       }
     });
   }
+  fm.inject.forEach((inj, i) => {
+    for (const field of ['from', 'payload'] as const) {
+      for (const [, name] of inj[field].matchAll(/\$\{([A-Za-z0-9_]+)\}/g))
+        if (variables && !variables.has(name))
+          out.push(problemAt(src, ['inject', i, field], `\${${name}} is not a variable declared under variables: in track.yml${list(variables)}`));
+    }
+    if (hosts && !inj.from.includes('${') && !inj.from.startsWith('pod/') && !hosts.has(inj.from)) out.push(problemAt(src, ['inject', i, 'from'], unknownHost(inj.from, hosts)));
+  });
   if (fm.type !== 'quiz' && (fm.answers || fm.solution))
     out.push(problemAt(src, [fm.answers ? 'answers' : 'solution'], 'answers and solution are only used when type: quiz', 'warning'));
   return out;

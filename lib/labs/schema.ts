@@ -113,15 +113,28 @@ const kindEnvironment = z
 
 export const environmentSchema = z.discriminatedUnion('driver', [dockerEnvironment, kindEnvironment]);
 
-/** Generated per-session values (secrets, random picks) handed to scripts as env vars. */
+/**
+ * Which scripts receive a variable: a kind (`check`: every check script) or a kind and a host
+ * (`solve-workstation`). Track setup scripts count as `setup`.
+ */
+export const variableScope = z
+  .string()
+  .regex(/^(setup|check|solve|cleanup)(-[a-z0-9][a-z0-9-]*)?$/, 'must be setup, check, solve or cleanup, optionally with a host: solve-workstation');
+
+/** Generated per-session values (secrets, random picks): for grading, injections and the scripts it names. */
 export const variableSchema = z
   .object({
     name: variableName,
     pick: z.array(z.string()).min(1).optional(),
     random: z.object({ length: z.number().int().min(4).max(64), alphabet: z.string().min(2).optional() }).strict().optional(),
     value: z.string().optional(),
-    /** Secret variables are never sent to the browser nor written into hosts before a script needs them. */
+    /** Secret variables are never sent to the browser, and reach no host unless `scripts` names it. */
     secret: z.boolean().default(true),
+    /**
+     * The scripts that get it as an environment variable. Default: none for a secret (grades
+     * and injections read it on the platform), every script for a non-secret one.
+     */
+    scripts: z.array(variableScope).optional(),
   })
   .strict()
   .refine((v) => [v.pick, v.random, v.value].filter((x) => x !== undefined).length === 1, {
@@ -202,6 +215,26 @@ export const gradeSchema = z
   })
   .strict();
 
+/**
+ * A datagram the platform sends from a host (a sidecar in that host's network namespace), so a
+ * lab can have "someone" transmit without any process or secret inside the learner's hosts.
+ * `from` and `payload` may name session variables as ${NAME}.
+ */
+export const injectionSchema = z
+  .object({
+    from: z.string().min(1),
+    to: z.string().regex(/^(\d{1,3}\.){3}\d{1,3}:\d{1,5}$/, 'must be an IPv4 address and a UDP port, like 225.0.0.50:1234'),
+    payload: z.string().max(8192),
+    /** Copies sent, `interval` seconds apart. */
+    count: z.number().int().min(1).max(20).default(1),
+    interval: z.number().min(0).max(10).default(0.2),
+    /** `check`: at every Check once the check scripts pass (before grading); `enter`: after the challenge's setup. */
+    when: z.enum(['check', 'enter']).default('check'),
+    /** Put before the verdict's message when a Check that sent this still fails. */
+    notice: z.string().optional(),
+  })
+  .strict();
+
 export const challengeFrontMatterSchema = z
   .object({
     slug,
@@ -215,7 +248,10 @@ export const challengeFrontMatterSchema = z
     /** Quiz: the choices and the indexes of the right ones (never sent to the browser). */
     answers: z.array(z.string()).optional(),
     solution: z.array(z.number().int().nonnegative()).optional(),
+    /** Quiz: how many Checks a learner gets (unlimited when unset); counted in the database. */
+    attempts: z.number().int().positive().optional(),
     grade: gradeSchema.optional(),
+    inject: z.array(injectionSchema).default([]),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -235,6 +271,7 @@ export type KindCluster = z.infer<typeof kindClusterSchema>;
 export type KindAddon = z.infer<typeof kindAddonSchema>;
 export type Tab = z.infer<typeof tabSchema>;
 export type Grade = z.infer<typeof gradeSchema>;
+export type Injection = z.infer<typeof injectionSchema>;
 export type ChallengeFrontMatter = z.infer<typeof challengeFrontMatterSchema>;
 export type Variable = z.infer<typeof variableSchema>;
 

@@ -1,12 +1,14 @@
 /**
  * Running a lab's lifecycle scripts for a session: track setup, challenge
- * setup/cleanup, and the check (scripts, then the declarative grade).
+ * setup/cleanup, and the check (scripts, injections, then the declarative grade).
  * Decides nothing about session state; service.ts does that.
  */
 import type { Environment, EnvironmentDriver } from '../environments/driver';
-import type { Challenge, Lab, ScriptKind } from '../labs/schema';
+import type { Challenge, Injection, Lab, ScriptKind } from '../labs/schema';
 import { runPhase, type PhaseResult, type ScriptsMap } from '../checks/scripts';
 import { gradeFromHost } from '../checks/grade';
+import { scopedVariables } from '../checks/variables';
+import { runInjections, type InjectionRun } from '../checks/inject';
 
 export interface Verdict {
   passed: boolean;
@@ -33,29 +35,44 @@ export class Lifecycle {
   }
 
   private phase(scripts: ScriptsMap, kind: ScriptKind): Promise<PhaseResult> {
-    return runPhase(this.driver, this.env, scripts, kind, this.hostOrder, this.timeoutMs(kind), this.vars);
+    const varsFor = (host: string) => scopedVariables(this.lab.track.variables, this.vars, kind, host);
+    return runPhase(this.driver, this.env, scripts, kind, this.hostOrder, this.timeoutMs(kind), varsFor);
   }
 
   async trackSetup(): Promise<PhaseResult> {
     return this.phase(this.lab.trackScripts, 'setup');
   }
 
+  /** A challenge's scripts of one kind; a setup that passed is followed by its `when: enter` injections. */
   async challenge(c: Challenge, kind: Exclude<ScriptKind, 'check'>): Promise<PhaseResult> {
-    return this.phase(c.scripts, kind);
+    const result = await this.phase(c.scripts, kind);
+    if (kind !== 'setup' || !result.ok) return result;
+    const failed = (await this.inject(c, 'enter')).find((r) => !r.ok);
+    if (!failed) return result;
+    return { ok: false, runs: result.runs, failure: { host: 'platform', script: `inject ${failed.to}`, message: `sending to ${failed.to} failed: ${failed.error}` } };
   }
 
-  /** Check scripts in host order, stopping at the first failure; then the grade, if declared. */
+  private inject(c: Challenge, when: Injection['when']): Promise<InjectionRun[]> {
+    return runInjections(this.driver, this.env, c.inject.filter((i) => i.when === when), this.vars);
+  }
+
+  /**
+   * Check scripts in host order, stopping at the first failure; then the `when: check`
+   * injections (so a listener the checks found receives them); then the grade, if declared.
+   */
   async check(c: Challenge): Promise<Verdict> {
     const started = Date.now();
+    const done = (passed: boolean, message: string, output: unknown[]): Verdict => ({ passed, message, output, durationMs: Date.now() - started });
     const result = await this.phase(c.scripts, 'check');
-    if (!result.ok) {
-      return { passed: false, message: phaseMessage(result), output: result.runs, durationMs: Date.now() - started };
-    }
-    if (c.grade) {
-      const graded = await gradeFromHost(this.driver, this.env, c.grade, this.vars);
-      return { passed: graded.passed, message: graded.message, output: [...result.runs, graded], durationMs: Date.now() - started };
-    }
-    return { passed: true, message: passMessage(c), output: result.runs, durationMs: Date.now() - started };
+    if (!result.ok) return done(false, phaseMessage(result), result.runs);
+    const sent = await this.inject(c, 'check');
+    const output: unknown[] = [...result.runs, ...sent.map((r) => ({ inject: r }))];
+    const failedSend = sent.find((r) => !r.ok);
+    if (failedSend) return done(false, `The lab could not send its message to ${failedSend.to}; press Check again, and tell your instructor if it keeps happening.`, output);
+    if (!c.grade) return done(true, passMessage(c), output);
+    const graded = await gradeFromHost(this.driver, this.env, c.grade, this.vars);
+    const notice = graded.passed ? '' : c.inject.filter((i) => i.when === 'check' && i.notice).map((i) => i.notice).join(' ');
+    return done(graded.passed, notice ? `${notice} ${graded.message}` : graded.message, [...output, graded]);
   }
 }
 

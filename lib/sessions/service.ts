@@ -6,16 +6,15 @@
 import crypto from 'node:crypto';
 import type { SessionRow } from '../db/client';
 import type { Environment, ProgressStep } from '../environments/driver';
-import type { Lab } from '../labs/schema';
+import type { Challenge, Lab, Tab } from '../labs/schema';
 import { generateVariables } from '../checks/variables';
-import { gradeQuiz } from '../checks/quiz';
 import { KeyedLock } from './lock';
 import { SessionStore, type SessionDeps } from './store';
 import { ProgressLog } from './progress';
-import { Lifecycle, setupFailure } from './lifecycle';
+import { QuizRefusal, Runbook, RunbookError } from './runbook';
 import { SessionError, notFound } from './errors';
 export type { SessionDeps } from './store';
-import { LIVE_STATUSES, challengeView, sessionView, tabId, type ChallengeView, type SessionStatus, type SessionView } from './view';
+import { LIVE_STATUSES, challengeView, reachableTab, sessionView, type ChallengeView, type SessionStatus, type SessionView } from './view';
 
 /** One extension of the time limit, of this length, per session. */
 export const EXTENSION_MS = 15 * 60_000;
@@ -94,13 +93,15 @@ export class SessionService extends SessionStore {
       this.requireActive(row);
       const challenge = lab.challenges[row.currentIndex];
       const started = Date.now();
-      let verdict: CheckResult & { output: unknown[] };
-      if (challenge.type === 'quiz') {
-        if (!Array.isArray(body.answers)) throw new SessionError('invalid', 'this challenge is a quiz: send {"answers": [index, ...]}');
-        verdict = { ...gradeQuiz(challenge, body.answers), output: [{ selected: body.answers }] };
-      } else {
-        verdict = await this.lifecycle(row, lab).check(challenge);
-      }
+      // Quiz tries are counted in the database (ChallengeProgress.attempts, written in the same
+      // transaction as each try's CheckRun), so a restarted server hands out no fresh ones.
+      const triesUsed = challenge.type === 'quiz' ? await this.triesUsed(id, row.currentIndex) : 0;
+      const verdict = await this.runbook(row, lab)
+        .check(row.currentIndex, body.answers, triesUsed)
+        .catch((e: unknown) => {
+          if (e instanceof QuizRefusal) throw new SessionError(e.why === 'exhausted' ? 'conflict' : 'invalid', e.message);
+          throw e;
+        });
       await this.deps.db.$transaction([
         this.deps.db.checkRun.create({
           data: {
@@ -127,6 +128,11 @@ export class SessionService extends SessionStore {
     });
   }
 
+  private async triesUsed(sessionId: string, index: number): Promise<number> {
+    const progress = await this.deps.db.challengeProgress.findUnique({ where: { sessionId_index: { sessionId, index } } });
+    return progress?.attempts ?? 0;
+  }
+
   /** Moves to the next challenge (cleanup, then the next one's setup). After the last one the session completes. */
   async next(id: string, learnerId: string): Promise<SessionView> {
     return this.lock.run(id, async () => {
@@ -137,15 +143,19 @@ export class SessionService extends SessionStore {
       });
       const current = lab.challenges[row.currentIndex];
       await this.touch(id);
-      const life = this.lifecycle(row, lab);
-      if (progress?.status !== 'completed') {
-        if (!lab.track.skipping_enabled) throw new SessionError('conflict', `"${current.title}" is not complete yet: press Check first`);
-        // Skipping solves the challenge, so later ones find the state they build on.
-        const solved = await life.challenge(current, 'solve');
-        if (!solved.ok) throw new SessionError('unavailable', `could not skip "${current.title}": ${setupFailure('solve', solved)}`);
-        await this.markChallenge(id, row.currentIndex, 'skipped');
-      }
-      const cleanup = await life.challenge(current, 'cleanup');
+      // A quiz whose attempts are used up is over: the learner moves on, the quiz stays failed.
+      const quizOver = current.type === 'quiz' && !!current.attempts && (progress?.attempts ?? 0) >= current.attempts;
+      const skip = progress?.status !== 'completed' && !quizOver;
+      if (skip && !lab.track.skipping_enabled) throw new SessionError('conflict', `"${current.title}" is not complete yet: press Check first`);
+      // The runbook solves a skipped challenge (later ones build on its state), then cleans up.
+      const cleanup = await this.runbook(row, lab)
+        .leave(row.currentIndex, { skip })
+        .catch((e: unknown) => {
+          throw e instanceof RunbookError ? new SessionError('unavailable', e.message) : e;
+        });
+      if (skip) await this.markChallenge(id, row.currentIndex, 'skipped');
+      else if (quizOver && progress?.status !== 'completed') await this.markChallenge(id, row.currentIndex, 'failed');
+      // A learner moving on is not held back by a cleanup script; `labforge test` is where authors see it fail.
       if (!cleanup.ok) this.log.warn({ session: id, challenge: current.slug }, 'cleanup script failed; continuing');
       const nextIndex = row.currentIndex + 1;
       if (nextIndex >= lab.challenges.length) {
@@ -189,44 +199,47 @@ export class SessionService extends SessionStore {
     return challengeView(c);
   }
 
-  /** Which host a terminal tab of this session runs in, for the terminal gateway. */
+  /** Which host a terminal tab of this session runs in, for the terminal gateway (and its tokens). */
   async terminalTarget(id: string, learnerId: string, tab: string) {
-    const { row, lab } = await this.owned(id, learnerId);
-    this.requireActive(row);
-    const t = lab.challenges.flatMap((c) => c.tabs).find((x) => x.type === 'terminal' && tabId(x.title) === tab);
-    if (!t?.hostname) throw new SessionError('not_found', `no terminal tab "${tab}" in this lab`);
+    const { row, lab, t } = await this.reachedTab(id, learnerId, 'terminal', tab);
+    if (!t.hostname) throw new SessionError('not_found', `no terminal tab "${tab}" in this lab`);
     const env = this.environmentOf(row);
     return { driver: this.driverFor(lab), env, host: t.hostname, key: `${id}:${tab}` };
   }
 
   /** The host and path an editor tab edits; learners can only reach the path the lab names. */
   async editorTarget(id: string, learnerId: string, tab: string) {
-    const { row, lab } = await this.owned(id, learnerId);
-    this.requireActive(row);
-    const t = lab.challenges.flatMap((c) => c.tabs).find((x) => x.type === 'editor' && tabId(x.title) === tab);
-    if (!t?.hostname || !t.path) throw new SessionError('not_found', `no editor tab "${tab}" in this lab`);
+    const { row, lab, t } = await this.reachedTab(id, learnerId, 'editor', tab);
+    if (!t.hostname || !t.path) throw new SessionError('not_found', `no editor tab "${tab}" in this lab`);
     return { driver: this.driverFor(lab), env: this.environmentOf(row), host: t.hostname, path: t.path };
   }
 
   /** Where a service tab's traffic goes: its host's address on the session network and the tab's port. */
   async serviceTarget(id: string, learnerId: string, tab: string) {
-    const { row, lab } = await this.owned(id, learnerId);
-    this.requireActive(row);
-    const t = lab.challenges.flatMap((c) => c.tabs).find((x) => x.type === 'service' && tabId(x.title) === tab);
-    if (!t?.hostname || !t.port) throw new SessionError('not_found', `no service tab "${tab}" in this lab`);
+    const { row, t } = await this.reachedTab(id, learnerId, 'service', tab);
+    if (!t.hostname || !t.port) throw new SessionError('not_found', `no service tab "${tab}" in this lab`);
     const host = this.environmentOf(row).hosts.find((h) => h.name === t.hostname);
     if (!host?.address) throw new SessionError('unavailable', `host ${t.hostname} has no address to reach port ${t.port} on`);
     return { address: host.address, port: t.port };
   }
 
-  /** The environment a Traffic tab captures from; only labs that have such a tab start a capture. */
+  /** The environment a Traffic tab captures from, once the learner has reached a challenge that has one. */
   async trafficTarget(id: string, learnerId: string) {
+    const { row, lab } = await this.reachedTab(id, learnerId, 'traffic');
+    return { driver: this.driverFor(lab), env: this.environmentOf(row) };
+  }
+
+  /**
+   * The one gate for every tab resolver: an active session's tab of this type (and id) from the
+   * current or an earlier challenge (view.ts reachableTab). Later challenges' tabs answer 404 like
+   * tabs that do not exist, so nothing ahead (an exam's answer file) leaks early.
+   */
+  private async reachedTab(id: string, learnerId: string, type: Tab['type'], tab?: string) {
     const { row, lab } = await this.owned(id, learnerId);
     this.requireActive(row);
-    if (!lab.challenges.some((c) => c.tabs.some((x) => x.type === 'traffic'))) {
-      throw new SessionError('not_found', 'this lab has no Traffic tab');
-    }
-    return { driver: this.driverFor(lab), env: this.environmentOf(row) };
+    const t = reachableTab(lab, row.currentIndex, type, tab);
+    if (!t) throw new SessionError('not_found', `no ${type} tab${tab === undefined ? '' : ` "${tab}"`} in the challenges reached so far`);
+    return { row, lab, t };
   }
 
   async touch(id: string): Promise<void> {
@@ -323,26 +336,13 @@ export class SessionService extends SessionStore {
         );
         await this.deps.db.session.update({ where: { id }, data: { environment: JSON.stringify(env) } });
       }
-      const life = new Lifecycle(driver, lab, env, vars);
-      if (!warm) {
-        await progress.timed('Running track setup', async () => {
-          const r = await life.trackSetup();
-          if (!r.ok) throw new Error(setupFailure('track setup', r));
-        });
-      }
-      for (const earlier of lab.challenges.slice(0, startAt)) {
-        await progress.timed(`Solving "${earlier.title}" (author mode)`, async () => {
-          for (const kind of ['setup', 'solve', 'cleanup'] as const) {
-            const r = await life.challenge(earlier, kind);
-            if (!r.ok) throw new Error(setupFailure(`${kind} of "${earlier.title}"`, r));
-          }
-        });
-        await this.markChallenge(id, earlier.index, 'skipped');
-      }
-      const first = lab.challenges[startAt];
-      await progress.timed(`Preparing "${first.title}"`, async () => {
-        const r = await life.challenge(first, 'setup');
-        if (!r.ok) throw new Error(setupFailure(`setup of "${first.title}"`, r));
+      const book = Runbook.of(driver, lab, env, vars);
+      if (!warm) await progress.timed('Running track setup', () => book.prepare());
+      // Author mode replays the challenges before startAt (setup, solve, cleanup), then enters it.
+      await book.startAt(startAt, async (c, what, run) => {
+        if (what === 'enter') return progress.timed(`Preparing "${c.title}"`, run);
+        await progress.timed(`Solving "${c.title}" (author mode)`, run);
+        await this.markChallenge(id, c.index, 'skipped');
       });
       const now = this.now();
       const row = await this.deps.db.session.findUniqueOrThrow({ where: { id } });
@@ -404,16 +404,23 @@ export class SessionService extends SessionStore {
     const challenge = lab.challenges[index];
     await this.markChallenge(row.id, index, 'setting-up');
     await this.deps.db.session.update({ where: { id: row.id }, data: { currentIndex: index } });
-    const setup = await this.lifecycle(row, lab).challenge(challenge, 'setup');
-    if (!setup.ok) {
+    try {
+      await this.runbook(row, lab).enter(index);
+    } catch (e) {
+      if (!(e instanceof RunbookError)) throw e;
       await this.markChallenge(row.id, index, 'failed');
-      throw new SessionError('unavailable', setupFailure(`setup of "${challenge.title}"`, setup));
+      throw new SessionError('unavailable', e.message);
     }
     await this.deps.db.challengeProgress.update({
       where: { sessionId_index: { sessionId: row.id, index } },
       data: { status: 'active', startedAt: this.now() },
     });
     await this.event(row.id, 'challenge.entered', { challenge: challenge.slug });
+  }
+
+  /** The challenge walk over this session's environment and variables (see runbook.ts). */
+  private runbook(row: SessionRow, lab: Lab) {
+    return new Runbook(lab, this.lifecycle(row, lab));
   }
 
   private async end(row: SessionRow, lab: Lab, status: SessionStatus, error?: string) {

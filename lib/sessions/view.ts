@@ -6,7 +6,7 @@
 import type { ProgressStep } from '../environments/driver';
 import type { Challenge, Lab, Tab } from '../labs/schema';
 import type { ProgressRow, SessionRow } from '../db/client';
-import { publicQuiz } from '../checks/quiz';
+import { publicQuiz, type PublicQuiz } from '../checks/quiz';
 
 export type SessionStatus = 'provisioning' | 'active' | 'completed' | 'expired' | 'failed' | 'stopped';
 export const LIVE_STATUSES: SessionStatus[] = ['provisioning', 'active'];
@@ -25,7 +25,7 @@ export interface ChallengeView {
   body: string;
   notes: string[];
   tabs: TabView[];
-  quiz?: { answers: string[]; multiple: boolean };
+  quiz?: PublicQuiz;
   /** The answer file a declarative grade reads, e.g. /root/answers.yaml. */
   gradeFile?: string;
 }
@@ -56,7 +56,21 @@ export const tabId = (title: string) =>
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-|-$/g, '') || 'tab';
 
-export function challengeView(c: Challenge): ChallengeView {
+/**
+ * The tab of this type (and id) a session on challenge `reached` may use: the first one declared by
+ * that challenge or an earlier one. Later challenges' tabs do not exist yet for the learner (the
+ * exam's answer file, its traffic), so every resolver asks here and answers 404 otherwise. Earlier
+ * challenges' tabs stay reachable, as they were when the learner was there.
+ */
+export function reachableTab(lab: Lab, reached: number, type: Tab['type'], id?: string): Tab | undefined {
+  return lab.challenges
+    .slice(0, reached + 1)
+    .flatMap((c) => c.tabs)
+    .find((t) => t.type === type && (id === undefined || tabId(t.title) === id));
+}
+
+/** `attemptsUsed`: the session's tries at this challenge, so a quiz can say what is left. */
+export function challengeView(c: Challenge, attemptsUsed = 0): ChallengeView {
   return {
     index: c.index,
     slug: c.slug,
@@ -66,7 +80,7 @@ export function challengeView(c: Challenge): ChallengeView {
     body: c.body,
     notes: c.notes.map((n) => n.contents),
     tabs: c.tabs.map((t) => ({ ...t, id: tabId(t.title) })),
-    quiz: c.type === 'quiz' ? publicQuiz(c) : undefined,
+    quiz: c.type === 'quiz' ? publicQuiz(c, attemptsUsed) : undefined,
     gradeFile: c.grade?.file,
   };
 }
@@ -88,7 +102,7 @@ export function sessionView(row: SessionRow, lab: Lab, progress: ProgressRow[]):
       status: byIndex.get(c.index)?.status ?? 'locked',
       attempts: byIndex.get(c.index)?.attempts ?? 0,
     })),
-    current: current ? challengeView(current) : undefined,
+    current: current ? challengeView(current, byIndex.get(current.index)?.attempts) : undefined,
     progress: JSON.parse(row.progress) as ProgressStep[],
     createdAt: row.createdAt.toISOString(),
     startedAt: row.startedAt?.toISOString(),

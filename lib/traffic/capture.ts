@@ -14,7 +14,7 @@ import type Dockerode from 'dockerode';
 import type { Environment, EnvironmentDriver } from '../environments/driver';
 import { resolveImage } from '../environments/images';
 import { log as rootLog, type Logger } from '../log';
-import { TrafficAggregate, type AggregateLimits } from './aggregate';
+import { DEFAULT_LIMITS, TrafficAggregate, type AggregateLimits } from './aggregate';
 import { TcpdumpParser, parseProcIgmp } from './parse';
 import { ensureSidecar, followSidecar, hostAddresses, removeWithHosts, type Follower } from './sidecar';
 import type { TrafficView } from './types';
@@ -215,6 +215,22 @@ export class TrafficCaptures {
       await Promise.race([started, new Promise((r) => setTimeout(r, this.opts.startWaitMs).unref())]);
     }
     return c.view();
+  }
+
+  /**
+   * The session's traffic as far as a capture already runs, starting nothing (for GET: reading
+   * must not create a sidecar). Without a capture: an empty view with `capturing: false`.
+   */
+  async peek(target: TrafficTarget): Promise<TrafficView> {
+    if (!dockerOf(target.driver)) return this.view(target); // starts nothing there: says "not available"
+    const now = this.opts.now();
+    const c = this.captures.get(target.env.owner);
+    if (c) {
+      c.lastAsked = now; // polling keeps a capture someone watches from going idle
+      return c.view();
+    }
+    const { bucketMs, windowMs } = { ...DEFAULT_LIMITS, ...this.opts.limits };
+    return { groups: [], capturing: false, since: null, now, bucketMs, windowMs };
   }
 
   /** Stops reading a session's capture (the sidecar itself goes with the environment). */

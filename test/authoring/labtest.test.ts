@@ -1,7 +1,9 @@
 /**
  * `labforge test` on the real labs, in real containers: every challenge of
  * multicast-basics must fail its check before the work and pass after its
- * solve. And on a lab with a broken solve, the report says which step failed.
+ * solve. On a lab with a broken solve, the report says which step failed.
+ * Cleanup scripts run after each passing check (as they do in sessions), and
+ * a failing one fails its challenge.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { DockerDriver } from '../../lib/environments/docker';
+import type { Environment } from '../../lib/environments/driver';
 import { loadLabOrThrow } from '../../lib/labs/loader';
 import { formatTable, testLab, toJunit, type LabTestReport } from '../../lib/authoring/labtest';
 
@@ -55,4 +58,41 @@ it('reports the failing step of a lab whose solve does not solve', async () => {
   expect(report.challenges).toHaveLength(1); // later challenges build on this one: not run
   expect(formatTable(report)).toContain('meet-the-hosts checkPasses: /root/seen does not exist yet');
   expect(toJunit(report)).toContain('<failure message="checkPasses: /root/seen does not exist yet"/>');
+}, 300_000);
+
+/** testLab destroys its environment before returning: this driver reads the cleanup marker first. */
+class PeekingDriver extends DockerDriver {
+  cleanups?: string;
+  override async destroy(env: Environment) {
+    const marker = await this.readFile(env, 'workstation', '/root/cleanups').catch(() => undefined);
+    this.cleanups = marker?.toString();
+    return super.destroy(env);
+  }
+}
+
+// test/fixtures/walk-lab: each challenge's cleanup-workstation appends its slug to /root/cleanups.
+const WALK = path.join(root, 'test/fixtures/walk-lab');
+
+it('runs each challenge\'s cleanup scripts, in order, after its check passes', async () => {
+  const peek = new PeekingDriver({ instance: `labtest-${process.pid}` });
+  const report = await testLab(await loadLabOrThrow(WALK), peek);
+  expect(report.ok, formatTable(report)).toBe(true);
+  expect(report.challenges.map((c) => c.cleanup?.ok)).toEqual([true, true, true]);
+  expect(peek.cleanups).toBe('first\nsecond\nthird\n');
+  expect(formatTable(report).split('\n')[0]).toMatch(/check passes\s+cleanup$/);
+}, 300_000);
+
+it('fails a challenge whose cleanup fails, and says so', async () => {
+  const dir = path.join(tmp, 'bad-cleanup');
+  fs.cpSync(WALK, dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, '02-second/cleanup-workstation'), '#!/bin/bash\necho "FAIL: could not stop the web server"\nexit 1\n');
+  const report = await testLab(await loadLabOrThrow(dir), driver);
+  expect(report.ok).toBe(false);
+  expect(report.challenges[0].ok).toBe(true);
+  const second = report.challenges[1];
+  expect(second.checkPasses?.ok).toBe(true);
+  expect(second).toMatchObject({ ok: false, cleanup: { ok: false, message: 'could not stop the web server' } });
+  expect(report.challenges).toHaveLength(2); // later challenges build on this one: not run
+  expect(formatTable(report)).toContain('second cleanup: could not stop the web server');
+  expect(toJunit(report)).toContain('<failure message="cleanup: could not stop the web server"/>');
 }, 300_000);

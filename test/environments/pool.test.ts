@@ -104,6 +104,7 @@ class FakeDriver implements EnvironmentDriver {
     throw new Error('not in the fake');
   };
   closeTerminal = async () => undefined;
+  inject = async () => undefined;
   health = async (env: Environment) => ({ ok: this.live.has(env.owner), detail: 'gone' });
   async destroy(env: Environment) {
     this.live.delete(env.owner);

@@ -126,7 +126,12 @@ describe('a session from start to finish', () => {
     expect(quiz.current?.quiz?.answers).toHaveLength(3);
     expect(JSON.stringify(quiz)).not.toContain('solution');
     await expect(svc.check(id, learner)).rejects.toMatchObject({ code: 'invalid' });
-    expect((await svc.check(id, learner, { answers: [0] })).passed).toBe(false);
+    expect(quiz.current?.quiz?.attemptsLeft).toBeUndefined(); // no attempts: in the lab, no cap
+    // Wrong is only "wrong": no count of choices to bisect the solution with.
+    expect(await svc.check(id, learner, { answers: [0] })).toEqual({
+      passed: false,
+      message: 'Not quite: that is not the right answer. Read the question again and try once more.',
+    });
     expect((await svc.check(id, learner, { answers: [1] })).passed).toBe(true);
 
     // Looking back is read-only and limited to challenges already reached.

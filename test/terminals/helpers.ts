@@ -38,6 +38,10 @@ export class LocalPtyDriver implements EnvironmentDriver {
   }
 
   /** Like the Docker driver's: kill everything in the terminal's session (the shell is its leader). */
+  async inject(): Promise<void> {
+    throw new Error('the local shell driver sends no datagrams');
+  }
+
   async closeTerminal(_env: Environment, _host: string, terminalId: string): Promise<void> {
     this.closed.push(terminalId);
     const p = this.opened.get(terminalId);
