@@ -23,6 +23,8 @@ import { TokenStore } from './lib/auth/tokens';
 import { createTerminalGateway } from './lib/terminals/gateway';
 import { setRuntime } from './lib/runtime';
 import { SERVICE_PREFIX, createServiceProxy } from './lib/proxy/service-proxy';
+import { PEER_HEADER } from './lib/api/limits';
+import { secureNextRequest } from './lib/api/headers';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 
@@ -40,7 +42,7 @@ export async function startServer(opts: { dev?: boolean; config?: Config } = {})
   const catalog = new LabCatalog(config.labsDirs);
   await catalog.load();
   const instance = crypto.createHash('sha256').update(config.dataDir).digest('hex').slice(0, 12);
-  const drivers = createDrivers({ instance });
+  const drivers = createDrivers({ instance, firewall: config.hostFirewall, diskLimits: config.diskLimits });
   const tokens = new TokenStore();
 
   const capacity = createCapacity({
@@ -74,11 +76,13 @@ export async function startServer(opts: { dev?: boolean; config?: Config } = {})
     authorMode: config.authorMode,
     pool,
     capacity,
+    sessionCaps: { perLab: config.maxSessionsPerLab, perLearner: config.maxSessionsPerLearner },
   });
   setRuntime({ config, db, catalog, drivers, sessions, tokens, log });
 
   await sessions.resumeAll();
-  await reconcile(Object.values(drivers), await sessions.liveOwners(), slog);
+  const reconcileNow = () => reconcile(Object.values(drivers), () => sessions.liveOwners(), slog);
+  await reconcileNow();
   pool.fill();
 
   const gateway = createTerminalGateway({
@@ -94,7 +98,13 @@ export async function startServer(opts: { dev?: boolean; config?: Config } = {})
   const services = createServiceProxy({
     allowedOrigins: config.allowedOrigins,
     log,
-    resolve: (id, learner, tab) => sessions.serviceTarget(id, learner, tab),
+    // The key in the URL is the credential (a sandboxed service page sends no cookie): resolve as the owner.
+    isKey: (id, tab, key) => tokens.isServiceKey(id, tab, key),
+    resolve: async (id, tab) => {
+      const owner = (await db.session.findUnique({ where: { id }, select: { learnerId: true } }))?.learnerId;
+      if (!owner) throw Object.assign(new Error('session not found'), { code: 'not_found' });
+      return sessions.serviceTarget(id, owner, tab);
+    },
   });
 
   const app = next({ dev: !!opts.dev, dir: root, hostname: 'localhost', port: config.port });
@@ -104,6 +114,9 @@ export async function startServer(opts: { dev?: boolean; config?: Config } = {})
 
   const server = http.createServer((req, res) => {
     if (services.handleRequest(req, res)) return;
+    // The client's socket address, for per-address rate limits (lib/api/limits.ts); a client cannot set it.
+    req.headers[PEER_HEADER] = req.socket.remoteAddress ?? '';
+    if (!secureNextRequest(req, res, { dev: !!opts.dev })) return; // CSP with a nonce, nosniff, framing, referrer; 414
     void handle(req, res);
   });
   server.on('upgrade', (req, socket, head) => {
@@ -116,6 +129,17 @@ export async function startServer(opts: { dev?: boolean; config?: Config } = {})
 
   const sweeper = setInterval(() => void sessions.sweep().catch((e: Error) => slog.warn({ err: e.message }, 'sweep failed')), 10_000);
   sweeper.unref();
+  // A long-running server also catches what breaks later: environments that vanished under a
+  // live session (it fails, with the reason) and leftovers nobody owns (removed).
+  const housekeeping = setInterval(
+    () =>
+      void sessions
+        .checkEnvironments()
+        .then(reconcileNow)
+        .catch((e: Error) => slog.warn({ err: e.message }, 'housekeeping failed')),
+    config.reconcileMs,
+  );
+  housekeeping.unref();
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

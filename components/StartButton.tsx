@@ -6,10 +6,13 @@ export function StartButton({ lab }: { lab: string }) {
   const router = useRouter();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
+  /** A 409 names the learner's live session of this lab: offer to go back to it. */
+  const [live, setLive] = useState<{ id: string; lab: string }>();
 
   async function start() {
     setBusy(true);
     setError(undefined);
+    setLive(undefined);
     const res = await fetch('/api/v1/sessions', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -18,6 +21,7 @@ export function StartButton({ lab }: { lab: string }) {
     const data = await res?.json().catch(() => ({}));
     if (!res?.ok) {
       setError(data?.error ?? 'The server could not be reached.');
+      if (res?.status === 409 && typeof data?.session?.id === 'string') setLive(data.session);
       setBusy(false);
       return;
     }
@@ -32,6 +36,12 @@ export function StartButton({ lab }: { lab: string }) {
       {error && (
         <p role="alert" className="error">
           {error}
+          {live && (
+            <>
+              {' '}
+              <a href={`/sessions/${encodeURIComponent(live.id)}${window.location.search}`}>Resume {live.lab === lab ? 'it' : live.lab}</a>
+            </>
+          )}
         </p>
       )}
     </div>

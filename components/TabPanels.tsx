@@ -3,6 +3,7 @@ import dynamic from 'next/dynamic';
 import { useEffect, useState } from 'react';
 import type { TabView } from '@/lib/sessions/view';
 import { RUN_EVENT } from './CodeBlock';
+import { SERVICE_SANDBOX } from '@/lib/proxy/sandbox';
 
 // xterm touches the DOM at import time: load it in the browser only.
 const Terminal = dynamic(() => import('./Terminal').then((m) => m.Terminal), { ssr: false });
@@ -63,11 +64,35 @@ export function TabPanels({ sessionId, tabs, a11y }: { sessionId: string; tabs: 
           {t.type === 'editor' && <Editor sessionId={sessionId} tab={t.id} path={t.path!} visible={t.id === active} />}
           {t.type === 'website' && <iframe title={t.title} src={t.url} className="website" />}
           {t.type === 'traffic' && <TrafficTab sessionId={sessionId} visible={t.id === active} />}
-          {t.type === 'service' && (
-            <iframe title={t.title} src={`/svc/${sessionId}/${t.id}/`} className="website" />
-          )}
+          {t.type === 'service' && <ServiceFrame sessionId={sessionId} tab={t.id} title={t.title} />}
         </div>
       ))}
     </section>
   );
+}
+
+/**
+ * A service tab: the lab's own web page, sandboxed in an opaque origin (lib/proxy/service-proxy.ts).
+ * Its URL carries the key its requests are authorised by, which only the owner gets from the API.
+ */
+function ServiceFrame({ sessionId, tab, title }: { sessionId: string; tab: string; title: string }) {
+  const [url, setUrl] = useState<string>();
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    let live = true;
+    fetch(`/api/v1/sessions/${sessionId}/services/${encodeURIComponent(tab)}`, { cache: 'no-store' })
+      .then(async (res) => {
+        const data = (await res.json().catch(() => ({}))) as { url?: string; error?: string };
+        if (!live) return;
+        if (res.ok && data.url) setUrl(data.url);
+        else setError(data.error ?? 'the service cannot be reached');
+      })
+      .catch(() => live && setError('the service cannot be reached'));
+    return () => {
+      live = false;
+    };
+  }, [sessionId, tab]);
+  if (error) return <p className="empty">{error}</p>;
+  if (!url) return null;
+  return <iframe title={title} src={url} className="website" sandbox={SERVICE_SANDBOX} />;
 }

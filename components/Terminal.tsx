@@ -9,6 +9,7 @@
  * `data-terminal-role`; xterm's own textarea keeps its accessible name
  * "Terminal input" (xterm's default; never overridden here).
  */
+import './zod-jitless'; // first: before the protocol's schemas are built (no eval under the CSP)
 import '@xterm/xterm/css/xterm.css';
 import './terminal.css';
 import { useEffect, useRef, useState } from 'react';

@@ -23,7 +23,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # 1. Debian packages (only the missing ones).
-packages=(docker.io debootstrap socat iproute2 tcpdump)
+packages=(docker.io debootstrap socat iproute2 tcpdump xfsprogs)
 [ "$with_browser" = 1 ] && packages+=(chromium fonts-noto-color-emoji shellcheck)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -33,11 +33,31 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# 2. A running Docker engine.
+# 2. A running Docker engine. When we start it ourselves, its data root is an XFS file system
+#    mounted with project quotas (a sparse loop file), so that Labforge can limit each learner
+#    host's disk (overlay2 supports a size limit only there). If that cannot be set up, dockerd
+#    starts as usual and Labforge warns that disks are not limited (LABFORGE_DISK_LIMITS).
+XFS_IMG=/var/lib/labforge/docker-xfs.img
+XFS_ROOT=/var/lib/labforge/docker
+xfs_data_root() {
+  [ "${LABFORGE_DOCKER_XFS:-1}" = 1 ] || return 1
+  mountpoint -q "$XFS_ROOT" && return 0
+  $SUDO mkdir -p "$XFS_ROOT" || return 1
+  if [ ! -f "$XFS_IMG" ]; then
+    { $SUDO truncate -s "${LABFORGE_DOCKER_DISK:-64G}" "$XFS_IMG" && $SUDO mkfs.xfs -q "$XFS_IMG"; } || { $SUDO rm -f "$XFS_IMG"; return 1; }
+  fi
+  $SUDO mount -o loop,pquota "$XFS_IMG" "$XFS_ROOT"
+}
 if ! $SUDO docker info >/dev/null 2>&1; then
   say "Starting dockerd"
   mkdir -p data
-  $SUDO sh -c 'nohup dockerd >/var/log/labforge-dockerd.log 2>&1 &'
+  root_opt=""
+  if xfs_data_root 2>/var/log/labforge-xfs.log; then
+    root_opt="--data-root $XFS_ROOT"
+  else
+    echo "setup-machine: no XFS data root for Docker (see /var/log/labforge-xfs.log): learner disks will not be limited" >&2
+  fi
+  $SUDO sh -c "nohup dockerd $root_opt >/var/log/labforge-dockerd.log 2>&1 &"
   for _ in $(seq 1 60); do $SUDO docker info >/dev/null 2>&1 && break; sleep 0.5; done
   $SUDO docker info >/dev/null 2>&1 || { echo "dockerd did not start: see /var/log/labforge-dockerd.log" >&2; exit 1; }
 fi

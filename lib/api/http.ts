@@ -2,6 +2,11 @@
  * Shared plumbing for the v1 route handlers: learner identity, body validation,
  * Origin checks on state-changing calls, and mapping errors to JSON with a
  * human message. Route handlers stay a few lines each.
+ *
+ * Input is bounded before it is used: bodies are read as a stream up to a byte
+ * limit (413 past it, without reading the rest), path identifiers are checked
+ * against their pattern and length first, and no error quotes more than a few
+ * dozen characters of what the client sent.
  */
 import { z } from 'zod';
 import { runtime } from '../runtime';
@@ -14,6 +19,8 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** `retryAfter`: seconds, sent as Retry-After (429, 503); `code`: a machine-readable reason in the body. */
+    readonly extra: { retryAfter?: number; code?: string } = {},
   ) {
     super(message);
   }
@@ -39,11 +46,54 @@ export function requireSameOrigin(req: Request): void {
   if (!origin) return; // non-browser clients (CLI, graders)
   const allowed = runtime().config.allowedOrigins;
   const self = new URL(req.url).origin;
-  if (origin !== self && !allowed.includes(origin)) throw new HttpError(403, `origin ${origin} is not allowed`);
+  if (origin !== self && !allowed.includes(origin)) throw new HttpError(403, `origin ${quote(origin)} is not allowed`);
 }
 
-export async function body<T extends z.ZodType>(req: Request, schema: T): Promise<z.infer<T>> {
-  const text = await req.text();
+/**
+ * Client input inside a message: at most `max` characters of it, in quotes, and its length when
+ * it was cut (`"aaaa…" (50000000 characters)`), so an error never echoes a body back.
+ */
+export function quote(value: string, max = 64): string {
+  const clean = value.replace(/[\u0000-\u001f\u007f]/g, '?');
+  return clean.length <= max ? `"${clean}"` : `"${clean.slice(0, max)}…" (${value.length} characters)`;
+}
+
+/** JSON bodies of the API carry a few identifiers and answers. */
+export const JSON_BODY_LIMIT = 64 * 1024;
+
+const size = (n: number) => (n % (1024 * 1024) === 0 ? `${n / 1024 / 1024} MiB` : n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`);
+const tooLarge = (limit: number) => new HttpError(413, `the request body is larger than ${size(limit)}`);
+
+/**
+ * The request body as text, refused with 413 as soon as it passes `limit` bytes: a declared
+ * Content-Length over it is refused before anything is read, a longer stream is read only up to
+ * the first chunk past it (the rest is never pulled; the 413 closes the connection).
+ */
+export async function readBody(req: Request, limit: number): Promise<string> {
+  const declared = req.headers.get('content-length');
+  if (declared !== null && /^\s*\d+\s*$/.test(declared) && Number(declared) > limit) throw tooLarge(limit);
+  if (!req.body) return '';
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      // Stop pulling, but do not cancel: cancelling destroys the socket before the 413 is sent.
+      if (total > limit) throw tooLarge(limit);
+      chunks.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+/** A JSON body of at most `limit` bytes (64 KiB unless the route says otherwise), validated by `schema`. */
+export async function body<T extends z.ZodType>(req: Request, schema: T, { limit = JSON_BODY_LIMIT } = {}): Promise<z.infer<T>> {
+  const text = await readBody(req, limit);
   let raw: unknown = {};
   if (text.trim()) {
     try {
@@ -55,14 +105,48 @@ export async function body<T extends z.ZodType>(req: Request, schema: T): Promis
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new HttpError(400, `${issue.path.join('.') || 'body'}: ${issue.message}`);
+    // A path and zod's message can carry client input (an unknown key's name): both stay short.
+    const where = issue.path.map((p) => (typeof p === 'string' ? quote(p, 32).slice(1, -1) : String(p))).join('.') || 'body';
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.slice(0, 3).map((k) => quote(k, 32)).join(', ')}${issue.keys.length > 3 ? ', …' : ''}`
+        : cap(issue.message);
+    throw new HttpError(400, `${where}: ${message}`);
   }
   return parsed.data;
 }
 
-export function json(data: unknown, init: { status?: number; cookie?: string } = {}): Response {
-  const headers = new Headers({ 'content-type': 'application/json', 'cache-control': 'no-store' });
+/** Lab and challenge slugs, as lab folders name them (labs/schema.ts). */
+export const SlugSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a slug: up to 63 lowercase letters, digits and dashes');
+
+/** Session ids are 14 characters of [a-z0-9] (service.ts): room for another scheme, never for megabytes. */
+export const SessionIdSchema = z.string().regex(/^[a-z0-9]{1,64}$/);
+
+/** Identifiers in API paths, with what a malformed one is answered (like an unknown one). */
+const PATH_IDS: Record<string, { schema: z.ZodType; missing: string }> = {
+  id: { schema: SessionIdSchema, missing: 'session not found' },
+  /** Tab ids are tab titles in lowercase and dashes (view.ts tabId). */
+  tab: { schema: z.string().regex(/^[a-z0-9-]{1,128}$/), missing: 'no such tab' },
+  slug: { schema: SlugSchema, missing: 'no such lab' },
+};
+
+/** Awaits a route's params and checks each identifier it knows (`id`, `tab`, `slug`) before anything looks it up. */
+export async function pathIds<T extends Record<string, string>>(params: Promise<T>): Promise<T> {
+  const p = await params;
+  for (const [key, value] of Object.entries(p)) {
+    const rule = PATH_IDS[key];
+    if (rule && !rule.schema.safeParse(value).success) throw new HttpError(404, rule.missing);
+  }
+  return p;
+}
+
+/** The last line of defence for messages built elsewhere: no error body grows with the input. */
+const cap = (message: string, max = 300) => (message.length <= max ? message : `${message.slice(0, max)}… (cut)`);
+
+export function json(data: unknown, init: { status?: number; cookie?: string; retryAfter?: number; headers?: Record<string, string> } = {}): Response {
+  const headers = new Headers({ 'content-type': 'application/json', 'cache-control': 'no-store', ...init.headers });
   if (init.cookie) headers.append('set-cookie', init.cookie);
+  if (init.retryAfter !== undefined) headers.set('retry-after', String(init.retryAfter));
   return new Response(JSON.stringify(data), { status: init.status ?? 200, headers });
 }
 
@@ -71,8 +155,10 @@ export async function handle(fn: () => Promise<Response>): Promise<Response> {
   try {
     return await fn();
   } catch (e) {
-    if (e instanceof HttpError) return json({ error: e.message }, { status: e.status });
-    if (isSessionError(e)) return json({ error: e.message, code: e.code }, { status: STATUS[e.code] });
+    // A 413 leaves the rest of the body unread: close the connection rather than drain it.
+    const close = e instanceof HttpError && e.status === 413 ? { connection: 'close' } : undefined;
+    if (e instanceof HttpError) return json({ error: cap(e.message), ...(e.extra.code ? { code: e.extra.code } : {}) }, { status: e.status, retryAfter: e.extra.retryAfter, headers: close });
+    if (isSessionError(e)) return json({ ...e.details, error: cap(e.message), code: e.code }, { status: STATUS[e.code] });
     runtime().log.error({ err: (e as Error).message, stack: (e as Error).stack }, 'request failed');
     return json({ error: 'internal error: the server log has details' }, { status: 500 });
   }

@@ -6,7 +6,7 @@
  * seconds, gone once used. In memory: a token outliving a server restart is
  * useless anyway (the page just fetches a new one).
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
 export const tokenClaimsSchema = z
@@ -59,6 +59,24 @@ export class TokenStore {
     if (entry.expiresAt <= this.now()) return null;
     return { ...entry.claims };
   }
+
+  /**
+   * The key in a service tab's URL (`/svc/<session>/<tab>/<key>/`, lib/proxy/service-proxy.ts):
+   * an HMAC of session and tab under this process's secret, handed only to the session's owner.
+   * A service page runs sandboxed in an opaque origin, so its requests carry no cookie: the key in
+   * the path is what lets them through. Keys change when the server restarts (pages fetch the URL again).
+   */
+  serviceKey(sessionId: string, tab: string): string {
+    return createHmac('sha256', this.serviceSecret).update(`service\0${sessionId}\0${tab}`).digest('base64url').slice(0, 22);
+  }
+
+  isServiceKey(sessionId: string, tab: string, key: string): boolean {
+    const want = Buffer.from(this.serviceKey(sessionId, tab));
+    const got = Buffer.from(key);
+    return got.length === want.length && timingSafeEqual(got, want);
+  }
+
+  private readonly serviceSecret = randomBytes(32);
 
   /** Outstanding (issued, not yet used or swept) tokens. */
   get size(): number {

@@ -192,7 +192,9 @@ export async function runLabTestCli(args: string[]): Promise<number> {
   }
   const lab = await loadLabOrThrow(path.resolve(positionals[0]));
   const { createDrivers } = await import('../environments');
-  const driver = createDrivers()[lab.track.environment.driver];
+  const { loadConfig } = await import('../config');
+  const config = loadConfig();
+  const driver = createDrivers({ firewall: config.hostFirewall, diskLimits: config.diskLimits })[lab.track.environment.driver];
   if (!driver) throw new Error(`no ${lab.track.environment.driver} driver on this machine`);
   const problems = await driver.prerequisites();
   if (problems.length) throw new Error(problems.map((p) => `${p.what}: ${p.fix}`).join('\n'));

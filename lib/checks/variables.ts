@@ -40,14 +40,15 @@ export function publicVariables(track: Pick<Track, 'variables'>, values: Record<
   return out;
 }
 
-/** The variables one script receives. */
+/** The variables one script receives (`challenge`: its challenge's slug, or TRACK_SCOPE). */
 export function scopedVariables(
   variables: readonly Variable[],
   values: Record<string, string>,
   kind: ScriptKind,
   host: string,
+  challenge: string,
 ): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const v of variables) if (v.name in values && inScope(v, kind, host)) out[v.name] = values[v.name];
+  for (const v of variables) if (v.name in values && inScope(v, kind, host, challenge)) out[v.name] = values[v.name];
   return out;
 }

@@ -6,20 +6,15 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
 import type { DockerHost } from '../labs/schema';
-import { EnvironmentError } from './driver';
+import type { Readable } from 'node:stream';
+import { EnvironmentError, FileRefusedError, formatBytes, READ_LIMIT_BYTES, type ReadOptions } from './driver';
 import { runExec } from './docker-exec';
-import { packTar, unpackTar, type TarEntry } from './tar';
+import { packTar, readFirstEntry, TarLimitError, type FirstEntry, type TarEntry } from './tar';
 
 const posix = path.posix;
 
 function statusOf(err: unknown): number | undefined {
   return (err as { statusCode?: number }).statusCode;
-}
-
-async function streamToBuffer(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
-  return Buffer.concat(chunks);
 }
 
 /**
@@ -51,22 +46,114 @@ export async function writeContainerFile(
   await putEntries(docker, container, posix.dirname(file), [{ name: posix.basename(file), type: 'file', mode, content: data }]);
 }
 
-/** Reads a regular file, following symlinks (inside the container's filesystem). Undefined when missing. */
-export async function readContainerFile(container: Dockerode.Container, file: string, depth = 0): Promise<Buffer | undefined> {
-  let tar: Buffer;
+/** What the engine says about a path (`HEAD /containers/{id}/archive`, header X-Docker-Container-Path-Stat). */
+export interface PathStat {
+  name: string;
+  size: number;
+  /** Go's os.FileMode: permission bits plus type bits (MODE below). */
+  mode: number;
+  mtime: string;
+  /** For a symlink: its target, resolved by the engine inside the container's filesystem. */
+  linkTarget: string;
+}
+
+/** Type bits of Go's os.FileMode (io/fs). */
+const MODE = {
+  dir: 2 ** 31,
+  symlink: 2 ** 27,
+  device: 2 ** 26,
+  namedPipe: 2 ** 25,
+  socket: 2 ** 24,
+  charDevice: 2 ** 21,
+  irregular: 2 ** 19,
+} as const;
+const has = (mode: number, bit: number) => Math.floor(mode / bit) % 2 === 1;
+
+/** "a directory", "a named pipe"...; undefined for a regular file (and for a symlink, which the caller follows). */
+export function fileKind(mode: number): string | undefined {
+  if (has(mode, MODE.dir)) return 'a directory';
+  if (has(mode, MODE.symlink)) return undefined;
+  if (has(mode, MODE.device)) return has(mode, MODE.charDevice) ? 'a character device' : 'a block device';
+  if (has(mode, MODE.charDevice)) return 'a character device';
+  if (has(mode, MODE.namedPipe)) return 'a named pipe';
+  if (has(mode, MODE.socket)) return 'a socket';
+  if (has(mode, MODE.irregular)) return 'an irregular file';
+  return undefined;
+}
+
+/**
+ * Stats a path through the engine without reading it. Undefined when missing (the engine answers
+ * 404 for a missing path and for a missing container alike, as getArchive does). A 500 is the
+ * engine failing to resolve the path: a symlink loop, or a path through something not a directory.
+ */
+export async function statContainerPath(container: Dockerode.Container, file: string): Promise<PathStat | undefined> {
+  let res: { headers?: Record<string, string | string[] | undefined>; resume?: () => void };
   try {
-    tar = await streamToBuffer((await container.getArchive({ path: file })) as NodeJS.ReadableStream);
+    res = await container.infoArchive({ path: file });
   } catch (err) {
     if (statusOf(err) === 404) return undefined;
+    if (statusOf(err) === 500) throw notAFile(file, 'a path the engine cannot resolve (a symlink loop, or a path through something that is not a directory)');
     throw err;
   }
-  const [first] = unpackTar(tar);
-  if (!first) return undefined;
-  if (first.type === 'symlink' && depth < 8) {
-    return readContainerFile(container, posix.resolve(posix.dirname(file), first.linkname), depth + 1);
+  res.resume?.();
+  const raw = res.headers?.['x-docker-container-path-stat'];
+  if (typeof raw !== 'string') throw new EnvironmentError(`the container engine did not say what ${file} is (no X-Docker-Container-Path-Stat header)`);
+  return JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as PathStat;
+}
+
+const MAX_LINKS = 8;
+
+/**
+ * Reads a regular file, following symlinks inside the container's filesystem. Undefined when
+ * missing. Before a byte of content is fetched, the engine's stat refuses (FileRefusedError)
+ * anything that is not a regular file and anything larger than `maxBytes`; the archive is then
+ * streamed and dropped past `maxBytes` (the file may grow between stat and read).
+ */
+export async function readContainerFile(container: Dockerode.Container, file: string, opts: ReadOptions = {}): Promise<Buffer | undefined> {
+  const maxBytes = opts.maxBytes ?? READ_LIMIT_BYTES;
+  let at = file;
+  let st: PathStat | undefined;
+  for (let links = 0; ; links++) {
+    st = await statContainerPath(container, at);
+    if (!st) return undefined;
+    if (!has(st.mode, MODE.symlink)) break;
+    if (links === MAX_LINKS || !st.linkTarget) throw notAFile(file, `a chain of more than ${MAX_LINKS} symlinks`);
+    at = posix.resolve(posix.dirname(at), st.linkTarget);
   }
-  if (first.type !== 'file') throw new EnvironmentError(`${file} is not a regular file (it is a ${first.type === 'dir' ? 'directory' : first.type})`);
-  return first.content;
+  const via = at === file ? '' : ` (a symlink to ${at})`;
+  const kind = fileKind(st.mode);
+  if (kind) throw notAFile(file, at === file ? kind : `a symlink to ${at}, ${kind}`);
+  if (st.size > maxBytes) throw tooBig(file, via, st.size, maxBytes);
+
+  let entry: FirstEntry | undefined;
+  try {
+    entry = await readFirstEntry((await container.getArchive({ path: at })) as Readable, maxBytes);
+  } catch (err) {
+    if (statusOf(err) === 404) return undefined;
+    if (err instanceof TarLimitError) throw tooBig(file, via, err.size, maxBytes);
+    throw err;
+  }
+  if (!entry) return undefined;
+  // Replaced between the stat and the read: judge what was read, do not follow it again.
+  if (!entry.content) throw notAFile(file, `${TAR_KINDS[entry.type] ?? `a ${entry.type}`} (it changed while it was read)`);
+  return entry.content;
+}
+
+const TAR_KINDS: Record<string, string> = {
+  directory: 'a directory',
+  symlink: 'a symlink',
+  link: 'a hard link',
+  'character-device': 'a character device',
+  'block-device': 'a block device',
+  fifo: 'a named pipe',
+};
+
+function notAFile(file: string, what: string): FileRefusedError {
+  return new FileRefusedError(file, 'not_a_file', `${file} is ${what}, not a file`, { what });
+}
+
+function tooBig(file: string, via: string, size: number, limit: number): FileRefusedError {
+  return new FileRefusedError(file, 'too_big', `${file}${via} is ${formatBytes(size)}, more than the ${formatBytes(limit)} allowed`, { size, limit });
 }
 
 /** Resolves a lab-relative path, refusing anything outside the lab folder (also through symlinks). */

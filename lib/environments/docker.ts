@@ -1,6 +1,7 @@
 /**
  * The Docker driver: one private bridge network and one container per host,
- * all labelled so the reconciler can find them after a crash. Talks to the
+ * all labelled so the reconciler can find them after a crash; behind the host
+ * boundary of docker-boundary.ts (capabilities, firewall, disk). Talks to the
  * Engine API (dockerode); only terminals use the `docker` CLI, because a pty
  * needs a real local process (node-pty) to attach to.
  */
@@ -26,6 +27,7 @@ import {
   type HostHandle,
   type Problem,
   type ProgressFn,
+  type ReadOptions,
   type TerminalOptions,
 } from './driver';
 import { killMarked, runExec } from './docker-exec';
@@ -33,8 +35,12 @@ import { copyHostFiles, readContainerFile, writeContainerFile } from './docker-f
 import { ImageBuilder, resolveImage } from './images';
 import { Toolbox, toolboxMount } from './toolbox';
 import { sendFromHost } from './docker-inject';
+import { bridgeName, DEFAULT_CAPABILITIES, diskLimitSupported, ensureHostFirewall, type FirewallMode } from './docker-boundary';
 
 const log = rootLog.child({ module: 'docker' });
+
+/** `require`: refuse to create hosts whose disk cannot be limited; `best-effort`: warn; `off`: do not limit. */
+export type DiskLimits = 'require' | 'best-effort' | 'off';
 
 /** Owners end up in container and network names. */
 const ownerSchema = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'must be letters, digits, _ . - (max 63)');
@@ -89,11 +95,38 @@ export class DockerDriver implements EnvironmentDriver {
   /** Set by a server: labels what it creates, and limits list() to those (see LABELS.instance). */
   readonly instance?: string;
 
-  constructor(opts: { docker?: Dockerode; images?: ImageBuilder; instance?: string } = {}) {
+  private readonly firewall: FirewallMode;
+  private readonly diskLimits: DiskLimits;
+  private boundary?: Promise<{ diskLimit: boolean }>;
+
+  constructor(opts: { docker?: Dockerode; images?: ImageBuilder; instance?: string; firewall?: FirewallMode; diskLimits?: DiskLimits } = {}) {
     this.docker = opts.docker ?? new Dockerode();
     this.images = opts.images ?? new ImageBuilder({ docker: this.docker });
     this.toolbox = new Toolbox(this.docker);
     this.instance = opts.instance;
+    this.firewall = opts.firewall ?? 'on';
+    this.diskLimits = opts.diskLimits ?? 'best-effort';
+  }
+
+  /**
+   * The host firewall for lab bridges and whether disks can be limited: checked once per
+   * driver, before the first environment (docker-boundary.ts). A failure is not cached.
+   */
+  ensureBoundary(): Promise<{ diskLimit: boolean }> {
+    this.boundary ??= (async () => {
+      const base = await this.images.ensure('labforge/base');
+      if (this.firewall === 'on') await ensureHostFirewall(this.docker, base);
+      const diskLimit = this.diskLimits !== 'off' && (await diskLimitSupported(this.docker, base));
+      if (!diskLimit && this.diskLimits === 'require')
+        throw new EnvironmentError(
+          "this Docker engine cannot limit a host's disk (its data root is not XFS mounted with pquota)",
+          'run scripts/setup-machine.sh (it gives dockerd such a data root), or set LABFORGE_DISK_LIMITS=best-effort',
+        );
+      if (!diskLimit && this.diskLimits === 'best-effort') log.warn("learner hosts' disk is not limited: Docker's data root is not XFS with pquota (docs/security.md)");
+      return { diskLimit };
+    })();
+    this.boundary.catch(() => (this.boundary = undefined));
+    return this.boundary;
   }
 
   async prerequisites(): Promise<Problem[]> {
@@ -146,9 +179,18 @@ export class DockerDriver implements EnvironmentDriver {
     try {
       const images = await step('Preparing images', () => this.ensureImages(hosts, progress));
       const toolbox = await this.ensureToolbox(progress);
+      const { diskLimit } = await this.ensureBoundary();
       const network = await step('Creating network', async () => {
         try {
-          return await this.docker.createNetwork({ Name: net, Driver: 'bridge', CheckDuplicate: true, Labels: labels() });
+          return await this.docker.createNetwork({
+            Name: net,
+            Driver: 'bridge',
+            CheckDuplicate: true,
+            Labels: labels(),
+            // The bridge's name puts it under the host firewall rules (docker-boundary.ts): no way
+            // to the platform machine, and none out of the lab unless it asks for egress.
+            Options: { 'com.docker.network.bridge.name': bridgeName(spec.owner, spec.environment.driver === 'docker' && !!spec.environment.network?.egress) },
+          });
         } catch (err) {
           throw new EnvironmentError(
             statusOf(err) === 409 ? `network ${net} already exists: owner "${spec.owner}" already has an environment` : `creating network ${net} failed: ${reason(err)}`,
@@ -160,7 +202,7 @@ export class DockerDriver implements EnvironmentDriver {
       const containers = await step(`Creating ${hosts.length} host${hosts.length === 1 ? '' : 's'}`, () =>
         allSettledOrThrow(
           hosts.map(async (h) => {
-            const c = await this.createContainer(spec.owner, h, images.get(h.image)!, net, labels(h.name), toolbox).catch((err) => {
+            const c = await this.createContainer(spec.owner, h, images.get(h.image)!, net, labels(h.name), toolbox, diskLimit).catch((err) => {
               throw new EnvironmentError(`creating host ${h.name} failed: ${reason(err)}`);
             });
             created.containers.push(c.id);
@@ -226,7 +268,7 @@ export class DockerDriver implements EnvironmentDriver {
     return this.toolbox.ensure(base, progress);
   }
 
-  private createContainer(owner: string, h: DockerHost, image: string, net: string, labels: Record<string, string>, toolbox: string) {
+  private createContainer(owner: string, h: DockerHost, image: string, net: string, labels: Record<string, string>, toolbox: string, diskLimit: boolean) {
     const env = { LANG: 'C.UTF-8', TERM: 'xterm-256color', ...h.env };
     const memory = memoryBytes(h.resources.memory);
     return this.docker.createContainer({
@@ -246,6 +288,10 @@ export class DockerDriver implements EnvironmentDriver {
         // docker-init reaps orphans: lab scripts leave plenty behind.
         Init: true,
         Mounts: [toolboxMount(toolbox)],
+        CapDrop: ['ALL'],
+        CapAdd: [...new Set([...DEFAULT_CAPABILITIES, ...h.capabilities])],
+        SecurityOpt: ['no-new-privileges'],
+        ...(diskLimit ? { StorageOpt: { size: String(memoryBytes(h.resources.disk)) } } : {}),
         RestartPolicy: { Name: 'no' },
       },
       NetworkingConfig: { EndpointsConfig: { [net]: { Aliases: [h.name] } } },
@@ -273,10 +319,10 @@ export class DockerDriver implements EnvironmentDriver {
     }
   }
 
-  async readFile(env: Environment, host: string, file: string): Promise<Buffer> {
+  async readFile(env: Environment, host: string, file: string, opts: ReadOptions = {}): Promise<Buffer> {
     let data: Buffer | undefined;
     try {
-      data = await readContainerFile(this.container(env, host), file);
+      data = await readContainerFile(this.container(env, host), file, opts);
     } catch (err) {
       throw this.hostError(err, host, `reading ${file}`);
     }

@@ -67,6 +67,17 @@ export interface ExecOptions {
   cwd?: string;
 }
 
+export interface ReadOptions {
+  /**
+   * Refuse (FileRefusedError, too_big) a file larger than this, before its content is read and
+   * while it streams. Default READ_LIMIT_BYTES.
+   */
+  maxBytes?: number;
+}
+
+/** What readFile accepts when the caller names no limit. */
+export const READ_LIMIT_BYTES = 16 * 1024 * 1024;
+
 export interface ExecResult {
   exitCode: number;
   stdout: string;
@@ -109,7 +120,8 @@ export interface EnvironmentDriver {
   prerequisites(): Promise<Problem[]>;
   create(spec: EnvironmentSpec, progress: ProgressFn, signal?: AbortSignal): Promise<Environment>;
   exec(env: Environment, host: string, argv: string[], opts?: ExecOptions): Promise<ExecResult>;
-  readFile(env: Environment, host: string, path: string): Promise<Buffer>;
+  /** A regular file's content (symlinks followed inside the host); anything else, or too big: FileRefusedError. */
+  readFile(env: Environment, host: string, path: string, opts?: ReadOptions): Promise<Buffer>;
   writeFile(env: Environment, host: string, path: string, content: Buffer | string, mode?: number): Promise<void>;
   /** A pty running the host's shell inside the host, never on the platform machine. */
   openTerminal(env: Environment, host: string, opts: TerminalOptions): IPty;
@@ -138,6 +150,50 @@ export class EnvironmentError extends Error {
     super(message);
     this.name = 'EnvironmentError';
   }
+}
+
+/**
+ * A file readFile will not read: not a regular file (a directory, device, named pipe, socket,
+ * symlink loop), or larger than the caller's limit. Decided from the file's metadata, before any of
+ * its content is buffered. `message` names the path and what it is, for learners.
+ */
+export class FileRefusedError extends EnvironmentError {
+  constructor(
+    readonly path: string,
+    readonly reason: 'not_a_file' | 'too_big',
+    message: string,
+    readonly details: {
+      /** not_a_file: what the path is, "a named pipe", "a symlink to /dev/zero, a character device". */
+      what?: string;
+      /** too_big: the size seen and the limit. */
+      size?: number;
+      limit?: number;
+    } = {},
+  ) {
+    super(message);
+    this.name = 'FileRefusedError';
+  }
+}
+
+/** By shape, not instanceof: route handlers are bundled apart from the driver that threw (see runtime.ts). */
+export function isFileRefused(e: unknown): e is FileRefusedError {
+  return e instanceof Error && e.name === 'FileRefusedError' && typeof (e as FileRefusedError).reason === 'string';
+}
+
+/** 62914560 → "60 MiB", 100000 → "98 KiB", 12 → "12 bytes" (rounded up, so a limit is never shown as met). */
+export function formatBytes(n: number): string {
+  const units: [number, string][] = [
+    [1024 ** 3, 'GiB'],
+    [1024 ** 2, 'MiB'],
+    [1024, 'KiB'],
+  ];
+  for (const [size, unit] of units) {
+    if (n >= size) {
+      const v = n / size;
+      return `${v >= 10 || Number.isInteger(v) ? Math.ceil(v) : Math.ceil(v * 10) / 10} ${unit}`;
+    }
+  }
+  return `${n} byte${n === 1 ? '' : 's'}`;
 }
 
 export function hostOf(env: Environment, name: string): HostHandle {

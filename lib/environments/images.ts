@@ -32,6 +32,8 @@ export const BUILTIN_IMAGES: Record<string, ImageRecipe> = {
       'ca-certificates', 'openssh-client', 'openssh-server', 'dnsutils', 'netcat-openbsd',
       // Not for learners: the toolbox (toolbox.ts) copies these static binaries out of the image.
       'bash-static', 'busybox-static',
+      // Not for learners either (they lack NET_ADMIN): installs the host firewall rule (docker-boundary.ts).
+      'iptables',
     ],
     changes: ['ENV LANG=C.UTF-8', 'CMD ["sleep","infinity"]'],
   },

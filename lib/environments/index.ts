@@ -1,6 +1,7 @@
 /** The drivers this server offers, by the name labs use in `environment.driver`. */
 import type { EnvironmentDriver } from './driver';
-import { DockerDriver } from './docker';
+import { DockerDriver, type DiskLimits } from './docker';
+import type { FirewallMode } from './docker-boundary';
 import { KindDriver } from './kind';
 
 /**
@@ -9,8 +10,8 @@ import { KindDriver } from './kind';
  * Constructing the drivers spawns and connects nothing: a machine without kind
  * still starts; `prerequisites()` tells what is missing when a Kind lab is used.
  */
-export function createDrivers(opts: { instance?: string } = {}): Record<string, EnvironmentDriver> {
-  const docker = new DockerDriver({ instance: opts.instance });
+export function createDrivers(opts: { instance?: string; firewall?: FirewallMode; diskLimits?: DiskLimits } = {}): Record<string, EnvironmentDriver> {
+  const docker = new DockerDriver(opts);
   // The Kind driver makes its workstations through the same Docker driver.
   const kind = new KindDriver({ docker, instance: opts.instance });
   return { docker, kind };

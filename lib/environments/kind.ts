@@ -35,6 +35,7 @@ import {
   type ProgressFn,
   type TerminalOptions,
   type Datagrams,
+  type ReadOptions,
 } from './driver';
 import { clusterName, kindConfigYaml } from './kind-config';
 import { defaultProbes, kindPrerequisites, whichOnPath, type PrereqProbes } from './kind-prereqs';
@@ -272,8 +273,8 @@ export class KindDriver implements EnvironmentDriver {
   exec(env: Environment, host: string, argv: string[], opts?: ExecOptions): Promise<ExecResult> {
     return this.docker.exec(env, host, argv, opts);
   }
-  readFile(env: Environment, host: string, file: string): Promise<Buffer> {
-    return this.docker.readFile(env, host, file);
+  readFile(env: Environment, host: string, file: string, opts?: ReadOptions): Promise<Buffer> {
+    return this.docker.readFile(env, host, file, opts);
   }
   writeFile(env: Environment, host: string, file: string, content: Buffer | string, mode?: number): Promise<void> {
     return this.docker.writeFile(env, host, file, content, mode);

@@ -1,13 +1,16 @@
 /**
  * Removes environments that no live session owns: leftovers of a crash, of a
  * server stopped mid-provisioning, or of a session ended while the engine was down.
+ * Runs at start and then periodically (server.ts). The live owners are read after
+ * the listing, so an environment whose session starts meanwhile is never taken
+ * for a leftover.
  */
 import type { EnvironmentDriver } from './driver';
 import type { Logger } from '../log';
 
 export async function reconcile(
   drivers: EnvironmentDriver[],
-  liveOwners: Set<string>,
+  liveOwners: () => Promise<Set<string>>,
   log: Logger,
 ): Promise<{ removed: string[] }> {
   const removed: string[] = [];
@@ -16,8 +19,10 @@ export async function reconcile(
       log.warn({ driver: driver.name, err: e.message }, 'reconciler could not list environments');
       return [];
     });
+    if (!found.length) continue;
+    const live = await liveOwners();
     for (const env of found) {
-      if (liveOwners.has(env.owner)) continue;
+      if (live.has(env.owner)) continue;
       try {
         await driver.destroyOwner(env.owner);
         removed.push(env.owner);

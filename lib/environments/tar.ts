@@ -1,9 +1,11 @@
 /**
- * A minimal tar writer and reader for the Docker archive API (putArchive / getArchive).
- * Only what we need: regular files, directories and symlinks; long names through pax
- * headers on write, pax and GNU long-name headers on read. Everything is in memory:
- * lab files and files read back for checks are small.
+ * Tar for the Docker archive API. Writing (putArchive): a minimal in-memory writer, regular files,
+ * directories and symlinks, long names through pax headers; what it writes is small (lab files, an
+ * editor save). Reading (getArchive): a stream through tar-stream, only the first entry, never
+ * more than the caller's byte limit held in memory.
  */
+import type { Readable } from 'node:stream';
+import { extract } from 'tar-stream';
 
 export interface TarEntry {
   /** Path inside the archive, without a leading slash (e.g. `root/notes.txt`). */
@@ -80,77 +82,56 @@ export function packTar(entries: TarEntry[]): Buffer {
   return Buffer.concat(out);
 }
 
-function cString(buf: Buffer, start: number, len: number): string {
-  const slice = buf.subarray(start, start + len);
-  const nul = slice.indexOf(0);
-  return slice.subarray(0, nul === -1 ? len : nul).toString('utf8');
-}
-
-function readOctal(buf: Buffer, start: number, len: number): number {
-  // Base-256 (high bit set) is used for values that do not fit in octal.
-  if (buf[start] & 0x80) {
-    let v = 0;
-    for (let i = start + 1; i < start + len; i++) v = v * 256 + buf[i];
-    return v;
-  }
-  const s = cString(buf, start, len).trim();
-  return s ? parseInt(s, 8) : 0;
-}
-
-function parsePax(body: Buffer): Record<string, string> {
-  const out: Record<string, string> = {};
-  let i = 0;
-  while (i < body.length) {
-    const space = body.indexOf(0x20, i);
-    if (space === -1) break;
-    const len = parseInt(body.subarray(i, space).toString('ascii'), 10);
-    if (!len) break;
-    const record = body.subarray(space + 1, i + len - 1).toString('utf8');
-    const eq = record.indexOf('=');
-    if (eq > 0) out[record.slice(0, eq)] = record.slice(eq + 1);
-    i += len;
-  }
-  return out;
-}
-
-export interface ReadEntry {
+export interface FirstEntry {
   name: string;
-  type: 'file' | 'dir' | 'symlink' | 'other';
-  mode: number;
+  /** tar-stream's type: 'file', 'directory', 'symlink', 'character-device', 'fifo', ... */
+  type: string;
   size: number;
   linkname: string;
-  content: Buffer;
+  /** Only for a regular file ('file' or 'contiguous-file'). */
+  content?: Buffer;
 }
 
-/** Parses a whole tar archive held in memory. */
-export function unpackTar(buf: Buffer): ReadEntry[] {
-  const entries: ReadEntry[] = [];
-  let offset = 0;
-  let pending: Record<string, string> = {};
-  while (offset + BLOCK <= buf.length) {
-    const h = buf.subarray(offset, offset + BLOCK);
-    if (h.every((b) => b === 0)) break;
-    const typeflag = String.fromCharCode(h[156] || 0x30);
-    let size = readOctal(h, 124, 12);
-    if (pending.size) size = Number(pending.size);
-    const dataStart = offset + BLOCK;
-    const data = buf.subarray(dataStart, dataStart + size);
-    offset = dataStart + Math.ceil(size / BLOCK) * BLOCK;
-    if (typeflag === 'x') {
-      pending = { ...pending, ...parsePax(data) };
-      continue;
-    }
-    if (typeflag === 'g') continue;
-    if (typeflag === 'L' || typeflag === 'K') {
-      pending[typeflag === 'L' ? 'path' : 'linkpath'] = cString(data, 0, data.length);
-      continue;
-    }
-    const prefix = h.subarray(257, 263).toString('ascii').startsWith('ustar') ? cString(h, 345, 155) : '';
-    const plain = cString(h, 0, 100);
-    const name = pending.path ?? (prefix ? `${prefix}/${plain}` : plain);
-    const type = typeflag === '0' || typeflag === '\0' || typeflag === '7' ? 'file' : typeflag === '5' ? 'dir' : typeflag === '2' ? 'symlink' : 'other';
-    entries.push({ name, type, mode: readOctal(h, 100, 8), size, linkname: pending.linkpath ?? cString(h, 157, 100), content: Buffer.from(data) });
-    pending = {};
+/** The archive's first entry is a file larger than the limit (by its header, or by what streamed). */
+export class TarLimitError extends Error {
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(`the archive's file is ${size} bytes, more than the ${limit} allowed`);
+    this.name = 'TarLimitError';
   }
-  return entries;
+}
+
+/**
+ * Reads the first entry of a tar stream and stops: a regular file's content up to `maxBytes`
+ * (TarLimitError past it: by the header's size before any content, and by counting while it
+ * streams), other types as a header only. `source` is destroyed in every case, so an HTTP
+ * response stops downloading. Undefined for an empty archive.
+ */
+export async function readFirstEntry(source: Readable, maxBytes: number): Promise<FirstEntry | undefined> {
+  const ex = extract();
+  source.on('error', (err) => ex.destroy(err));
+  source.pipe(ex);
+  try {
+    for await (const entry of ex) {
+      const h = entry.header;
+      const head = { name: h.name, type: h.type ?? 'file', size: h.size ?? 0, linkname: h.linkname ?? '' };
+      if (head.type !== 'file' && head.type !== 'contiguous-file') return head;
+      if (head.size > maxBytes) throw new TarLimitError(head.size, maxBytes);
+      const chunks: Buffer[] = [];
+      let got = 0;
+      for await (const chunk of entry as AsyncIterable<Buffer>) {
+        got += chunk.length;
+        if (got > maxBytes) throw new TarLimitError(got, maxBytes);
+        chunks.push(chunk);
+      }
+      return { ...head, content: Buffer.concat(chunks, got) };
+    }
+    return undefined;
+  } finally {
+    source.unpipe(ex);
+    source.destroy();
+    ex.destroy();
+  }
 }

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { closest } from './messages';
 import { displayPath, problemAt, problemIn, type Problem, type YamlSource } from './positions';
 import { SCRIPT_KINDS, type ChallengeFrontMatter } from './schema';
-import { checkVariableUses } from './variable-uses';
+import { checkVariableUses, TRACK_SCOPE } from './variable-uses';
 import { ASSIGNMENT_FILE, TRACK_SCRIPTS_DIR, type ChallengeSource, type LabSources, type ScriptFile } from './sources';
 
 const CHALLENGE_DIR = /^(\d+)-([a-z0-9][a-z0-9-]*)$/;
@@ -50,7 +50,13 @@ export async function checkReferences(s: LabSources): Promise<Problem[]> {
   }
 
   for (const sc of s.trackScripts) out.push(...(await checkScript(sc, hosts?.names)));
-  if (s.track) out.push(...(await checkVariableUses(s.track, [...s.trackScripts, ...s.challenges.flatMap((c) => c.scripts)])));
+  if (s.track) {
+    const scripts = [
+      ...s.trackScripts.map((sc) => ({ ...sc, challenge: TRACK_SCOPE })),
+      ...s.challenges.flatMap((c) => c.scripts.map((sc) => ({ ...sc, challenge: c.frontMatter?.slug ?? c.dir.replace(/^\d+-/, '') }))),
+    ];
+    out.push(...(await checkVariableUses(s.track, scripts)));
+  }
   const trackDir = path.join(s.root, TRACK_SCRIPTS_DIR);
   const challengeOnly = s.trackScriptsOther.filter((n) => /^(check|solve)-/.test(n));
   for (const name of challengeOnly) {

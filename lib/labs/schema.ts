@@ -26,8 +26,22 @@ export const resourcesSchema = z
     memory: memory.default('512Mi'),
     cpus: z.number().positive().max(16).default(1),
     pids: z.number().int().positive().default(512),
+    /** Writable space of the host (its container layer), where the engine can limit it (docs/security.md). */
+    disk: memory.default('2Gi'),
   })
   .strict();
+
+/**
+ * Linux capabilities a host gets on top of the default set (environments/docker-boundary.ts):
+ * enough for sshd, ping and tcpdump; NET_ADMIN, SYS_PTRACE and the like only when a lab asks.
+ */
+export const capabilitySchema = z
+  .string()
+  .regex(/^(CAP_)?[A-Z_]+$/, 'must be a capability name such as NET_ADMIN')
+  .transform((c) => c.replace(/^CAP_/, ''))
+  .refine((c) => !['SYS_ADMIN', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_BOOT', 'MAC_ADMIN', 'MAC_OVERRIDE', 'SYS_TIME', 'DAC_READ_SEARCH', 'BPF', 'PERFMON', 'SYSLOG'].includes(c), {
+    message: 'this capability lets a learner reach past their own host: Labforge does not grant it',
+  });
 
 export const dockerHostSchema = z
   .object({
@@ -36,7 +50,8 @@ export const dockerHostSchema = z
     shell: z.string().default('/bin/bash'),
     workdir: z.string().default('/root'),
     env: z.record(z.string(), z.string()).default({}),
-    resources: resourcesSchema.default({ memory: '512Mi', cpus: 1, pids: 512 }),
+    resources: resourcesSchema.default({ memory: '512Mi', cpus: 1, pids: 512, disk: '2Gi' }),
+    capabilities: z.array(capabilitySchema).default([]),
     /** Files from the lab folder placed in the host at provisioning: `{from: assets/x, to: /root/x}`. */
     files: z
       .array(z.object({ from: z.string(), to: z.string().startsWith('/'), mode: z.string().regex(/^[0-7]{3,4}$/).optional() }).strict())
@@ -44,9 +59,13 @@ export const dockerHostSchema = z
   })
   .strict();
 
+/** The session network: internal (no way out of the lab) unless the lab needs the internet. */
+export const networkSchema = z.object({ egress: z.boolean().default(false) }).strict();
+
 const dockerEnvironment = z
   .object({
     driver: z.literal('docker'),
+    network: networkSchema.optional(),
     hosts: z.array(dockerHostSchema).min(1),
   })
   .strict();
@@ -114,12 +133,16 @@ const kindEnvironment = z
 export const environmentSchema = z.discriminatedUnion('driver', [dockerEnvironment, kindEnvironment]);
 
 /**
- * Which scripts receive a variable: a kind (`check`: every check script) or a kind and a host
- * (`solve-workstation`). Track setup scripts count as `setup`.
+ * Which scripts receive a variable: a kind (`check`: every check script), a kind and a host
+ * (`solve-workstation`), either of them in one challenge only (`exam/solve-workstation`, by the
+ * challenge's slug; `track/setup` for track setup scripts).
  */
 export const variableScope = z
   .string()
-  .regex(/^(setup|check|solve|cleanup)(-[a-z0-9][a-z0-9-]*)?$/, 'must be setup, check, solve or cleanup, optionally with a host: solve-workstation');
+  .regex(
+    /^([a-z0-9][a-z0-9-]*\/)?(setup|check|solve|cleanup)(-[a-z0-9][a-z0-9-]*)?$/,
+    'must be setup, check, solve or cleanup, optionally with a host (solve-workstation) and a challenge slug before it (exam/solve-workstation)',
+  );
 
 /** Generated per-session values (secrets, random picks): for grading, injections and the scripts it names. */
 export const variableSchema = z

@@ -11,13 +11,20 @@ import type { ScriptFile } from './sources';
 /** Scripts larger than this are not scanned (they fail to run anyway: runner.ts). */
 const MAX_SCAN_BYTES = 256 * 1024;
 
-/** Whether a script (`kind` in `host`) receives the variable: see `scripts:` in the schema. */
-export function inScope(v: Pick<Variable, 'secret' | 'scripts'>, kind: ScriptKind, host: string): boolean {
+/** The challenge slug that track scripts go by in scopes (`track/setup-workstation`). */
+export const TRACK_SCOPE = 'track';
+
+/**
+ * Whether a script (`kind` in `host`, of the challenge with slug `challenge`, or TRACK_SCOPE)
+ * receives the variable: see `scripts:` in the schema.
+ */
+export function inScope(v: Pick<Variable, 'secret' | 'scripts'>, kind: ScriptKind, host: string, challenge: string): boolean {
   if (!v.scripts) return v.secret === false;
-  return v.scripts.includes(kind) || v.scripts.includes(`${kind}-${host}`);
+  const names = [kind, `${kind}-${host}`];
+  return names.some((n) => v.scripts!.includes(n) || v.scripts!.includes(`${challenge}/${n}`));
 }
 
-export async function checkVariableUses(track: Track, scripts: ScriptFile[]): Promise<Problem[]> {
+export async function checkVariableUses(track: Track, scripts: Array<ScriptFile & { challenge: string }>): Promise<Problem[]> {
   if (!track.variables.length) return [];
   const out: Problem[] = [];
   const patterns = track.variables.map((v) => ({ v, re: new RegExp(`\\$\\{?${v.name}(?![A-Za-z0-9_])`) }));
@@ -28,10 +35,11 @@ export async function checkVariableUses(track: Track, scripts: ScriptFile[]): Pr
     text.split('\n').forEach((raw, i) => {
       if (raw.trim().startsWith('#')) return;
       for (const { v, re } of patterns) {
-        if (reported.has(v.name) || !re.test(raw) || inScope(v, sc.kind as ScriptKind, sc.host)) continue;
+        if (reported.has(v.name) || !re.test(raw) || inScope(v, sc.kind as ScriptKind, sc.host, sc.challenge)) continue;
         reported.add(v.name);
         const given = v.scripts?.length ? `track.yml gives it only to ${v.scripts.join(', ')}` : 'a secret variable reaches no script unless its scripts: list names one';
-        out.push(problemIn(sc.file, `uses $${v.name}, which ${sc.kind}-${sc.host} does not receive: ${given} (variables: scripts: [${sc.kind}-${sc.host}] to give it)`, 'error', i + 1));
+        const scope = `${sc.challenge}/${sc.kind}-${sc.host}`;
+        out.push(problemIn(sc.file, `uses $${v.name}, which ${scope} does not receive: ${given} (variables: scripts: [${scope}] to give it)`, 'error', i + 1));
       }
     });
   }

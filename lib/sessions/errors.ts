@@ -5,6 +5,8 @@ export class SessionError extends Error {
   constructor(
     readonly code: SessionErrorCode,
     message: string,
+    /** More fields for the JSON answer, e.g. `{session: {id, lab, status}}` naming what a conflict is with. */
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'SessionError';

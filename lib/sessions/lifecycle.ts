@@ -8,6 +8,7 @@ import type { Challenge, Injection, Lab, ScriptKind } from '../labs/schema';
 import { runPhase, type PhaseResult, type ScriptsMap } from '../checks/scripts';
 import { gradeFromHost } from '../checks/grade';
 import { scopedVariables } from '../checks/variables';
+import { TRACK_SCOPE } from '../labs/variable-uses';
 import { runInjections, type InjectionRun } from '../checks/inject';
 
 export interface Verdict {
@@ -34,18 +35,19 @@ export class Lifecycle {
     return this.lab.track.timeouts[kind] * 1000;
   }
 
-  private phase(scripts: ScriptsMap, kind: ScriptKind): Promise<PhaseResult> {
-    const varsFor = (host: string) => scopedVariables(this.lab.track.variables, this.vars, kind, host);
+  /** `scope`: the challenge's slug, or TRACK_SCOPE, for the variables' `scripts:` scopes. */
+  private phase(scripts: ScriptsMap, kind: ScriptKind, scope: string): Promise<PhaseResult> {
+    const varsFor = (host: string) => scopedVariables(this.lab.track.variables, this.vars, kind, host, scope);
     return runPhase(this.driver, this.env, scripts, kind, this.hostOrder, this.timeoutMs(kind), varsFor);
   }
 
   async trackSetup(): Promise<PhaseResult> {
-    return this.phase(this.lab.trackScripts, 'setup');
+    return this.phase(this.lab.trackScripts, 'setup', TRACK_SCOPE);
   }
 
   /** A challenge's scripts of one kind; a setup that passed is followed by its `when: enter` injections. */
   async challenge(c: Challenge, kind: Exclude<ScriptKind, 'check'>): Promise<PhaseResult> {
-    const result = await this.phase(c.scripts, kind);
+    const result = await this.phase(c.scripts, kind, c.slug);
     if (kind !== 'setup' || !result.ok) return result;
     const failed = (await this.inject(c, 'enter')).find((r) => !r.ok);
     if (!failed) return result;
@@ -63,7 +65,7 @@ export class Lifecycle {
   async check(c: Challenge): Promise<Verdict> {
     const started = Date.now();
     const done = (passed: boolean, message: string, output: unknown[]): Verdict => ({ passed, message, output, durationMs: Date.now() - started });
-    const result = await this.phase(c.scripts, 'check');
+    const result = await this.phase(c.scripts, 'check', c.slug);
     if (!result.ok) return done(false, phaseMessage(result), result.runs);
     const sent = await this.inject(c, 'check');
     const output: unknown[] = [...result.runs, ...sent.map((r) => ({ inject: r }))];

@@ -13,6 +13,7 @@ import { SessionStore, type SessionDeps } from './store';
 import { ProgressLog } from './progress';
 import { QuizRefusal, Runbook, RunbookError } from './runbook';
 import { SessionError, notFound } from './errors';
+import { CHECK_OUTPUT, droppedOutput, outputToDrop, storedOutput } from './check-output';
 export type { SessionDeps } from './store';
 import { LIVE_STATUSES, challengeView, reachableTab, sessionView, type ChallengeView, type SessionStatus, type SessionView } from './view';
 
@@ -65,26 +66,68 @@ export class SessionService extends SessionStore {
       startAt = lab.challenges.findIndex((c) => c.slug === opts.challenge);
       if (startAt < 0) throw new SessionError('invalid', `lab "${labSlug}" has no challenge "${opts.challenge}"`);
     }
-    const id = newSessionId();
-    const vars = generateVariables(lab.track.variables);
-    await this.deps.db.lab.upsert({
-      where: { slug: lab.track.slug },
-      create: { slug: lab.track.slug, title: lab.track.title, driver: lab.track.environment.driver, digest: '' },
-      update: { title: lab.track.title, driver: lab.track.environment.driver },
+    // One learner's starts are serialised, so two at once cannot both pass the cap.
+    return this.lock.run(`learner:${learnerId}`, async () => {
+      await this.requireRoom(learnerId, lab);
+      const id = newSessionId();
+      const vars = generateVariables(lab.track.variables);
+      await this.deps.db.lab.upsert({
+        where: { slug: lab.track.slug },
+        create: { slug: lab.track.slug, title: lab.track.title, driver: lab.track.environment.driver, digest: '' },
+        update: { title: lab.track.title, driver: lab.track.environment.driver },
+      });
+      await this.deps.db.session.create({
+        data: {
+          id,
+          labSlug,
+          learnerId,
+          status: 'provisioning',
+          variables: JSON.stringify(vars),
+          challenges: { create: lab.challenges.map((c) => ({ index: c.index, slug: c.slug })) },
+        },
+      });
+      await this.event(id, 'session.created', { lab: labSlug });
+      void this.provision(id, lab, vars, startAt);
+      return { id, status: 'provisioning' as const };
     });
-    await this.deps.db.session.create({
-      data: {
-        id,
-        labSlug,
-        learnerId,
-        status: 'provisioning',
-        variables: JSON.stringify(vars),
-        challenges: { create: lab.challenges.map((c) => ({ index: c.index, slug: c.slug })) },
-      },
+  }
+
+  /**
+   * Refuses a start past the learner's caps (deps.sessionCaps) with a 409 that names the live
+   * session(s), `{session, sessions: [{id, lab, status}]}`, so the client can resume or stop one.
+   */
+  private async requireRoom(learnerId: string, lab: Lab): Promise<void> {
+    const caps = this.deps.sessionCaps;
+    if (!caps) return;
+    const live = await this.deps.db.session.findMany({
+      where: { learnerId, status: { in: LIVE_STATUSES } },
+      orderBy: { createdAt: 'asc' },
+      select: { id: true, labSlug: true, status: true },
     });
-    await this.event(id, 'session.created', { lab: labSlug });
-    void this.provision(id, lab, vars, startAt);
-    return { id, status: 'provisioning' };
+    const named = (rows: typeof live) => {
+      const sessions = rows.map((r) => ({ id: r.id, lab: r.labSlug, status: r.status }));
+      return { session: sessions[0], sessions };
+    };
+    // Short: error messages are capped (lib/api/http.ts); `sessions` carries the whole list.
+    const describe = (r: (typeof live)[number]) => `${r.labSlug} (session ${r.id}, ${r.status})`;
+    const sameLab = live.filter((r) => r.labSlug === lab.track.slug);
+    if (sameLab.length >= caps.perLab) {
+      const first = sameLab[0];
+      throw new SessionError(
+        'conflict',
+        sameLab.length === 1
+          ? `You already have a live session of this lab: ${describe(first)}. Resume it at /sessions/${first.id}, or stop it before starting another.`
+          : `You already have ${sameLab.length} live sessions of this lab (${sameLab.map(describe).join(', ')}): resume one, or stop one before starting another.`,
+        named(sameLab),
+      );
+    }
+    if (live.length >= caps.perLearner) {
+      throw new SessionError(
+        'conflict',
+        `You already have ${live.length} live sessions, the most one learner may run at once: ${live.map(describe).join(', ')}. Stop one before starting another.`,
+        named(live),
+      );
+    }
   }
 
   async check(id: string, learnerId: string, body: { answers?: number[] } = {}): Promise<CheckResult> {
@@ -102,7 +145,14 @@ export class SessionService extends SessionStore {
           if (e instanceof QuizRefusal) throw new SessionError(e.why === 'exhausted' ? 'conflict' : 'invalid', e.message);
           throw e;
         });
+      // Stored output is bounded per run and per session (check-output.ts); the verdict is not.
+      const limits = this.deps.checkOutput ?? CHECK_OUTPUT;
+      const dropped = droppedOutput(limits.perSession);
+      let output = storedOutput(verdict.output, limits.perRun);
+      const room = await outputToDrop(this.deps.db, id, output.length, limits);
+      if (!room.fits) output = dropped;
       await this.deps.db.$transaction([
+        ...room.drop.map((runId) => this.deps.db.checkRun.update({ where: { id: runId }, data: { output: dropped } })),
         this.deps.db.checkRun.create({
           data: {
             sessionId: id,
@@ -110,7 +160,7 @@ export class SessionService extends SessionStore {
             kind: challenge.type === 'quiz' ? 'quiz' : 'check',
             passed: verdict.passed,
             message: verdict.message,
-            output: JSON.stringify(verdict.output),
+            output,
             durationMs: Date.now() - started,
           },
         }),
@@ -267,6 +317,27 @@ export class SessionService extends SessionStore {
         this.deps.capacity?.hold({ id: row.id, cost: this.deps.capacity.costOf(lab) });
         this.log.info({ session: row.id }, 'resumed');
       }
+    }
+  }
+
+  /**
+   * Active sessions whose environment is gone or stopped (a host removed, the engine restarted
+   * without it) fail with the reason, so the learner is told instead of facing dead terminals.
+   * An engine that cannot be asked at all fails nothing: that may pass.
+   */
+  async checkEnvironments(): Promise<void> {
+    const active = await this.deps.db.session.findMany({ where: { status: 'active' } });
+    for (const row of active) {
+      const lab = this.deps.catalog.get(row.labSlug);
+      if (!lab) continue;
+      const health = await this.driverFor(lab)
+        .health(this.environmentOf(row))
+        .catch(() => ({ ok: true, detail: undefined }));
+      if (health.ok) continue;
+      await this.lock.run(row.id, async () => {
+        const fresh = await this.deps.db.session.findUnique({ where: { id: row.id } });
+        if (fresh?.status === 'active') await this.fail(fresh, lab, `the environment broke (${health.detail ?? 'unreachable'}): start the lab again`);
+      });
     }
   }
 

@@ -27,6 +27,10 @@ export interface SessionDeps {
   pool?: WarmPool;
   /** The host's limit on concurrent environments; over it, learners wait in a queue. */
   capacity?: Capacity;
+  /** Live (provisioning/active) sessions a learner may hold: of one lab, and in all. The server sets them from config; unset: no cap. */
+  sessionCaps?: { perLab: number; perLearner: number };
+  /** Stored check output (bytes): per run and per session; defaults CHECK_OUTPUT (check-output.ts). */
+  checkOutput?: { perRun: number; perSession: number };
 }
 
 export class SessionStore {

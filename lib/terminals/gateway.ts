@@ -36,6 +36,8 @@ export interface TerminalGatewayOptions {
   helloTimeoutMs?: number;
   /** The owner typed in a terminal of this session (throttled: at most once per 15 s per terminal). */
   onInput?: (sessionId: string) => void;
+  /** Concurrent sockets per terminal (session + tab); the next is closed with CLOSE.tooManySockets. Default 4. */
+  maxSocketsPerTerminal?: number;
 }
 
 export interface TerminalGateway {
@@ -45,6 +47,9 @@ export interface TerminalGateway {
   closeSession(sessionId: string, reason?: string): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Windows one learner may have on one terminal at once (each socket costs output fan-out and memory). */
+export const MAX_SOCKETS_PER_TERMINAL = 4;
 
 const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' };
 
@@ -73,6 +78,9 @@ export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGat
   const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxClientFrame, perMessageDeflate: false });
   const terminals = new Map<string, TerminalSession>();
   const alive = new WeakMap<WebSocket, boolean>();
+  /** Open sockets per terminal key, counted from the upgrade until the socket closes. */
+  const open = new Map<string, number>();
+  const maxSockets = opts.maxSocketsPerTerminal ?? MAX_SOCKETS_PER_TERMINAL;
   let closed = false;
 
   const heartbeat = setInterval(() => {
@@ -154,6 +162,22 @@ export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGat
         ws.close(CLOSE.unavailable, 'unavailable');
         return;
       }
+      // Counted here, synchronously with the upgrade, so sockets arriving together cannot overshoot.
+      const key = target.key;
+      const count = open.get(key) ?? 0;
+      if (count >= maxSockets) {
+        log.warn({ sessionId: claims.sessionId, tab: claims.tab, sockets: count }, 'terminal socket refused: too many for this terminal');
+        const message = `This terminal is already open in ${count} windows, the most it can be: close one of them, then reload this page.`;
+        ws.send(encodeStatus({ type: 'error', message, fatal: true }));
+        ws.close(CLOSE.tooManySockets, 'too many windows on this terminal');
+        return;
+      }
+      open.set(key, count + 1);
+      ws.once('close', () => {
+        const n = (open.get(key) ?? 1) - 1;
+        if (n > 0) open.set(key, n);
+        else open.delete(key);
+      });
       log.info({ sessionId: claims.sessionId, tab: claims.tab, learnerId: claims.learnerId, role: claims.role, key: target.key }, 'terminal socket opened');
       terminalFor(claims, target).attach(ws, claims.role);
     });

@@ -76,10 +76,12 @@ export const CLOSE = {
   tooSlow: 4008,
   /** Starting the shell failed. */
   startFailed: 4011,
+  /** This terminal already has its most sockets (windows) open: close one; do not reconnect. */
+  tooManySockets: 4029,
 } as const;
 
 /** Close codes after which a client should not reconnect on its own. */
-export const FINAL_CLOSE_CODES: readonly number[] = [CLOSE.exited, CLOSE.sessionClosed, CLOSE.unavailable, CLOSE.startFailed];
+export const FINAL_CLOSE_CODES: readonly number[] = [CLOSE.exited, CLOSE.sessionClosed, CLOSE.unavailable, CLOSE.startFailed, CLOSE.tooManySockets];
 
 const dim = z.number().int().min(LIMITS.minDim).max(LIMITS.maxDim);
 const offset = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);

@@ -71,7 +71,7 @@ describe('a 3-host environment', () => {
         host({
           name: 'workstation',
           env: { LAB_COLOR: 'blue' },
-          resources: { memory: '256Mi', cpus: 0.5, pids: 200 },
+          resources: { memory: '256Mi', cpus: 0.5, pids: 200, disk: '2Gi' },
           files: [
             { from: 'assets/hello.sh', to: '/opt/lab/bin/hello', mode: '0750' },
             { from: 'assets/tree', to: '/root/tree' },
@@ -104,7 +104,10 @@ describe('a 3-host environment', () => {
     expect(info.HostConfig.Init).toBe(true);
     expect(info.HostConfig.Privileged).toBe(false);
     expect(info.HostConfig.Binds ?? []).toEqual([]);
-    expect(info.Mounts).toEqual([]);
+    // Only the toolbox, read-only: no host paths, no Docker socket.
+    expect(info.Mounts.map((m) => ({ type: m.Type, to: m.Destination, rw: m.RW }))).toEqual([{ type: 'volume', to: '/.labforge', rw: false }]);
+    expect(info.HostConfig.CapDrop).toEqual(['ALL']);
+    expect(info.HostConfig.SecurityOpt).toContain('no-new-privileges');
     expect(Object.keys(info.NetworkSettings.Networks)).toEqual([`lf-${owner}`]);
     const net = await docker.getNetwork(env.meta.networkId).inspect();
     expect(net.Driver).toBe('bridge');
@@ -178,7 +181,7 @@ describe('a 3-host environment', () => {
     await driver.exec(env, 'workstation', ['ln', '-s', 'note.txt', '/root/link']);
     expect((await driver.readFile(env, 'workstation', '/root/link')).toString()).toBe('hi ✓');
     await expect(driver.readFile(env, 'workstation', '/root/x')).rejects.toThrow('no file /root/x in host workstation');
-    await expect(driver.readFile(env, 'workstation', '/root')).rejects.toThrow(/not a regular file/);
+    await expect(driver.readFile(env, 'workstation', '/root')).rejects.toThrow('/root is a directory, not a file');
     await expect(driver.exec(env, 'nobody', ['true'])).rejects.toThrow(EnvironmentError);
   });
 

@@ -1,11 +1,12 @@
-/** The tar writer/reader against GNU tar, the reference implementation on this machine. */
-import { execFileSync } from 'node:child_process';
+/** The tar writer and the streaming first-entry reader against GNU tar, the reference implementation on this machine. */
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { packTar, unpackTar } from '../../lib/environments/tar';
+import { Readable } from 'node:stream';
+import { packTar, readFirstEntry, TarLimitError } from '../../lib/environments/tar';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -43,8 +44,10 @@ describe('packTar', () => {
   });
 });
 
-describe('unpackTar', () => {
-  it('reads what GNU tar writes, including long names and symlinks', () => {
+describe('readFirstEntry (tar-stream)', () => {
+  const first = (tar: Buffer, max = 1024 * 1024) => readFirstEntry(Readable.from([tar]), max);
+
+  it('reads what GNU tar writes, including long names and symlinks', async () => {
     const d = tmp();
     const src = path.join(d, 'src');
     mkdirSync(path.join(src, path.dirname(longName)), { recursive: true });
@@ -53,23 +56,49 @@ describe('unpackTar', () => {
     writeFileSync(path.join(src, 'blob'), blob);
     symlinkSync('blob', path.join(src, 'ln'));
     for (const format of ['gnu', 'pax']) {
-      const tar = execFileSync('tar', [`--format=${format}`, '-C', src, '-cf', '-', 'blob', 'ln', longName]);
-      const entries = unpackTar(tar);
-      expect(entries.map((e) => [e.name, e.type])).toEqual([
-        ['blob', 'file'],
-        ['ln', 'symlink'],
-        [longName, 'file'],
-      ]);
-      expect(entries[0].content.equals(blob)).toBe(true);
-      expect(entries[1].linkname).toBe('blob');
-      expect(entries[2].content.toString()).toBe('deep');
+      const tar = (name: string) => execFileSync('tar', [`--format=${format}`, '-C', src, '-cf', '-', name]);
+      const blobEntry = await first(tar('blob'));
+      expect(blobEntry).toMatchObject({ name: 'blob', type: 'file', size: 1025 });
+      expect(blobEntry?.content?.equals(blob)).toBe(true);
+      expect(await first(tar('ln'))).toEqual({ name: 'ln', type: 'symlink', size: 0, linkname: 'blob' });
+      const deep = await first(tar(longName));
+      expect(deep).toMatchObject({ name: longName, type: 'file' });
+      expect(deep?.content?.toString()).toBe('deep');
     }
   });
 
-  it('round-trips its own archives', () => {
+  it('gives directories, FIFOs and devices as a header only, and undefined for an empty archive', async () => {
+    const d = tmp();
+    mkdirSync(path.join(d, 'dir'));
+    execFileSync('mkfifo', [path.join(d, 'fifo')]);
+    const tar = (name: string) => execFileSync('tar', ['-C', d, '-cf', '-', '--no-recursion', name]);
+    expect(await first(tar('dir'))).toMatchObject({ name: 'dir/', type: 'directory' });
+    const fifo = await first(tar('fifo'));
+    expect(fifo).toMatchObject({ name: 'fifo', type: 'fifo' });
+    expect(fifo).not.toHaveProperty('content');
+    expect(await first(execFileSync('tar', ['-cf', '-', '-C', '/', '--no-recursion', 'dev/null']))).toMatchObject({ type: 'character-device' });
+    expect(await first(Buffer.alloc(1024))).toBeUndefined();
+  });
+
+  it('refuses a file over the limit from its header, before reading its content, and stops the source', async () => {
+    const d = tmp();
+    // 3 GiB sparse: GNU tar would take a while to stream it; the header alone must decide.
+    execFileSync('truncate', ['-s', '3G', path.join(d, 'big')]);
+    const child = spawn('tar', ['-C', d, '-cf', '-', 'big']);
+    const started = Date.now();
+    const err = await readFirstEntry(child.stdout, 1024 * 1024).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TarLimitError);
+    expect(err).toMatchObject({ size: 3 * 1024 ** 3, limit: 1024 * 1024 });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(child.stdout.destroyed).toBe(true);
+    child.kill();
+  });
+
+  it('round-trips its own archives', async () => {
     const content = randomBytes(513);
-    const [e] = unpackTar(packTar([{ name: 'x', type: 'file', mode: 0o640, content }]));
-    expect(e).toMatchObject({ name: 'x', type: 'file', mode: 0o640, size: 513 });
-    expect(e.content.equals(content)).toBe(true);
+    const e = await first(packTar([{ name: 'x', type: 'file', mode: 0o640, content }]));
+    expect(e).toMatchObject({ name: 'x', type: 'file', size: 513 });
+    expect(e?.content?.equals(content)).toBe(true);
+    await expect(first(packTar([{ name: 'x', type: 'file', mode: 0o640, content }]), 512)).rejects.toThrow(TarLimitError);
   });
 });

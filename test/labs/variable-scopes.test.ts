@@ -16,22 +16,30 @@ afterAll(removeLabs);
 const vars = [
   { name: 'SECRET', pick: ['x'] },
   { name: 'GIVEN', pick: ['y'], scripts: ['solve-workstation', 'setup'] },
+  { name: 'ONE_CHALLENGE', pick: ['v'], scripts: ['exam/solve-workstation', 'track/setup'] },
   { name: 'PUBLIC', value: 'z', secret: false },
   { name: 'LIMITED', value: 'w', secret: false, scripts: ['check'] },
 ].map((v) => variableSchema.parse(v));
-const values = { SECRET: 'x', GIVEN: 'y', PUBLIC: 'z', LIMITED: 'w' };
+const values = { SECRET: 'x', GIVEN: 'y', ONE_CHALLENGE: 'v', PUBLIC: 'z', LIMITED: 'w' };
 
 describe('scopes', () => {
   it('gives a secret to no script by default, a public one to every script', () => {
-    expect(scopedVariables(vars, values, 'check', 'workstation')).toEqual({ PUBLIC: 'z', LIMITED: 'w' });
-    expect(scopedVariables(vars, values, 'setup', 'server')).toEqual({ GIVEN: 'y', PUBLIC: 'z' });
+    expect(scopedVariables(vars, values, 'check', 'workstation', 'first')).toEqual({ PUBLIC: 'z', LIMITED: 'w' });
+    expect(scopedVariables(vars, values, 'setup', 'server', 'first')).toEqual({ GIVEN: 'y', PUBLIC: 'z' });
   });
 
   it('matches a kind for every host, and kind-host for one host only', () => {
-    expect(inScope(vars[1], 'solve', 'workstation')).toBe(true);
-    expect(inScope(vars[1], 'solve', 'server')).toBe(false);
-    expect(inScope(vars[1], 'setup', 'anything')).toBe(true);
-    expect(inScope(vars[3], 'solve', 'workstation')).toBe(false);
+    expect(inScope(vars[1], 'solve', 'workstation', 'first')).toBe(true);
+    expect(inScope(vars[1], 'solve', 'server', 'first')).toBe(false);
+    expect(inScope(vars[1], 'setup', 'anything', 'first')).toBe(true);
+    expect(inScope(vars[4], 'solve', 'workstation', 'first')).toBe(false);
+  });
+
+  it('keeps a challenge-qualified scope to that challenge (a solve elsewhere may start daemons that keep it)', () => {
+    expect(inScope(vars[2], 'solve', 'workstation', 'exam')).toBe(true);
+    expect(inScope(vars[2], 'solve', 'workstation', 'battle')).toBe(false);
+    expect(inScope(vars[2], 'setup', 'workstation', 'track')).toBe(true);
+    expect(inScope(vars[2], 'setup', 'workstation', 'exam')).toBe(false);
   });
 
   it('refuses a scope that is not a script kind', () => {
@@ -51,13 +59,13 @@ describe('lint', () => {
     });
     const lines = (await lintLab(root)).map(formatProblem);
     expect(lines).toEqual([
-      expect.stringMatching(/01-first\/check-workstation:4: error: uses \$SECRET_WORD, which check-workstation does not receive: a secret variable reaches no script unless/),
+      expect.stringMatching(/01-first\/check-workstation:4: error: uses \$SECRET_WORD, which first\/check-workstation does not receive: a secret variable reaches no script unless/),
     ]);
   });
 
   it('accepts a script the variable is scoped to', async () => {
     const root = makeLab({
-      'track.yml': track('  - name: SECRET_WORD\n    pick: [a, b]\n    scripts: [check-workstation]\n'),
+      'track.yml': track('  - name: SECRET_WORD\n    pick: [a, b]\n    scripts: [first/check-workstation]\n'),
       '01-first/check-workstation': { text: '#!/bin/bash\n[ "$SECRET_WORD" = a ]\n', mode: 0o755 },
     });
     expect((await lintLab(root)).filter((p) => p.severity === 'error')).toEqual([]);

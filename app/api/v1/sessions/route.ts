@@ -1,22 +1,29 @@
 import { z } from 'zod';
 import { runtime } from '@/lib/runtime';
-import { body, caller, handle, json, requireSameOrigin } from '@/lib/api/http';
+import { SlugSchema, body, caller, handle, json, requireSameOrigin } from '@/lib/api/http';
+import { rateLimit } from '@/lib/api/limits';
 
 export const dynamic = 'force-dynamic';
 
 const StartBody = z
   .object({
-    lab: z.string().min(1),
+    lab: SlugSchema,
     /** Author mode only: start at this challenge slug (earlier ones are solved). */
-    challenge: z.string().min(1).optional(),
+    challenge: SlugSchema.optional(),
   })
   .strict();
 
-/** POST /api/v1/sessions {lab} → 201 {id, status}. Creates the learner cookie if needed. */
+/**
+ * POST /api/v1/sessions {lab} → 201 {id, status}. Creates the learner cookie if needed.
+ * 429 (Retry-After) past the rate limits (lib/api/limits.ts); 409 `{error, code, session, sessions}`
+ * naming the live session(s) past the caps on live sessions.
+ */
 export async function POST(req: Request) {
   return handle(async () => {
     requireSameOrigin(req);
     const who = caller(req, { create: true });
+    // A learner created by this very request has no history: the per-address limit covers it.
+    await rateLimit(req, 'create', who.newCookie ? undefined : who.learnerId);
     const { lab, challenge } = await body(req, StartBody);
     const started = await runtime().sessions.start(lab, who.learnerId, { challenge });
     return json(started, { status: 201, cookie: who.newCookie });

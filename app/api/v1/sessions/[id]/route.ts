@@ -1,18 +1,18 @@
 import { runtime } from '@/lib/runtime';
-import { caller, handle, json, requireSameOrigin, type RouteParams } from '@/lib/api/http';
+import { caller, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/api/http';
 
 export const dynamic = 'force-dynamic';
 
 /** GET /api/v1/sessions/:id → {id, lab, status, challenge, challenges, current, progress, ...} */
 export async function GET(req: Request, { params }: RouteParams<{ id: string }>) {
-  return handle(async () => json(await runtime().sessions.get((await params).id, caller(req).learnerId)));
+  return handle(async () => json(await runtime().sessions.get((await pathIds(params)).id, caller(req).learnerId)));
 }
 
 /** DELETE /api/v1/sessions/:id → stops the session and destroys its environment. */
 export async function DELETE(req: Request, { params }: RouteParams<{ id: string }>) {
   return handle(async () => {
     requireSameOrigin(req);
-    const id = (await params).id;
+    const id = (await pathIds(params)).id;
     await runtime().sessions.stop(id, caller(req).learnerId);
     return json({ id, status: 'stopped' });
   });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { runtime } from '@/lib/runtime';
-import { body, caller, handle, json, requireSameOrigin, type RouteParams } from '@/lib/api/http';
+import { body, caller, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/api/http';
+import { rateLimit } from '@/lib/api/limits';
 
 export const dynamic = 'force-dynamic';
 
@@ -11,7 +12,8 @@ export async function POST(req: Request, { params }: RouteParams<{ id: string }>
   return handle(async () => {
     requireSameOrigin(req);
     const who = caller(req);
+    await rateLimit(req, 'check', who.learnerId);
     const input = await body(req, CheckBody);
-    return json(await runtime().sessions.check((await params).id, who.learnerId, input));
+    return json(await runtime().sessions.check((await pathIds(params)).id, who.learnerId, input));
   });
 }

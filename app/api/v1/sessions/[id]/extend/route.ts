@@ -1,5 +1,5 @@
 import { runtime } from '@/lib/runtime';
-import { caller, handle, json, requireSameOrigin, type RouteParams } from '@/lib/api/http';
+import { caller, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/api/http';
 
 export const dynamic = 'force-dynamic';
 
@@ -7,6 +7,6 @@ export const dynamic = 'force-dynamic';
 export async function POST(req: Request, { params }: RouteParams<{ id: string }>) {
   return handle(async () => {
     requireSameOrigin(req);
-    return json(await runtime().sessions.extend((await params).id, caller(req).learnerId));
+    return json(await runtime().sessions.extend((await pathIds(params)).id, caller(req).learnerId));
   });
 }

@@ -1,5 +1,5 @@
 import { runtime } from '@/lib/runtime';
-import { caller, handle, json, requireSameOrigin, type RouteParams } from '@/lib/api/http';
+import { caller, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/api/http';
 import { trafficCaptures } from '@/lib/traffic/capture';
 
 export const dynamic = 'force-dynamic';
@@ -15,7 +15,7 @@ type P = RouteParams<{ id: string }>;
  */
 export async function GET(req: Request, { params }: P) {
   return handle(async () => {
-    const { id } = await params;
+    const { id } = await pathIds(params);
     const target = await runtime().sessions.trafficTarget(id, caller(req).learnerId);
     return json(await trafficCaptures().peek(target));
   });
@@ -25,7 +25,7 @@ export async function GET(req: Request, { params }: P) {
 export async function POST(req: Request, { params }: P) {
   return handle(async () => {
     requireSameOrigin(req);
-    const { id } = await params;
+    const { id } = await pathIds(params);
     const target = await runtime().sessions.trafficTarget(id, caller(req).learnerId);
     return json(await trafficCaptures().view(target));
   });

@@ -1,14 +1,14 @@
 import { runtime } from '@/lib/runtime';
-import { HttpError, caller, handle, json, type RouteParams } from '@/lib/api/http';
+import { HttpError, caller, handle, json, pathIds, type RouteParams } from '@/lib/api/http';
 
 export const dynamic = 'force-dynamic';
 
 /** GET /api/v1/sessions/:id/challenges/:index → a challenge already reached (0-based), to read again. */
 export async function GET(req: Request, { params }: RouteParams<{ id: string; index: string }>) {
   return handle(async () => {
-    const { id, index } = await params;
+    const { id, index } = await pathIds(params);
     const i = Number(index);
-    if (!Number.isInteger(i) || i < 0) throw new HttpError(400, 'index must be a whole number from 0');
+    if (!/^\d{1,4}$/.test(index) || !Number.isInteger(i) || i < 0) throw new HttpError(400, 'index must be a whole number from 0');
     return json(await runtime().sessions.challengeAt(id, caller(req).learnerId, i));
   });
 }

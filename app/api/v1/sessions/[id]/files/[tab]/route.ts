@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { runtime } from '@/lib/runtime';
-import { body, caller, handle, json, requireSameOrigin, type RouteParams } from '@/lib/api/http';
+import { body, caller, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/api/http';
 import { readTarget, writeTarget } from '@/lib/sessions/files';
 
 export const dynamic = 'force-dynamic';
@@ -9,19 +9,24 @@ type P = RouteParams<{ id: string; tab: string }>;
 /** GET …/files/:tab → {path, content, version} of the file an editor tab names. */
 export async function GET(req: Request, { params }: P) {
   return handle(async () => {
-    const { id, tab } = await params;
+    const { id, tab } = await pathIds(params);
     return json(await readTarget(await runtime().sessions.editorTarget(id, caller(req).learnerId, tab)));
   });
 }
 
-const SaveBody = z.object({ content: z.string().max(1024 * 1024), version: z.string(), force: z.boolean().optional() }).strict();
+const SaveBody = z.object({ content: z.string().max(1024 * 1024), version: z.string().max(128), force: z.boolean().optional() }).strict();
+/**
+ * An editor file is at most 1 MiB (lib/sessions/files.ts); its JSON body is larger by the escaping
+ * (a newline or quote takes two bytes), so the body may be twice that, plus room for the rest.
+ */
+const SAVE_BODY_LIMIT = 2 * 1024 * 1024 + 16 * 1024;
 
 /** PUT …/files/:tab {content, version[, force]} → the saved state; 409 if the file changed underneath. */
 export async function PUT(req: Request, { params }: P) {
   return handle(async () => {
     requireSameOrigin(req);
-    const { id, tab } = await params;
-    const input = await body(req, SaveBody);
+    const { id, tab } = await pathIds(params);
+    const input = await body(req, SaveBody, { limit: SAVE_BODY_LIMIT });
     const target = await runtime().sessions.editorTarget(id, caller(req).learnerId, tab);
     const base = input.force ? (await readTarget(target)).version : input.version;
     void runtime().sessions.touch(id);

@@ -1,5 +1,6 @@
 import { runtime } from '@/lib/runtime';
-import { caller, handle, json, requireSameOrigin, type RouteParams } from '@/lib/api/http';
+import { caller, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/api/http';
+import { rateLimit } from '@/lib/api/limits';
 
 export const dynamic = 'force-dynamic';
 
@@ -7,8 +8,9 @@ export const dynamic = 'force-dynamic';
 export async function POST(req: Request, { params }: RouteParams<{ id: string; tab: string }>) {
   return handle(async () => {
     requireSameOrigin(req);
-    const { id, tab } = await params;
+    const { id, tab } = await pathIds(params);
     const who = caller(req);
+    await rateLimit(req, 'token', who.learnerId);
     const rt = runtime();
     await rt.sessions.terminalTarget(id, who.learnerId, tab); // proves ownership and that the tab exists
     const token = rt.tokens.issue({ sessionId: id, tab, learnerId: who.learnerId, role: 'owner' });

@@ -1,0 +1,19 @@
+import { runtime } from '@/lib/runtime';
+import { caller, handle, json, pathIds, type RouteParams } from '@/lib/api/http';
+import { serviceUrl } from '@/lib/proxy/service-proxy';
+
+export const dynamic = 'force-dynamic';
+
+/**
+ * GET …/services/:tab → {url}: where the service tab's iframe points, `/svc/<id>/<tab>/<key>/`.
+ * Owner only, once the learner has reached the tab. The key is the credential of the service's
+ * sandboxed requests (lib/proxy/service-proxy.ts); it stays the same until the server restarts.
+ */
+export async function GET(req: Request, { params }: RouteParams<{ id: string; tab: string }>) {
+  return handle(async () => {
+    const { id, tab } = await pathIds(params);
+    const rt = runtime();
+    await rt.sessions.serviceTarget(id, caller(req).learnerId, tab); // proves ownership, that the tab is reached and the host is up
+    return json({ url: serviceUrl(id, tab, rt.tokens.serviceKey(id, tab)) });
+  });
+}
