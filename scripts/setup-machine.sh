@@ -23,7 +23,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # 1. Debian packages (only the missing ones).
-packages=(docker.io debootstrap socat iproute2 tcpdump xfsprogs)
+packages=(docker.io debootstrap socat iproute2 tcpdump xfsprogs btrfs-progs)
 [ "$with_browser" = 1 ] && packages+=(chromium fonts-noto-color-emoji shellcheck)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -33,31 +33,38 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# 2. A running Docker engine. When we start it ourselves, its data root is an XFS file system
-#    mounted with project quotas (a sparse loop file), so that Labforge can limit each learner
-#    host's disk (overlay2 supports a size limit only there). If that cannot be set up, dockerd
-#    starts as usual and Labforge warns that disks are not limited (LABFORGE_DISK_LIMITS).
-XFS_IMG=/var/lib/labforge/docker-xfs.img
-XFS_ROOT=/var/lib/labforge/docker
-xfs_data_root() {
-  [ "${LABFORGE_DOCKER_XFS:-1}" = 1 ] || return 1
-  mountpoint -q "$XFS_ROOT" && return 0
-  $SUDO mkdir -p "$XFS_ROOT" || return 1
-  if [ ! -f "$XFS_IMG" ]; then
-    { $SUDO truncate -s "${LABFORGE_DOCKER_DISK:-64G}" "$XFS_IMG" && $SUDO mkfs.xfs -q "$XFS_IMG"; } || { $SUDO rm -f "$XFS_IMG"; return 1; }
+# 2. A running Docker engine. When we start it ourselves, its data root is a file system that
+#    lets Labforge limit each learner host's disk: XFS with project quotas (overlay2), or, where
+#    the kernel has no XFS quotas, btrfs with qgroups. Both live in a sparse loop file. If neither
+#    can be set up, dockerd starts as usual and Labforge warns that disks are not limited.
+QUOTA_IMG=/var/lib/labforge/docker.img
+QUOTA_ROOT=/var/lib/labforge/docker
+# Prints the dockerd options for a quota-capable data root, or fails.
+quota_data_root() {
+  [ "${LABFORGE_DOCKER_QUOTA:-1}" = 1 ] || return 1
+  if ! mountpoint -q "$QUOTA_ROOT"; then
+    $SUDO mkdir -p "$QUOTA_ROOT"
+    [ -f "$QUOTA_IMG" ] || $SUDO truncate -s "${LABFORGE_DOCKER_DISK:-64G}" "$QUOTA_IMG" || return 1
+    if ! { $SUDO mkfs.xfs -q -f "$QUOTA_IMG" && $SUDO mount -o loop,pquota "$QUOTA_IMG" "$QUOTA_ROOT"; } &&
+       ! { $SUDO mkfs.btrfs -q -f "$QUOTA_IMG" && $SUDO mount -o loop "$QUOTA_IMG" "$QUOTA_ROOT" && $SUDO btrfs quota enable "$QUOTA_ROOT"; }; then
+      $SUDO umount "$QUOTA_ROOT" 2>/dev/null; $SUDO rm -f "$QUOTA_IMG"
+      return 1
+    fi
   fi
-  $SUDO mount -o loop,pquota "$XFS_IMG" "$XFS_ROOT"
+  case "$(findmnt -no FSTYPE "$QUOTA_ROOT")" in
+    xfs) echo "--data-root $QUOTA_ROOT --storage-driver overlay2" ;;
+    btrfs) echo "--data-root $QUOTA_ROOT --storage-driver btrfs" ;;
+    *) return 1 ;;
+  esac
 }
 if ! $SUDO docker info >/dev/null 2>&1; then
   say "Starting dockerd"
   mkdir -p data
-  root_opt=""
-  if xfs_data_root 2>/var/log/labforge-xfs.log; then
-    root_opt="--data-root $XFS_ROOT"
-  else
-    echo "setup-machine: no XFS data root for Docker (see /var/log/labforge-xfs.log): learner disks will not be limited" >&2
+  if ! root_opts=$(quota_data_root 2>/var/log/labforge-quota.log); then
+    root_opts=""
+    echo "setup-machine: no quota-capable data root for Docker (see /var/log/labforge-quota.log): learner disks will not be limited" >&2
   fi
-  $SUDO sh -c "nohup dockerd $root_opt >/var/log/labforge-dockerd.log 2>&1 &"
+  $SUDO sh -c "nohup dockerd $root_opts >/var/log/labforge-dockerd.log 2>&1 &"
   for _ in $(seq 1 60); do $SUDO docker info >/dev/null 2>&1 && break; sleep 0.5; done
   $SUDO docker info >/dev/null 2>&1 || { echo "dockerd did not start: see /var/log/labforge-dockerd.log" >&2; exit 1; }
 fi

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Document } from 'yaml';
-import { formatBytes, isFileRefused, type Environment, type EnvironmentDriver } from '../environments/driver';
+import { formatBytes, isFileRefused, TOOLBOX_BIN, type Environment, type EnvironmentDriver } from '../environments/driver';
 import type { Grade } from '../labs/schema';
 
 export interface GradeProblem {
@@ -142,7 +142,9 @@ export async function gradeFromHost(
 /** Tells "not there" from "there but unreadable" by asking the host, since drivers word errors differently. */
 async function whyUnreadable(driver: EnvironmentDriver, env: Environment, grade: Grade, err: Error): Promise<string> {
   try {
-    const r = await driver.exec(env, grade.host, ['sh', '-c', 'if [ -d "$1" ]; then exit 3; elif [ -e "$1" ]; then exit 0; else exit 2; fi', 'sh', grade.file], {
+    // The toolbox's sh by its path: this exec has the platform's capabilities, and a host `sh`
+    // earlier on PATH would be the learner's.
+    const r = await driver.exec(env, grade.host, [`${TOOLBOX_BIN}/sh`, '-c', 'if [ -d "$1" ]; then exit 3; elif [ -e "$1" ]; then exit 0; else exit 2; fi', 'sh', grade.file], {
       user: 'root',
       timeoutMs: 10_000,
     });

@@ -12,6 +12,7 @@ import type Dockerode from 'dockerode';
 import { TOOLBOX_BIN, type ExecOptions, type ExecResult } from './driver';
 
 const TOOLBOX_SH = `${TOOLBOX_BIN}/sh`;
+const PLATFORM_PATH = `${TOOLBOX_BIN}:/usr/sbin:/usr/bin:/sbin:/bin`;
 
 /** Per-stream limit on captured output: checks print little, runaway loops print a lot. */
 export const OUTPUT_CAP = 1024 * 1024;
@@ -123,7 +124,10 @@ export async function runExec(docker: Dockerode, container: Dockerode.Container,
     AttachStdout: true,
     AttachStderr: true,
     Tty: false,
-    Env: [...Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`), marker],
+    // The platform's execs run with its capabilities: a program named without a path must come
+    // from the toolbox, never from a folder the learner can write (Docker's default PATH starts
+    // with /usr/local/sbin). Callers that run a script set their own PATH (checks/runner.ts).
+    Env: [...Object.entries({ PATH: PLATFORM_PATH, ...opts.env }).map(([k, v]) => `${k}=${v}`), marker],
     User: opts.user,
     WorkingDir: opts.cwd,
   });
@@ -181,8 +185,5 @@ export async function runExec(docker: Dockerode, container: Dockerode.Container,
 /** Kills every process carrying `marker` (`NAME=VALUE`) and everything in their sessions. */
 export async function killMarked(docker: Dockerode, container: Dockerode.Container, marker: string): Promise<void> {
   // The toolbox's sh: the host's own /bin/sh may be the learner's.
-  const env = { PATH: `${TOOLBOX_BIN}:/usr/bin:/bin` };
-  const r = await runExec(docker, container, [TOOLBOX_SH, '-c', KILL_SCRIPT, 'labforge-kill', marker], { user: '0', env, marker: 'LABFORGE_KILLER=1' });
-  // A host from before the toolbox existed (a session older than this server version).
-  if (r.exitCode === 127) await runExec(docker, container, ['sh', '-c', KILL_SCRIPT, 'labforge-kill', marker], { user: '0', marker: 'LABFORGE_KILLER=1' });
+  await runExec(docker, container, [TOOLBOX_SH, '-c', KILL_SCRIPT, 'labforge-kill', marker], { user: '0', marker: 'LABFORGE_KILLER=1' });
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type Dockerode from 'dockerode';
 import type { DockerHost } from '../labs/schema';
 import type { Readable } from 'node:stream';
-import { EnvironmentError, FileRefusedError, formatBytes, READ_LIMIT_BYTES, type ReadOptions } from './driver';
+import { EnvironmentError, FileRefusedError, formatBytes, READ_LIMIT_BYTES, TOOLBOX_BIN, type ReadOptions } from './driver';
 import { runExec } from './docker-exec';
 import { packTar, readFirstEntry, TarLimitError, type FirstEntry, type TarEntry } from './tar';
 
@@ -28,7 +28,8 @@ export async function putEntries(docker: Dockerode, container: Dockerode.Contain
     await container.putArchive(tar, { path: dir });
   } catch (err) {
     if (statusOf(err) !== 404) throw err;
-    const r = await runExec(docker, container, ['mkdir', '-p', '--', dir], { user: '0' });
+    // The toolbox's mkdir by its path: this exec has the platform's capabilities (docs/security.md).
+    const r = await runExec(docker, container, [`${TOOLBOX_BIN}/mkdir`, '-p', '--', dir], { user: '0' });
     if (r.exitCode !== 0) throw new Error(`mkdir -p ${dir} failed: ${r.stderr.trim()}`);
     await container.putArchive(tar, { path: dir });
   }

@@ -35,7 +35,7 @@ import { copyHostFiles, readContainerFile, writeContainerFile } from './docker-f
 import { ImageBuilder, resolveImage } from './images';
 import { Toolbox, toolboxMount } from './toolbox';
 import { sendFromHost } from './docker-inject';
-import { bridgeName, DEFAULT_CAPABILITIES, diskLimitSupported, ensureHostFirewall, type FirewallMode } from './docker-boundary';
+import { bridgeName, DEFAULT_CAPABILITIES, diskLimitKind, ensureHostFirewall, storageSize, type DiskLimitKind, type FirewallMode } from './docker-boundary';
 
 const log = rootLog.child({ module: 'docker' });
 
@@ -97,7 +97,7 @@ export class DockerDriver implements EnvironmentDriver {
 
   private readonly firewall: FirewallMode;
   private readonly diskLimits: DiskLimits;
-  private boundary?: Promise<{ diskLimit: boolean }>;
+  private boundary?: Promise<{ diskLimit: DiskLimitKind }>;
 
   constructor(opts: { docker?: Dockerode; images?: ImageBuilder; instance?: string; firewall?: FirewallMode; diskLimits?: DiskLimits } = {}) {
     this.docker = opts.docker ?? new Dockerode();
@@ -112,17 +112,18 @@ export class DockerDriver implements EnvironmentDriver {
    * The host firewall for lab bridges and whether disks can be limited: checked once per
    * driver, before the first environment (docker-boundary.ts). A failure is not cached.
    */
-  ensureBoundary(): Promise<{ diskLimit: boolean }> {
+  ensureBoundary(): Promise<{ diskLimit: DiskLimitKind }> {
     this.boundary ??= (async () => {
       const base = await this.images.ensure('labforge/base');
       if (this.firewall === 'on') await ensureHostFirewall(this.docker, base);
-      const diskLimit = this.diskLimits !== 'off' && (await diskLimitSupported(this.docker, base));
+      const diskLimit = this.diskLimits === 'off' ? null : await diskLimitKind(this.docker, base);
       if (!diskLimit && this.diskLimits === 'require')
         throw new EnvironmentError(
-          "this Docker engine cannot limit a host's disk (its data root is not XFS mounted with pquota)",
-          'run scripts/setup-machine.sh (it gives dockerd such a data root), or set LABFORGE_DISK_LIMITS=best-effort',
+          "this Docker engine cannot limit a host's disk (it needs overlay2 on XFS with pquota, or btrfs)",
+          'run scripts/setup-machine.sh (it gives dockerd a btrfs data root), or set LABFORGE_DISK_LIMITS=best-effort',
         );
-      if (!diskLimit && this.diskLimits === 'best-effort') log.warn("learner hosts' disk is not limited: Docker's data root is not XFS with pquota (docs/security.md)");
+      if (!diskLimit && this.diskLimits === 'best-effort')
+        log.warn("learner hosts' disk is not limited: Docker needs overlay2 on XFS with pquota, or btrfs (docs/security.md)");
       return { diskLimit };
     })();
     this.boundary.catch(() => (this.boundary = undefined));
@@ -202,7 +203,7 @@ export class DockerDriver implements EnvironmentDriver {
       const containers = await step(`Creating ${hosts.length} host${hosts.length === 1 ? '' : 's'}`, () =>
         allSettledOrThrow(
           hosts.map(async (h) => {
-            const c = await this.createContainer(spec.owner, h, images.get(h.image)!, net, labels(h.name), toolbox, diskLimit).catch((err) => {
+            const c = await this.createContainer(spec.owner, h, images.get(h.image)!, net, labels(h.name), toolbox, diskLimit && (await storageSize(this.docker, diskLimit, images.get(h.image)!, memoryBytes(h.resources.disk)))).catch((err) => {
               throw new EnvironmentError(`creating host ${h.name} failed: ${reason(err)}`);
             });
             created.containers.push(c.id);
@@ -268,7 +269,8 @@ export class DockerDriver implements EnvironmentDriver {
     return this.toolbox.ensure(base, progress);
   }
 
-  private createContainer(owner: string, h: DockerHost, image: string, net: string, labels: Record<string, string>, toolbox: string, diskLimit: boolean) {
+  /** `diskSize`: the engine's StorageOpt size for this host, when the engine can limit disks. */
+  private createContainer(owner: string, h: DockerHost, image: string, net: string, labels: Record<string, string>, toolbox: string, diskSize: string | null) {
     const env = { LANG: 'C.UTF-8', TERM: 'xterm-256color', ...h.env };
     const memory = memoryBytes(h.resources.memory);
     return this.docker.createContainer({
@@ -291,7 +293,7 @@ export class DockerDriver implements EnvironmentDriver {
         CapDrop: ['ALL'],
         CapAdd: [...new Set([...DEFAULT_CAPABILITIES, ...h.capabilities])],
         SecurityOpt: ['no-new-privileges'],
-        ...(diskLimit ? { StorageOpt: { size: String(memoryBytes(h.resources.disk)) } } : {}),
+        ...(diskSize ? { StorageOpt: { size: diskSize } } : {}),
         RestartPolicy: { Name: 'no' },
       },
       NetworkingConfig: { EndpointsConfig: { [net]: { Aliases: [h.name] } } },

@@ -11,7 +11,7 @@
  * once (a read-only `cat` through the driver) to seed the receivers.
  */
 import type Dockerode from 'dockerode';
-import type { Environment, EnvironmentDriver } from '../environments/driver';
+import { TOOLBOX_BIN, type Environment, type EnvironmentDriver } from '../environments/driver';
 import { resolveImage } from '../environments/images';
 import { log as rootLog, type Logger } from '../log';
 import { DEFAULT_LIMITS, TrafficAggregate, type AggregateLimits } from './aggregate';
@@ -142,7 +142,8 @@ class SessionCapture {
         const ip = [...this.names].find(([, name]) => name === h.name)?.[0] ?? h.address;
         if (!ip) return;
         const t = this.opts.now();
-        const r = await driver.exec(env, h.name, ['cat', '/proc/net/igmp'], { timeoutMs: 5_000 }).catch(() => null);
+        // The toolbox's cat by its path: never a program the learner could have planted.
+        const r = await driver.exec(env, h.name, [`${TOOLBOX_BIN}/cat`, '/proc/net/igmp'], { timeoutMs: 5_000 }).catch(() => null);
         if (r?.exitCode === 0) this.aggregate.applySnapshot(ip, parseProcIgmp(r.stdout), t);
       }),
     );
