@@ -39,7 +39,8 @@ fi
 #    can be set up, dockerd starts as usual and Labforge warns that disks are not limited.
 QUOTA_IMG=/var/lib/labforge/docker.img
 QUOTA_ROOT=/var/lib/labforge/docker
-# Prints the dockerd options for a quota-capable data root, or fails.
+# Sets ROOT_OPTS to the dockerd options for a quota-capable data root, or fails.
+ROOT_OPTS=""
 quota_data_root() {
   [ "${LABFORGE_DOCKER_QUOTA:-1}" = 1 ] || return 1
   if ! mountpoint -q "$QUOTA_ROOT"; then
@@ -52,19 +53,19 @@ quota_data_root() {
     fi
   fi
   case "$(findmnt -no FSTYPE "$QUOTA_ROOT")" in
-    xfs) echo "--data-root $QUOTA_ROOT --storage-driver overlay2" ;;
-    btrfs) echo "--data-root $QUOTA_ROOT --storage-driver btrfs" ;;
+    xfs) ROOT_OPTS="--data-root $QUOTA_ROOT --storage-driver overlay2" ;;
+    btrfs) ROOT_OPTS="--data-root $QUOTA_ROOT --storage-driver btrfs" ;;
     *) return 1 ;;
   esac
 }
 if ! $SUDO docker info >/dev/null 2>&1; then
   say "Starting dockerd"
   mkdir -p data
-  if ! root_opts=$(quota_data_root 2>/var/log/labforge-quota.log); then
-    root_opts=""
+  if ! quota_data_root >/var/log/labforge-quota.log 2>&1; then
+    ROOT_OPTS=""
     echo "setup-machine: no quota-capable data root for Docker (see /var/log/labforge-quota.log): learner disks will not be limited" >&2
   fi
-  $SUDO sh -c "nohup dockerd $root_opts >/var/log/labforge-dockerd.log 2>&1 &"
+  $SUDO sh -c "nohup dockerd $ROOT_OPTS >/var/log/labforge-dockerd.log 2>&1 &"
   for _ in $(seq 1 60); do $SUDO docker info >/dev/null 2>&1 && break; sleep 0.5; done
   $SUDO docker info >/dev/null 2>&1 || { echo "dockerd did not start: see /var/log/labforge-dockerd.log" >&2; exit 1; }
 fi
