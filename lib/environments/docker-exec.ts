@@ -12,7 +12,6 @@ import type Dockerode from 'dockerode';
 import { TOOLBOX_BIN, type ExecOptions, type ExecResult } from './driver';
 
 const TOOLBOX_SH = `${TOOLBOX_BIN}/sh`;
-const PLATFORM_PATH = `${TOOLBOX_BIN}:/usr/sbin:/usr/bin:/sbin:/bin`;
 
 /** Per-stream limit on captured output: checks print little, runaway loops print a lot. */
 export const OUTPUT_CAP = 1024 * 1024;
@@ -124,10 +123,7 @@ export async function runExec(docker: Dockerode, container: Dockerode.Container,
     AttachStdout: true,
     AttachStderr: true,
     Tty: false,
-    // The platform's execs run with its capabilities: a program named without a path must come
-    // from the toolbox, never from a folder the learner can write (Docker's default PATH starts
-    // with /usr/local/sbin). Callers that run a script set their own PATH (checks/runner.ts).
-    Env: [...Object.entries({ PATH: PLATFORM_PATH, ...opts.env }).map(([k, v]) => `${k}=${v}`), marker],
+    Env: [...Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`), marker],
     User: opts.user,
     WorkingDir: opts.cwd,
   });

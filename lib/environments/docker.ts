@@ -16,6 +16,7 @@ import {
   EnvironmentError,
   LABELS,
   SANDBOX,
+  TOOLBOX_DIR,
   hostOf,
   type Environment,
   type EnvironmentDriver,
@@ -38,6 +39,16 @@ import { sendFromHost } from './docker-inject';
 import { bridgeName, DEFAULT_CAPABILITIES, diskLimitKind, ensureHostFirewall, storageSize, type DiskLimitKind, type FirewallMode } from './docker-boundary';
 
 const log = rootLog.child({ module: 'docker' });
+
+/**
+ * Only toolbox programs run with the platform's full capabilities (the one capability more than
+ * learners have is what keeps running checks out of their reach, docs/security.md). Anything
+ * else, `sh` or `/usr/bin/ss` alike, may be the learner's own program: it runs sandboxed, as a
+ * learner process would, so even a planted binary can never trace a check.
+ */
+export function withinBoundary(argv: string[]): string[] {
+  return argv[0].startsWith(`${TOOLBOX_DIR}/`) ? argv : [SANDBOX, ...argv];
+}
 
 /** `require`: refuse to create hosts whose disk cannot be limited; `best-effort`: warn; `off`: do not limit. */
 export type DiskLimits = 'require' | 'best-effort' | 'off';
@@ -315,7 +326,7 @@ export class DockerDriver implements EnvironmentDriver {
   async exec(env: Environment, host: string, argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     if (!argv.length) throw new EnvironmentError('exec needs a command');
     try {
-      return await runExec(this.docker, this.container(env, host), argv, opts);
+      return await runExec(this.docker, this.container(env, host), withinBoundary(argv), opts);
     } catch (err) {
       throw this.hostError(err, host, `running ${argv[0]}`);
     }

@@ -119,6 +119,10 @@ export interface EnvironmentDriver {
   /** What is missing on this machine for the driver to work; empty when ready. */
   prerequisites(): Promise<Problem[]>;
   create(spec: EnvironmentSpec, progress: ProgressFn, signal?: AbortSignal): Promise<Environment>;
+  /**
+   * Runs argv in a host as root. Only a program from the toolbox (`/.labforge/...`) keeps the
+   * platform's full capabilities; anything else runs through lf-sandbox, like a learner's own.
+   */
   exec(env: Environment, host: string, argv: string[], opts?: ExecOptions): Promise<ExecResult>;
   /** A regular file's content (symlinks followed inside the host); anything else, or too big: FileRefusedError. */
   readFile(env: Environment, host: string, path: string, opts?: ReadOptions): Promise<Buffer>;

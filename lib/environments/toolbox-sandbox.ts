@@ -25,12 +25,6 @@ int main(int argc, char **argv) {
     fputs("usage: lf-sandbox PROGRAM [ARGS...]\n", stderr);
     return 2;
   }
-  /* Already without it (a learner running us again): nothing to drop. */
-  if (prctl(PR_CAPBSET_READ, CAP_SETPCAP, 0, 0, 0) == 1 && prctl(PR_CAPBSET_DROP, CAP_SETPCAP, 0, 0, 0) != 0) {
-    perror("lf-sandbox: dropping CAP_SETPCAP from the bounding set");
-    return 126;
-  }
-  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   struct __user_cap_header_struct head = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[2];
   if (syscall(SYS_capget, &head, data) != 0) {
@@ -38,6 +32,17 @@ int main(int argc, char **argv) {
     return 126;
   }
   const unsigned bit = 1u << (CAP_SETPCAP % 32);
+  /* Already without it (a learner running us again): nothing to drop. */
+  if (prctl(PR_CAPBSET_READ, CAP_SETPCAP, 0, 0, 0) == 1 && prctl(PR_CAPBSET_DROP, CAP_SETPCAP, 0, 0, 0) != 0) {
+    /* A non-root user has no CAP_SETPCAP to drop it with, nor any way to get it back while
+       no_new_privs holds (setuid binaries do not raise it): as good as dropped. */
+    int harmless = errno == EPERM && !(data[CAP_SETPCAP / 32].permitted & bit) && prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
+    if (!harmless) {
+      perror("lf-sandbox: dropping CAP_SETPCAP from the bounding set");
+      return 126;
+    }
+  }
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   data[CAP_SETPCAP / 32].effective &= ~bit;
   data[CAP_SETPCAP / 32].permitted &= ~bit;
   data[CAP_SETPCAP / 32].inheritable &= ~bit;

@@ -43,21 +43,29 @@ printf 'FAIL: %s\\n' "$*"
 exit 1
 `;
 
-/** Runs inside a throwaway container of the base image, with the volume at /tb. */
+/**
+ * Runs inside a throwaway container of the base image, with the volume at /tb. Several servers
+ * (or test workers) may build the same volume at once, and hosts may already use it: the tools
+ * are put together in a folder of their own, then renamed to /tb/bin in one step; whoever
+ * comes second finds /tb/bin there and throws its copy away. Nothing is ever deleted from bin.
+ */
 const POPULATE = `
 set -eu
-rm -rf /tb/bin /tb/.complete
-mkdir -p /tb/bin
-cp /bin/bash-static /tb/bin/bash
-cp /bin/busybox /tb/bin/busybox
-for a in $(/tb/bin/busybox --list); do
-  [ -e "/tb/bin/$a" ] || ln -s busybox "/tb/bin/$a"
+[ -x /tb/bin/lf-sandbox ] && exit 0
+stage=/tb/.stage-$(cat /proc/sys/kernel/random/uuid)
+mkdir -p "$stage/bin"
+cp /bin/bash-static "$stage/bin/bash"
+cp /bin/busybox "$stage/bin/busybox"
+for a in $("$stage/bin/busybox" --list); do
+  [ -e "$stage/bin/$a" ] || ln -s busybox "$stage/bin/$a"
 done
-ln -sf bash /tb/bin/sh
-install -m 0755 /tmp/toolbox-in/lf-sandbox /tb/bin/lf-sandbox
-install -m 0755 /tmp/toolbox-in/fail-message /tb/bin/fail-message
-chmod -R a-w /tb/bin
-touch /tb/.complete
+ln -sf bash "$stage/bin/sh"
+install -m 0755 /tmp/toolbox-in/lf-sandbox "$stage/bin/lf-sandbox"
+install -m 0755 /tmp/toolbox-in/fail-message "$stage/bin/fail-message"
+chmod -R a-w "$stage/bin"
+mv -T "$stage/bin" /tb/bin 2>/dev/null || true
+rm -rf "$stage"
+[ -x /tb/bin/lf-sandbox ]
 `;
 
 export function toolboxVolumeName(baseImageRef: string): string {
@@ -113,7 +121,7 @@ export class Toolbox {
     let container: Dockerode.Container | undefined;
     try {
       const sandbox = await compileSandbox(tmp);
-      await this.docker.getVolume(name).remove().catch(() => {});
+      // Creating a volume that exists returns it: a concurrent builder's, or a crashed build's.
       await this.docker.createVolume({ Name: name, Labels: { [TOOLBOX_LABEL]: name } });
       container = await this.docker.createContainer({
         Image: baseImageRef,
@@ -138,7 +146,6 @@ export class Toolbox {
       return name;
     } catch (err) {
       progress({ step, status: 'failed', ms: Date.now() - started, detail: (err as Error).message });
-      await this.docker.getVolume(name).remove().catch(() => {});
       if (err instanceof EnvironmentError) throw err;
       throw new EnvironmentError(`building the toolbox failed: ${(err as Error).message}`);
     } finally {
@@ -147,7 +154,7 @@ export class Toolbox {
     }
   }
 
-  /** A volume from an earlier run counts only if its last step (`.complete`) happened. */
+  /** A volume from an earlier run counts only if its bin/ is there (it appears whole, by a rename). */
   private async complete(name: string, image: string): Promise<boolean> {
     try {
       await this.docker.getVolume(name).inspect();
@@ -156,7 +163,7 @@ export class Toolbox {
     }
     const c = await this.docker.createContainer({
       Image: image,
-      Cmd: ['/bin/bash-static', '-c', 'test -e /tb/.complete && test -x /tb/bin/lf-sandbox'],
+      Cmd: ['/bin/bash-static', '-c', 'test -x /tb/bin/lf-sandbox'],
       HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: name, Target: '/tb', ReadOnly: true }] },
     });
     try {

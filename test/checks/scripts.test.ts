@@ -133,7 +133,7 @@ describe('runScript', () => {
     }
     expect(pid).toMatch(/^\d+$/);
     // The platform (full capabilities) can read it; a learner shell (through lf-sandbox) cannot.
-    expect((await sh('workstation', `tr '\\0' '\\n' < /proc/${pid}/environ`)).stdout).toContain('TOKEN=abc123');
+    expect((await driver.exec(env, 'workstation', ['/.labforge/bin/sh', '-c', `tr '\\0' '\\n' < /proc/${pid}/environ`])).stdout).toContain('TOKEN=abc123');
     const learner = await driver.exec(env, 'workstation', ['/.labforge/bin/lf-sandbox', 'sh', '-c', `cat /proc/${pid}/environ; ls /proc/${pid}/fd`]);
     expect(learner.stdout).not.toContain('abc123');
     expect(learner.stderr).toMatch(/Permission denied/);

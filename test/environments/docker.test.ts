@@ -129,7 +129,7 @@ describe('a 3-host environment', () => {
     expect(other.stdout).toBe('/tmp nobody\n');
     const missing = await driver.exec(env, 'leia', ['no-such-command']);
     expect(missing).toMatchObject({ exitCode: 127, stdout: '' });
-    expect(missing.stderr).toContain('"no-such-command": executable file not found');
+    expect(missing.stderr).toMatch(/no-such-command.*(executable file not found|No such file or directory)/);
     const noUser = await driver.exec(env, 'leia', ['true'], { user: 'nosuchuser' });
     expect(noUser.exitCode).not.toBe(0);
     expect(noUser.stderr).toContain('unable to find user nosuchuser');

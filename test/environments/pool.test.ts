@@ -55,7 +55,9 @@ describe('which labs may be pooled', () => {
   });
 
   it('refuses a lab whose track setup reads a declared variable, and says where', async () => {
+    const track = fs.readFileSync(path.join(FIXTURE, 'track.yml'), 'utf8').replace('scripts: [', 'scripts: [track/setup-server, ');
     const uses = await labCopy('uses-var', {
+      'track.yml': track,
       'track_scripts/setup-server': '#!/bin/bash\n# the word is $SECRET_WORD (comment: ignored)\necho "${SECRET_WORD}" > /srv/word\n',
     });
     expect(trackSetupVariableUses(uses)).toEqual([{ variable: 'SECRET_WORD', file: 'track_scripts/setup-server', line: 3 }]);

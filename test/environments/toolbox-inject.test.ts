@@ -62,7 +62,7 @@ describe('the toolbox', () => {
     const SETPCAP = 1n << 8n;
     expect(first & SETPCAP).toBe(0n);
     expect(again).toBe(first);
-    const platform = await driver.exec(env, 'listener', ['grep', 'CapBnd', '/proc/self/status']);
+    const platform = await driver.exec(env, 'listener', ['/.labforge/bin/grep', 'CapBnd', '/proc/self/status']);
     expect(BigInt(`0x${platform.stdout.split(/\s+/)[1]}`) & SETPCAP).toBe(SETPCAP);
   });
 });
