@@ -41,7 +41,7 @@ export function readableInHosts(sessionId: string, needles: string[]): string[] 
   const search = [
     'pats=$(cat)',
     'for f in /proc/[0-9]*/environ /proc/[0-9]*/cmdline; do',
-    '  tr "\\0" "\\n" < "$f" 2>/dev/null | grep -qF -f <(printf "%s\\n" "$pats") && echo "$f"',
+    '  tr "\\0" "\\n" 2>/dev/null < "$f" | grep -qF -f <(printf "%s\\n" "$pats") && echo "$f"',
     'done',
     'grep -rlsF -f <(printf "%s\\n" "$pats") / --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev --exclude-dir=.labforge',
     'exit 0',
