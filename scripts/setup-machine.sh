@@ -23,7 +23,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # 1. Debian packages (only the missing ones).
-packages=(docker.io debootstrap socat iproute2 tcpdump xfsprogs btrfs-progs)
+packages=(docker.io debootstrap socat iproute2 tcpdump xfsprogs)
 [ "$with_browser" = 1 ] && packages+=(chromium fonts-noto-color-emoji shellcheck)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -33,11 +33,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# 2. A running Docker engine. When we start it ourselves, its data root is a file system that
-#    lets Labforge limit each learner host's disk: XFS with project quotas (overlay2), or, where
-#    the kernel has no XFS quotas, btrfs with qgroups. Both live in a sparse loop file. If neither
-#    can be set up, dockerd starts as usual and Labforge warns that disks are not limited.
-QUOTA_IMG=/var/lib/labforge/docker.img
+# 2. A running Docker engine. When we start it ourselves, its data root is XFS mounted with
+#    project quotas (a sparse loop file), so that Labforge can limit each learner host's disk
+#    (overlay2 can only there). A kernel without XFS quotas refuses the mount: then dockerd
+#    starts as usual and Labforge warns that disks are not limited (docs/security.md).
+#    (btrfs qgroups were tried: Docker's subvolume deletions keep marking them inconsistent,
+#    and limits then stop holding.)
+QUOTA_IMG=/var/lib/labforge/docker-xfs.img
 QUOTA_ROOT=/var/lib/labforge/docker
 # Sets ROOT_OPTS to the dockerd options for a quota-capable data root, or fails.
 ROOT_OPTS=""
@@ -45,18 +47,14 @@ quota_data_root() {
   [ "${LABFORGE_DOCKER_QUOTA:-1}" = 1 ] || return 1
   if ! mountpoint -q "$QUOTA_ROOT"; then
     $SUDO mkdir -p "$QUOTA_ROOT"
-    [ -f "$QUOTA_IMG" ] || $SUDO truncate -s "${LABFORGE_DOCKER_DISK:-64G}" "$QUOTA_IMG" || return 1
-    if ! { $SUDO mkfs.xfs -q -f "$QUOTA_IMG" && $SUDO mount -o loop,pquota "$QUOTA_IMG" "$QUOTA_ROOT"; } &&
-       ! { $SUDO mkfs.btrfs -q -f "$QUOTA_IMG" && $SUDO mount -o loop "$QUOTA_IMG" "$QUOTA_ROOT" && $SUDO btrfs quota enable "$QUOTA_ROOT"; }; then
-      $SUDO umount "$QUOTA_ROOT" 2>/dev/null; $SUDO rm -f "$QUOTA_IMG"
+    [ -f "$QUOTA_IMG" ] || { $SUDO truncate -s "${LABFORGE_DOCKER_DISK:-64G}" "$QUOTA_IMG" && $SUDO mkfs.xfs -q -f "$QUOTA_IMG"; } || return 1
+    if ! $SUDO mount -o loop,pquota "$QUOTA_IMG" "$QUOTA_ROOT"; then
+      $SUDO rm -f "$QUOTA_IMG"
       return 1
     fi
   fi
-  case "$(findmnt -no FSTYPE "$QUOTA_ROOT")" in
-    xfs) ROOT_OPTS="--data-root $QUOTA_ROOT --storage-driver overlay2" ;;
-    btrfs) ROOT_OPTS="--data-root $QUOTA_ROOT --storage-driver btrfs" ;;
-    *) return 1 ;;
-  esac
+  [ "$(findmnt -no FSTYPE "$QUOTA_ROOT")" = xfs ] || return 1
+  ROOT_OPTS="--data-root $QUOTA_ROOT --storage-driver overlay2"
 }
 if ! $SUDO docker info >/dev/null 2>&1; then
   say "Starting dockerd"

@@ -12,9 +12,10 @@
  *   br-netfilter on, their rule drops every frame not addressed to the subnet, multicast too.
  *   The rules are installed from a short-lived container in the host's network namespace with
  *   NET_ADMIN, so it works the same when Labforge itself runs in a container, and verified.
- * - Disk: a host's space is limited when the engine can: overlay2 on XFS with pquota limits the
- *   writable layer; btrfs (qgroups) limits the container's subvolume, image included, so the
- *   image's size is added. scripts/setup-machine.sh gives dockerd a btrfs data root when it can.
+ * - Disk: a host's writable layer is limited when the engine can (overlay2 on XFS with pquota);
+ *   scripts/setup-machine.sh gives dockerd such a data root where the kernel has XFS quotas.
+ *   (btrfs qgroups were tried: Docker's subvolume deletions keep marking them inconsistent, and
+ *   the limits then stop holding, so btrfs counts as "cannot limit".)
  */
 import { createHash } from 'node:crypto';
 import type Dockerode from 'dockerode';
@@ -79,34 +80,18 @@ export async function ensureHostFirewall(docker: Dockerode, image: string): Prom
   }
 }
 
-/**
- * How this engine limits a container's disk: `writable` (overlay2 on XFS with pquota: the size
- * is the writable layer), `subvolume` (btrfs: the size covers the image too), or null.
- */
-export type DiskLimitKind = 'writable' | 'subvolume' | null;
-
-export async function diskLimitKind(docker: Dockerode, image: string): Promise<DiskLimitKind> {
+/** Whether this engine limits a container's writable layer: overlay2 on XFS with pquota. */
+export async function diskLimitSupported(docker: Dockerode, image: string): Promise<boolean> {
   const info = (await docker.info()) as { Driver?: string };
-  const kind: DiskLimitKind = info.Driver === 'btrfs' ? 'subvolume' : info.Driver === 'overlay2' ? 'writable' : null;
-  if (!kind) return null;
+  if (info.Driver !== 'overlay2') return false;
   // Ask the engine itself: overlay2 refuses the option unless its backing file system can.
-  const size = kind === 'subvolume' ? String((await imageBytes(docker, image)) + 64 * 1024 * 1024) : '64M';
   try {
-    const c = await docker.createContainer({ Image: image, Cmd: ['true'], HostConfig: { StorageOpt: { size }, NetworkMode: 'none' } });
+    const c = await docker.createContainer({ Image: image, Cmd: ['true'], HostConfig: { StorageOpt: { size: '64M' }, NetworkMode: 'none' } });
     await c.remove({ force: true }).catch(() => {});
-    return kind;
+    return true;
   } catch (err) {
     const msg = (err as { json?: { message?: string }; message?: string }).json?.message ?? (err as Error).message;
-    if (/storage-opt|storage option|quota|pquota|xfs|qgroup/i.test(msg)) return null;
+    if (/storage-opt|storage option|quota|pquota|xfs/i.test(msg)) return false;
     throw err;
   }
-}
-
-export async function imageBytes(docker: Dockerode, image: string): Promise<number> {
-  return ((await docker.getImage(image).inspect()) as { Size: number }).Size;
-}
-
-/** The `StorageOpt.size` that gives a host `disk` bytes of its own on this engine. */
-export async function storageSize(docker: Dockerode, kind: Exclude<DiskLimitKind, null>, image: string, disk: number): Promise<string> {
-  return String(kind === 'subvolume' ? (await imageBytes(docker, image)) + disk : disk);
 }

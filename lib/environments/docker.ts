@@ -36,7 +36,7 @@ import { copyHostFiles, readContainerFile, writeContainerFile } from './docker-f
 import { ImageBuilder, resolveImage } from './images';
 import { Toolbox, toolboxMount } from './toolbox';
 import { sendFromHost } from './docker-inject';
-import { bridgeName, DEFAULT_CAPABILITIES, diskLimitKind, ensureHostFirewall, storageSize, type DiskLimitKind, type FirewallMode } from './docker-boundary';
+import { bridgeName, DEFAULT_CAPABILITIES, diskLimitSupported, ensureHostFirewall, type FirewallMode } from './docker-boundary';
 
 const log = rootLog.child({ module: 'docker' });
 
@@ -108,7 +108,7 @@ export class DockerDriver implements EnvironmentDriver {
 
   private readonly firewall: FirewallMode;
   private readonly diskLimits: DiskLimits;
-  private boundary?: Promise<{ diskLimit: DiskLimitKind }>;
+  private boundary?: Promise<{ diskLimit: boolean }>;
 
   constructor(opts: { docker?: Dockerode; images?: ImageBuilder; instance?: string; firewall?: FirewallMode; diskLimits?: DiskLimits } = {}) {
     this.docker = opts.docker ?? new Dockerode();
@@ -123,18 +123,18 @@ export class DockerDriver implements EnvironmentDriver {
    * The host firewall for lab bridges and whether disks can be limited: checked once per
    * driver, before the first environment (docker-boundary.ts). A failure is not cached.
    */
-  ensureBoundary(): Promise<{ diskLimit: DiskLimitKind }> {
+  ensureBoundary(): Promise<{ diskLimit: boolean }> {
     this.boundary ??= (async () => {
       const base = await this.images.ensure('labforge/base');
       if (this.firewall === 'on') await ensureHostFirewall(this.docker, base);
-      const diskLimit = this.diskLimits === 'off' ? null : await diskLimitKind(this.docker, base);
+      const diskLimit = this.diskLimits !== 'off' && (await diskLimitSupported(this.docker, base));
       if (!diskLimit && this.diskLimits === 'require')
         throw new EnvironmentError(
-          "this Docker engine cannot limit a host's disk (it needs overlay2 on XFS with pquota, or btrfs)",
-          'run scripts/setup-machine.sh (it gives dockerd a btrfs data root), or set LABFORGE_DISK_LIMITS=best-effort',
+          "this Docker engine cannot limit a host's disk (it needs overlay2 on XFS mounted with pquota)",
+          'run scripts/setup-machine.sh on a kernel with XFS quotas (it gives dockerd such a data root), or set LABFORGE_DISK_LIMITS=best-effort',
         );
       if (!diskLimit && this.diskLimits === 'best-effort')
-        log.warn("learner hosts' disk is not limited: Docker needs overlay2 on XFS with pquota, or btrfs (docs/security.md)");
+        log.warn("learner hosts' disk is not limited: Docker needs overlay2 on XFS with pquota (docs/security.md)");
       return { diskLimit };
     })();
     this.boundary.catch(() => (this.boundary = undefined));
@@ -214,7 +214,7 @@ export class DockerDriver implements EnvironmentDriver {
       const containers = await step(`Creating ${hosts.length} host${hosts.length === 1 ? '' : 's'}`, () =>
         allSettledOrThrow(
           hosts.map(async (h) => {
-            const c = await this.createContainer(spec.owner, h, images.get(h.image)!, net, labels(h.name), toolbox, diskLimit && (await storageSize(this.docker, diskLimit, images.get(h.image)!, memoryBytes(h.resources.disk)))).catch((err) => {
+            const c = await this.createContainer(spec.owner, h, images.get(h.image)!, net, labels(h.name), toolbox, diskLimit ? String(memoryBytes(h.resources.disk)) : null).catch((err) => {
               throw new EnvironmentError(`creating host ${h.name} failed: ${reason(err)}`);
             });
             created.containers.push(c.id);
