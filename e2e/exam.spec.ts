@@ -75,6 +75,8 @@ test('the exam: listen, catch the secret, name the sender, get graded', async ({
   await expect(alert).not.toContainText(sender);
 
   await writeAnswers(page, `message: "${secret}"\nsender: ${sender}\n`);
+  // The same search finds the message now that the learner wrote it down: it is no dud.
+  expect(readableInHosts(id, [secret])).toContain('workstation: /root/answers.yaml');
   await page.getByRole('button', { name: 'Check' }).click();
   await expect(page.getByRole('status')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Next' })).toBeEnabled();

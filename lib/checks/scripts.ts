@@ -111,8 +111,9 @@ export async function runScript(
     return failed(`cannot run ${script} in ${opts.host}: ${(e as Error).message}`);
   }
   const durationMs = Date.now() - started;
-  // 126/127 from the runner itself: the toolbox is missing or broken in this host, not the script.
-  if (res.exitCode === 127 && /lf-sandbox|\.labforge\/bin\/bash|executable file not found|no such file/.test(res.stderr) && !res.stdout) {
+  // The engine could not start the runner: the toolbox is missing in this host, not the script's
+  // fault. (Decided by the engine, never by reading the script's own stderr, which it controls.)
+  if (res.notStarted) {
     log.warn({ host: opts.host, script, stderr: res.stderr.slice(0, 2000) }, 'script runner failed');
     return { ...failed(`cannot run ${script} in ${opts.host}: ${firstLine(res.stderr) || 'the toolbox is missing'}`), stderr: res.stderr, durationMs };
   }

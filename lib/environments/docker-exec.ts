@@ -175,7 +175,14 @@ export async function runExec(docker: Dockerode, container: Dockerode.Container,
   const timedOut = fired && (exitCode === 137 || exitCode === -1);
   // Match the shell's convention so a check can tell "command not found" apart.
   if (demux.engineError && /exec: "[^"]*": (executable file not found|stat .*no such file or directory)/.test(stderr.text())) exitCode = 127;
-  return { exitCode, stdout: demux.engineError ? '' : stdout.text(), stderr: stderr.text().replace(/\r\n$/, '\n'), timedOut, durationMs: Date.now() - started };
+  return {
+    exitCode,
+    stdout: demux.engineError ? '' : stdout.text(),
+    stderr: stderr.text().replace(/\r\n$/, '\n'),
+    timedOut,
+    durationMs: Date.now() - started,
+    ...(demux.engineError ? { notStarted: true } : {}),
+  };
 }
 
 /** Kills every process carrying `marker` (`NAME=VALUE`) and everything in their sessions. */

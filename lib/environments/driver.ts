@@ -84,6 +84,8 @@ export interface ExecResult {
   stderr: string;
   timedOut: boolean;
   durationMs: number;
+  /** The engine could not start argv[0] at all (no such program, no such user): stderr says why. */
+  notStarted?: boolean;
 }
 
 /** UDP datagrams sent from a host's own address (see EnvironmentDriver.inject). */

@@ -90,6 +90,8 @@ describe('inject', () => {
     const scanned = await scan;
     expect(scanned.stdout).toContain('scanned');
     expect(scanned.stdout).not.toContain('FOUND');
+    // The same search finds the payload where it did arrive: it is no dud.
+    expect((await learner('listener', `${pattern}; grep -qsF -f <(printf %s "$p") /root/heard && echo FOUND`)).stdout).toBe('FOUND\n');
     expect((await learner('sender', `${pattern}; grep -rqsF -f <(printf %s "$p") / --exclude-dir=proc --exclude-dir=sys && echo FOUND; echo done`)).stdout).toBe('done\n');
 
     const sidecars = await new Dockerode().listContainers({ all: true, filters: { label: [`${LABELS.session}=${env.owner}`, `${LABELS.role}=inject`] } });

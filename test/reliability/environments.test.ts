@@ -13,7 +13,7 @@ const learner = 'e'.repeat(32);
 let h: SessionHarness;
 
 beforeAll(async () => {
-  h = await sessionHarness(path.resolve(__dirname, '../fixtures/walk-lab'), 'reliability');
+  h = await sessionHarness('reliability', { copy: path.resolve(__dirname, '../fixtures/walk-lab') });
 });
 afterAll(async () => h?.close());
 

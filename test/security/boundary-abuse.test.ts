@@ -9,15 +9,11 @@
  * - stored check output: at most 64 KiB per Check, a bounded total per session.
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config';
-import { createDb, migrate, type Db } from '../../lib/db/client';
-import { DockerDriver } from '../../lib/environments/docker';
-import { LabCatalog } from '../../lib/labs/catalog';
+import type { Db } from '../../lib/db/client';
+import { oneHostTrack, sessionHarness, type SessionHarness } from '../support/sessions';
 import { log } from '../../lib/log';
 import { setRuntime, type Runtime } from '../../lib/runtime';
 import { SessionService } from '../../lib/sessions/service';
@@ -29,15 +25,7 @@ import * as checkRoute from '../../app/api/v1/sessions/[id]/check/route';
 import * as tokenRoute from '../../app/api/v1/sessions/[id]/terminals/[tab]/token/route';
 import { connectClient, sleep, startServer, waitFor, type TestServer } from '../terminals/helpers';
 
-const track = (slug: string) => `slug: ${slug}
-title: Abuse ${slug}
-environment:
-  driver: docker
-  hosts:
-    - name: workstation
-      image: labforge/base
-      resources: { memory: 128Mi, cpus: 0.5, pids: 128 }
-`;
+const track = (slug: string) => oneHostTrack(slug, `Abuse ${slug}`);
 const challenge = `---
 slug: only
 title: The only challenge
@@ -58,10 +46,9 @@ LABS['abuse-loud/01-only/assignment.md'] = challenge;
 LABS['abuse-loud/01-only/check-workstation'] =
   "#!/bin/bash\nhead -c 1048576 /dev/zero | tr '\\0' x\nhead -c 1048576 /dev/zero | tr '\\0' y >&2\nexit 0\n";
 
-const driver = new DockerDriver({ instance: `abuse-${process.pid}-${crypto.randomBytes(3).toString('hex')}` });
+let h: SessionHarness;
 let dir: string;
 let db: Db;
-let catalog: LabCatalog;
 let svc: SessionService;
 let config: ReturnType<typeof loadConfig>;
 
@@ -88,37 +75,19 @@ async function liveOf(learner: string) {
 async function stopAll(learner: string) {
   for (const s of await liveOf(learner)) await svc.stop(s.id, learner);
 }
-async function waitActive(id: string, learner: string) {
-  for (const deadline = Date.now() + 120_000; ; await sleep(250)) {
-    const view = await svc.get(id, learner);
-    if (view.status === 'active') return;
-    if (view.status !== 'provisioning' || Date.now() > deadline) throw new Error(`session is ${view.status}: ${view.error ?? 'too slow'}`);
-  }
-}
+const waitActive = (id: string, learner: string) => h.active(svc, id, learner);
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'labforge-abuse-'));
-  for (const [rel, text] of Object.entries(LABS)) {
-    const file = path.join(dir, 'labs', rel);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, text, { mode: rel.includes('check-') ? 0o755 : 0o644 });
-  }
-  const url = `file:${path.join(dir, 'test.db')}`;
-  await migrate(url, path.resolve(__dirname, '../..'));
-  db = createDb(url);
-  catalog = new LabCatalog(path.join(dir, 'labs'));
-  await catalog.load();
+  h = await sessionHarness('abuse', { files: LABS });
+  ({ dir, db } = h);
+  const catalog = h.catalog;
   expect(catalog.list().map((l) => l.track.slug).sort()).toEqual(['abuse-a', 'abuse-b', 'abuse-c', 'abuse-d', 'abuse-loud']);
   // The server's defaults (no LABFORGE_* set): 1 live session per lab, 3 per learner, default rate limits.
   config = loadConfig({ LABFORGE_DATA_DIR: dir } as unknown as NodeJS.ProcessEnv);
-  svc = new SessionService({
-    db,
-    catalog,
-    drivers: { docker: driver },
-    log,
+  svc = h.service({
     sessionCaps: { perLab: config.maxSessionsPerLab, perLearner: config.maxSessionsPerLearner },
   });
-  setRuntime({ config, db, catalog, drivers: { docker: driver }, sessions: svc, tokens: new TokenStore(), log } as unknown as Runtime);
+  setRuntime({ config, db, catalog, drivers: { docker: h.driver }, sessions: svc, tokens: new TokenStore(), log } as unknown as Runtime);
 });
 
 beforeEach(() => resetRateLimits());
@@ -126,9 +95,7 @@ beforeEach(() => resetRateLimits());
 afterAll(async () => {
   setRuntime(undefined);
   resetRateLimits();
-  for (const env of await driver.list()) await driver.destroyOwner(env.owner);
-  await db?.$disconnect();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await h?.close();
 });
 
 describe('live sessions per learner', () => {
@@ -236,7 +203,7 @@ describe('rate limits', () => {
     expect(() => loadConfig(env('create.learner=five'))).toThrow(/should look like create.learner=10/);
     const tuned = loadConfig(env('create.learner=2,create.address=0'));
     expect(tuned.rateLimits).toMatchObject({ 'create.learner': 2, 'create.address': 0, 'check.learner': 30 });
-    const rt = { config: tuned, db, catalog, drivers: { docker: driver }, sessions: svc, tokens: new TokenStore(), log } as unknown as Runtime;
+    const rt = { config: tuned, db, catalog: h.catalog, drivers: { docker: h.driver }, sessions: svc, tokens: new TokenStore(), log } as unknown as Runtime;
     setRuntime(rt);
     try {
       const learner = newLearner();
@@ -312,7 +279,7 @@ describe('stored check output', () => {
     expect(script.stdout.length).toBeGreaterThan(16 * 1024); // the cap keeps as much as fits, not a token amount
 
     // A session's total is bounded too (here 160 KiB, the default is 5 MiB): the oldest runs' output goes first.
-    const small = new SessionService({ db, catalog, drivers: { docker: driver }, log, checkOutput: { perRun: 64 * 1024, perSession: 160 * 1024 } });
+    const small = h.service({ checkOutput: { perRun: 64 * 1024, perSession: 160 * 1024 } });
     for (let i = 0; i < 4; i++) expect((await small.check(id, learner)).passed).toBe(true);
     const runs = await db.checkRun.findMany({ where: { sessionId: id }, orderBy: { createdAt: 'asc' } });
     expect(runs).toHaveLength(5);

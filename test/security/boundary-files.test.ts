@@ -5,16 +5,12 @@
  * a symlink to /dev/zero, a FIFO, a directory, a YAML bomb. Each must get a 400 (or a grade
  * message) that says what is wrong, fast, without the file's content reaching the server's memory.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, migrate, type Db } from '../../lib/db/client';
-import { DockerDriver } from '../../lib/environments/docker';
+import type { DockerDriver } from '../../lib/environments/docker';
+import { oneHostTrack, sessionHarness, type SessionHarness } from '../support/sessions';
 import { readContainerFile } from '../../lib/environments/docker-files';
 import { isFileRefused, type Environment } from '../../lib/environments/driver';
-import { LabCatalog } from '../../lib/labs/catalog';
 import { log } from '../../lib/log';
 import { setRuntime, type Runtime } from '../../lib/runtime';
 import { SessionService } from '../../lib/sessions/service';
@@ -22,15 +18,7 @@ import * as filesRoute from '../../app/api/v1/sessions/[id]/files/[tab]/route';
 
 const ANSWERS = '/root/answers.yaml';
 const LAB: Record<string, string> = {
-  'track.yml': `slug: boundary-files
-title: Files read from hosts
-environment:
-  driver: docker
-  hosts:
-    - name: workstation
-      image: labforge/base
-      resources: { memory: 128Mi, cpus: 0.5, pids: 128 }
-`,
+  'track.yml': oneHostTrack('boundary-files', 'Files read from hosts'),
   '01-exam/assignment.md': `---
 slug: exam
 title: The exam
@@ -50,9 +38,8 @@ Write who sent it into ${ANSWERS}.
 };
 
 const learner = 'b'.repeat(32);
-const driver = new DockerDriver({ instance: `boundary-files-${process.pid}` });
-let dir: string;
-let db: Db;
+let h: SessionHarness;
+let driver: DockerDriver;
 let svc: SessionService;
 let id: string;
 let env: Environment;
@@ -101,27 +88,14 @@ async function editorGet(): Promise<Measured<{ status: number; body: { error?: s
 }
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'labforge-boundary-files-'));
-  for (const [rel, text] of Object.entries(LAB)) {
-    const file = path.join(dir, 'labs', 'boundary-files', rel);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, text, { mode: rel.includes('check-') ? 0o755 : 0o644 });
-  }
-  const url = `file:${path.join(dir, 'test.db')}`;
-  await migrate(url, path.resolve(__dirname, '../..'));
-  db = createDb(url);
-  const catalog = new LabCatalog(path.join(dir, 'labs'));
-  await catalog.load();
-  expect(catalog.get('boundary-files'), 'the test lab loads').toBeDefined();
-  svc = new SessionService({ db, catalog, drivers: { docker: driver }, log });
-  setRuntime({ sessions: svc, log, db, catalog, drivers: { docker: driver } } as unknown as Runtime);
+  h = await sessionHarness('boundary-files', { files: Object.fromEntries(Object.entries(LAB).map(([rel, text]) => [`boundary-files/${rel}`, text])) });
+  driver = h.driver;
+  expect(h.catalog.get('boundary-files'), 'the test lab loads').toBeDefined();
+  svc = h.service();
+  setRuntime({ sessions: svc, log, db: h.db, catalog: h.catalog, drivers: { docker: driver } } as unknown as Runtime);
   ({ id } = await svc.start('boundary-files', learner));
-  for (const deadline = Date.now() + 120_000; ; await new Promise((r) => setTimeout(r, 250))) {
-    const view = await svc.get(id, learner);
-    if (view.status === 'active') break;
-    if (view.status !== 'provisioning' || Date.now() > deadline) throw new Error(`session is ${view.status}: ${view.error ?? 'too slow'}`);
-  }
-  env = JSON.parse((await db.session.findUniqueOrThrow({ where: { id } })).environment!) as Environment;
+  await h.active(svc, id, learner);
+  env = JSON.parse((await h.db.session.findUniqueOrThrow({ where: { id } })).environment!) as Environment;
   // Warm up the paths measured below (module loading, the first engine connection, JIT).
   await learnerDoes(`printf 'sender: luke\\n' > ${ANSWERS}`);
   for (let i = 0; i < 3; i++) expect((await getEditor()).status).toBe(200);
@@ -130,28 +104,24 @@ beforeAll(async () => {
 afterAll(async () => {
   console.log(`boundary-files measurements:\n${Object.entries(numbers).map(([k, v]) => `  ${k}: ${v}`).join('\n')}`);
   setRuntime(undefined);
-  for (const found of await driver.list()) await driver.destroyOwner(found.owner);
-  await db?.$disconnect();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  await h?.close();
 });
 
 describe('editor tab: what the learner put at the path is refused before it is read', () => {
-  it('a 60 MiB sparse file: 400 in well under a second, no growth of the server memory', async () => {
-    await replaceAnswers(`truncate -s 60M ${ANSWERS}`);
+  /** A sparse file of `size` (truncate's units) at the path: refused fast, in bounded memory. */
+  async function refusesSparse(size: string, shown: string) {
+    await replaceAnswers(`truncate -s ${size} ${ANSWERS}`);
     const m = await editorGet();
-    note('editor GET, 60 MiB sparse file', m);
-    expect(m.value).toEqual({ status: 400, body: { code: 'invalid', error: `${ANSWERS} is 60 MiB: editor files may be at most 1 MiB; edit it in a terminal` } });
+    note(`editor GET, ${shown} sparse file`, m);
+    expect(m.value).toEqual({ status: 400, body: { code: 'invalid', error: `${ANSWERS} is ${shown}: editor files may be at most 1 MiB; edit it in a terminal` } });
     expect(m.ms).toBeLessThan(1000);
     expect(m.rssGrowthMB).toBeLessThan(10);
-  });
+  }
+
+  it('a 60 MiB sparse file: 400 in well under a second, no growth of the server memory', () => refusesSparse('60M', '60 MiB'));
 
   it('a 4 GiB sparse file: the same, as fast', async () => {
-    await replaceAnswers(`truncate -s 4G ${ANSWERS}`);
-    const m = await editorGet();
-    note('editor GET, 4 GiB sparse file', m);
-    expect(m.value).toEqual({ status: 400, body: { code: 'invalid', error: `${ANSWERS} is 4 GiB: editor files may be at most 1 MiB; edit it in a terminal` } });
-    expect(m.ms).toBeLessThan(1000);
-    expect(m.rssGrowthMB).toBeLessThan(10);
+    await refusesSparse('4G', '4 GiB');
     // A save cannot go around it: PUT reads the current version first.
     const put = await putEditor('sender: leia\n', 'missing');
     expect(put.status).toBe(400);

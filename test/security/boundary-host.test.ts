@@ -58,6 +58,9 @@ describe('the host boundary', () => {
     // ...but not to a learner.
     expect(await probe(gateway)).toBe('closed');
     expect(await probe('172.17.0.1')).toBe('closed');
+    // The learner's probe itself works: the same port inside the host answers it.
+    await learner(`setsid -f socat TCP-LISTEN:${port},reuseaddr,fork SYSTEM:'echo lab' </dev/null >/dev/null 2>&1`);
+    await expect.poll(() => probe('127.0.0.1'), { timeout: 10_000 }).toBe('open');
   });
 
   it('lets nothing out of the lab: a host beyond the platform machine is out of reach', async () => {

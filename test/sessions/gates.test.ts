@@ -4,14 +4,9 @@
  * of the traffic never starts a capture, and a quiz's attempts are counted in
  * the database (so a restart does not hand out fresh ones).
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, migrate, type Db } from '../../lib/db/client';
-import { DockerDriver } from '../../lib/environments/docker';
 import { LABELS } from '../../lib/environments/driver';
-import { LabCatalog } from '../../lib/labs/catalog';
+import { oneHostTrack, sessionHarness, type SessionHarness } from '../support/sessions';
 import { log } from '../../lib/log';
 import { setRuntime, type Runtime } from '../../lib/runtime';
 import { SessionService } from '../../lib/sessions/service';
@@ -23,15 +18,7 @@ import * as checkRoute from '../../app/api/v1/sessions/[id]/check/route';
 
 /** Challenge 1 is a quiz (2 attempts) with one terminal; challenge 2 declares one tab of every kind. */
 const LAB: Record<string, string> = {
-  'track.yml': `slug: gates
-title: Gates
-environment:
-  driver: docker
-  hosts:
-    - name: workstation
-      image: labforge/base
-      resources: { memory: 128Mi, cpus: 0.5, pids: 128 }
-`,
+  'track.yml': oneHostTrack('gates', 'Gates'),
   '01-quiz/assignment.md': `---
 slug: quiz
 type: quiz
@@ -60,21 +47,14 @@ Answer.
 
 const WRONG = 'Not quite: that is not the right answer. Read the question again and try once more.';
 const learner = 'g'.repeat(32);
-const instance = `gates-${process.pid}`;
-const driver = new DockerDriver({ instance });
-let dir: string;
-let db: Db;
-let catalog: LabCatalog;
+let h: SessionHarness;
 
-const service = () => new SessionService({ db, catalog, drivers: { docker: driver }, log });
+const service = () => h.service();
 
 async function activeSession(svc: SessionService): Promise<string> {
   const { id } = await svc.start('gates', learner);
-  for (const deadline = Date.now() + 120_000; ; await new Promise((r) => setTimeout(r, 250))) {
-    const view = await svc.get(id, learner);
-    if (view.status === 'active') return id;
-    if (view.status !== 'provisioning' || Date.now() > deadline) throw new Error(`session is ${view.status}: ${view.error ?? 'too slow'}`);
-  }
+  await h.active(svc, id, learner);
+  return id;
 }
 
 /** Calls a route handler the way Next does, as the session's owner. */
@@ -84,29 +64,17 @@ function call<P>(handler: (req: Request, ctx: { params: Promise<P> }) => Promise
 }
 
 const sidecars = (owner: string) =>
-  driver.docker.listContainers({ all: true, filters: { label: [`${LABELS.session}=${owner}`, `${LABELS.role}=${TRAFFIC_ROLE}`] } });
+  h.driver.docker.listContainers({ all: true, filters: { label: [`${LABELS.session}=${owner}`, `${LABELS.role}=${TRAFFIC_ROLE}`] } });
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'labforge-gates-'));
-  for (const [rel, text] of Object.entries(LAB)) {
-    const file = path.join(dir, 'labs', 'gates', rel);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, text, { mode: rel.includes('check-') ? 0o755 : 0o644 });
-  }
-  const url = `file:${path.join(dir, 'test.db')}`;
-  await migrate(url, path.resolve(__dirname, '../..'));
-  db = createDb(url);
-  catalog = new LabCatalog(path.join(dir, 'labs'));
-  await catalog.load();
-  expect(catalog.get('gates'), 'the test lab loads (attempts: is part of the format)').toBeDefined();
+  h = await sessionHarness('gates', { files: Object.fromEntries(Object.entries(LAB).map(([rel, text]) => [`gates/${rel}`, text])) });
+  expect(h.catalog.get('gates'), 'the test lab loads (attempts: is part of the format)').toBeDefined();
 });
 
 afterAll(async () => {
   trafficCaptures().close();
   setRuntime(undefined);
-  for (const env of await driver.list()) await driver.destroyOwner(env.owner);
-  await db?.$disconnect();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await h?.close();
 });
 
 describe('tabs of later challenges', () => {
@@ -115,7 +83,7 @@ describe('tabs of later challenges', () => {
 
   beforeAll(async () => {
     svc = service();
-    setRuntime({ sessions: svc, log, db, catalog, drivers: { docker: driver } } as unknown as Runtime);
+    setRuntime({ sessions: svc, log, db: h.db, catalog: h.catalog, drivers: { docker: h.driver } } as unknown as Runtime);
     id = await activeSession(svc);
   });
 
@@ -184,7 +152,7 @@ describe('quiz attempts', () => {
     expect((await fresh.get(id, learner)).current?.quiz?.attemptsLeft).toBe(0);
 
     // Every try is on record with what was picked and the verdict; refusals are not tries.
-    const runs = await db.checkRun.findMany({ where: { sessionId: id }, orderBy: { createdAt: 'asc' } });
+    const runs = await h.db.checkRun.findMany({ where: { sessionId: id }, orderBy: { createdAt: 'asc' } });
     expect(runs.map((r) => ({ kind: r.kind, passed: r.passed, selected: JSON.parse(r.output)[0].selected }))).toEqual([
       { kind: 'quiz', passed: false, selected: [0] },
       { kind: 'quiz', passed: false, selected: [2] },

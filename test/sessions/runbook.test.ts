@@ -4,20 +4,17 @@
  * after a pass, Next as a skip, and author mode, each observed through the marker file that the
  * fixture's cleanup scripts append to (test/fixtures/walk-lab: first, second, third).
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PhaseResult } from '../../lib/checks/scripts';
-import { createDb, migrate, type Db } from '../../lib/db/client';
-import { DockerDriver } from '../../lib/environments/docker';
+import type { Db } from '../../lib/db/client';
+import type { DockerDriver } from '../../lib/environments/docker';
+import { sessionHarness, type SessionHarness } from '../support/sessions';
 import type { Environment } from '../../lib/environments/driver';
-import { LabCatalog } from '../../lib/labs/catalog';
 import { loadLabOrThrow } from '../../lib/labs/loader';
 import type { Lab } from '../../lib/labs/schema';
-import { log } from '../../lib/log';
 import { Runbook, RunbookError, type Steps } from '../../lib/sessions/runbook';
-import { SessionService } from '../../lib/sessions/service';
+import type { SessionService } from '../../lib/sessions/service';
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/walk-lab');
 
@@ -111,28 +108,18 @@ describe('the walk, against a faked Lifecycle', () => {
 });
 
 describe('sessions run cleanup scripts (real containers)', () => {
-  const driver = new DockerDriver({ instance: `runbook-${process.pid}` });
   const learner = 'r'.repeat(32);
-  let dir: string;
+  let h: SessionHarness;
+  let driver: DockerDriver;
   let db: Db;
-  let catalog: LabCatalog;
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'labforge-runbook-'));
-    fs.cpSync(FIXTURE, path.join(dir, 'labs', 'walk-lab'), { recursive: true });
-    const url = `file:${path.join(dir, 'test.db')}`;
-    await migrate(url, path.resolve(__dirname, '../..'));
-    db = createDb(url);
-    catalog = new LabCatalog(path.join(dir, 'labs'));
-    await catalog.load();
-    expect(catalog.get('walk-lab'), 'fixture lab loads').toBeDefined();
+    h = await sessionHarness('runbook', { copy: FIXTURE });
+    ({ driver, db } = h);
+    expect(h.catalog.get('walk-lab'), 'fixture lab loads').toBeDefined();
   });
 
-  afterAll(async () => {
-    for (const env of await driver.list()) await driver.destroyOwner(env.owner);
-    await db?.$disconnect();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => h?.close());
 
   async function active(svc: SessionService, id: string) {
     await expect.poll(async () => (await svc.get(id, learner)).status, { timeout: 120_000, interval: 250 }).not.toBe('provisioning');
@@ -144,7 +131,7 @@ describe('sessions run cleanup scripts (real containers)', () => {
   const cat = async (env: Environment, file: string) => (await driver.readFile(env, 'workstation', file)).toString();
 
   it('Next after a pass runs the challenge cleanup; Next as a skip solves, then cleans up', async () => {
-    const svc = new SessionService({ db, catalog, drivers: { docker: driver }, log });
+    const svc = h.service();
     const { id } = await svc.start('walk-lab', learner);
     const { env } = await active(svc, id);
     await driver.exec(env, 'workstation', ['touch', '/root/first']);
@@ -161,7 +148,7 @@ describe('sessions run cleanup scripts (real containers)', () => {
   }, 180_000);
 
   it('author mode replays earlier challenges through their cleanup before entering the target', async () => {
-    const svc = new SessionService({ db, catalog, drivers: { docker: driver }, log, authorMode: true });
+    const svc = h.service({ authorMode: true });
     const { id } = await svc.start('walk-lab', learner, { challenge: 'third' });
     const { view, env } = await active(svc, id);
     expect(view.challenge).toBe('third');

@@ -1,6 +1,7 @@
 /**
- * A SessionService over a real SQLite database and a real Docker driver, with a lab folder
- * copied into a temp dir: what the session-level tests share. Not a test file itself.
+ * A SessionService over a real SQLite database and a real Docker driver, on labs in a temp
+ * dir (copied from a folder, or written from inline files): what the session-level tests
+ * share. Not a test file itself.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,6 +13,8 @@ import { log } from '../../lib/log';
 import { SessionService, type SessionDeps } from '../../lib/sessions/service';
 
 export interface SessionHarness {
+  /** The temp dir: labs under `labs/`, the database beside them. */
+  dir: string;
   driver: DockerDriver;
   db: Db;
   catalog: LabCatalog;
@@ -22,16 +25,40 @@ export interface SessionHarness {
   close(): Promise<void>;
 }
 
-export async function sessionHarness(labDir: string, name: string): Promise<SessionHarness> {
+/** `copy`: a lab folder to copy in; `files`: paths under `labs/` (e.g. `my-lab/track.yml`) and their text. */
+export type LabsSource = { copy: string } | { files: Record<string, string> };
+
+/** track.yml of a small lab: one `workstation` host of labforge/base. */
+export const oneHostTrack = (slug: string, title: string) => `slug: ${slug}
+title: ${title}
+environment:
+  driver: docker
+  hosts:
+    - name: workstation
+      image: labforge/base
+      resources: { memory: 128Mi, cpus: 0.5, pids: 128 }
+`;
+
+const SCRIPT = /(^|\/)(setup|check|solve|cleanup)-[^/]+$/;
+
+export async function sessionHarness(name: string, labs: LabsSource): Promise<SessionHarness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `labforge-${name}-`));
-  fs.cpSync(labDir, path.join(dir, 'labs', path.basename(labDir)), { recursive: true });
+  const labsDir = path.join(dir, 'labs');
+  if ('copy' in labs) fs.cpSync(labs.copy, path.join(labsDir, path.basename(labs.copy)), { recursive: true });
+  else
+    for (const [rel, text] of Object.entries(labs.files)) {
+      const file = path.join(labsDir, rel);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, text, { mode: SCRIPT.test(rel) ? 0o755 : 0o644 });
+    }
   const url = `file:${path.join(dir, 'test.db')}`;
   await migrate(url, path.resolve(__dirname, '../..'));
   const db = createDb(url);
-  const catalog = new LabCatalog(path.join(dir, 'labs'));
+  const catalog = new LabCatalog(labsDir);
   await catalog.load();
   const driver = new DockerDriver({ instance: `${name}-${process.pid}` });
   return {
+    dir,
     driver,
     db,
     catalog,
