@@ -45,7 +45,8 @@ __attribute__((constructor)) static void forge(void) {
  *   attack   that, plus PTRACE_ATTACH (undone) and, if fd 1 opens, a forged FAIL line into it;
  *   forge    PTRACE_ATTACH, then turn the check's next system call into exit_group(0) (x86-64):
  *            a failing check "passes".
- * Each errno is logged. Runs until STOP exists (120 s at most).
+ * Each errno is logged, and whether the target still ran afterwards (alive=1). Runs until STOP
+ * exists (120 s at most).
  */
 export const PROBE_C = String.raw`
 #define _GNU_SOURCE
@@ -132,6 +133,20 @@ static int attach(int pid, int forge, int *forged) {
   else ptrace(PTRACE_DETACH, pid, 0, 0);
   return 0;
 }
+/* Still running after the attempts (not gone, not a zombie)? A check that ended meanwhile refuses
+ * everything for that reason alone (EPERM, ENOENT), which says nothing about the boundary. */
+static int alive(int pid) {
+  char p[64], buf[512];
+  snprintf(p, sizeof p, "/proc/%d/stat", pid);
+  int fd = open(p, O_RDONLY);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  char *paren = strrchr(buf, ')');
+  return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
+}
 static int environ_of(int pid, int *marker) {
   char p[64], buf[65536];
   snprintf(p, sizeof p, "/proc/%d/environ", pid);
@@ -177,8 +192,8 @@ int main(int argc, char **argv) {
       int s = forge ? -1 : seize(pid);
       int a = attack || forge ? attach(pid, forge, &forged) : -1;
       int f = forge ? -1 : fd1(pid, attack);
-      fprintf(logf, "TARGET pid=%d seize=%s attach=%s environ=%s marker=%d fd1=%s exit0=%s t=%lld\n", pid, s < 0 ? "-" : name(s),
-              a < 0 ? "-" : name(a), name(env), marker, f < 0 ? "-" : name(f), forged < 0 ? "-" : name(forged), now_ms());
+      fprintf(logf, "TARGET pid=%d seize=%s attach=%s environ=%s marker=%d fd1=%s exit0=%s alive=%d t=%lld\n", pid, s < 0 ? "-" : name(s),
+              a < 0 ? "-" : name(a), name(env), marker, f < 0 ? "-" : name(f), forged < 0 ? "-" : name(forged), alive(pid), now_ms());
     }
     if (d) closedir(d);
     usleep(5000);
