@@ -12,6 +12,7 @@ import type { WarmPool } from '../environments/pool';
 import type { Capacity } from '../environments/capacity';
 import { Lifecycle } from './lifecycle';
 import { SessionError, notFound } from './errors';
+import { parseHosts, updateHost } from './hosts';
 
 export interface SessionDeps {
   db: Db;
@@ -77,6 +78,19 @@ export class SessionStore {
   }
 
 
+  /**
+   * Records what happened to one host (hosts.ts) and logs it as an event. Call under the session's
+   * lock: it reads the row, changes one host and writes the record back.
+   */
+  protected async changeHost(sessionId: string, host: string, change: Parameters<typeof updateHost>[2]): Promise<void> {
+    const row = await this.deps.db.session.findUnique({ where: { id: sessionId }, select: { hosts: true } });
+    if (!row) return;
+    const hosts = updateHost(parseHosts(row.hosts), host, change, this.now());
+    await this.deps.db.session.update({ where: { id: sessionId }, data: { hosts: JSON.stringify(hosts) } });
+    if (change.notice || change.state) await this.event(sessionId, 'host', { host, state: change.state, ...change.notice });
+  }
+
   protected async event(sessionId: string, type: string, data: object) {
     await this.deps.db.event.create({ data: { sessionId, type, data: JSON.stringify(data) } }).catch(() => undefined);
-  }}
+  }
+}

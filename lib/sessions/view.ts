@@ -7,6 +7,7 @@ import type { ProgressStep } from '../environments/driver';
 import type { Challenge, Lab, Tab } from '../labs/schema';
 import type { ProgressRow, SessionRow } from '../db/client';
 import { publicQuiz, type PublicQuiz } from '../checks/quiz';
+import { hostsView, parseHosts, type HostView } from './hosts';
 
 export type SessionStatus = 'provisioning' | 'active' | 'completed' | 'expired' | 'failed' | 'stopped';
 export const LIVE_STATUSES: SessionStatus[] = ['provisioning', 'active'];
@@ -42,6 +43,8 @@ export interface SessionView {
   challenges: { slug: string; title: string; status: string; attempts: number }[];
   current?: ChallengeView;
   progress: ProgressStep[];
+  /** Every host of the lab: running or stopped, and what the platform noticed about it. */
+  hosts: HostView[];
   createdAt: string;
   startedAt?: string;
   expiresAt?: string;
@@ -104,6 +107,7 @@ export function sessionView(row: SessionRow, lab: Lab, progress: ProgressRow[]):
     })),
     current: current ? challengeView(current, byIndex.get(current.index)?.attempts) : undefined,
     progress: JSON.parse(row.progress) as ProgressStep[],
+    hosts: hostsView(parseHosts(row.hosts), lab.track.environment.hosts.map((h) => h.name)),
     createdAt: row.createdAt.toISOString(),
     startedAt: row.startedAt?.toISOString(),
     expiresAt: row.expiresAt?.toISOString(),

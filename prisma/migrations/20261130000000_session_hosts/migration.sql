@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Session" ADD COLUMN "hosts" TEXT NOT NULL DEFAULT '{}';
