@@ -30,10 +30,12 @@ it('`labforge test labs/multicast-basics` passes every challenge', async () => {
   const cli = spawnSync(process.execPath, ['bin/labforge.mjs', 'test', 'labs/multicast-basics', '--json', '--junit', junit], {
     cwd: root,
     encoding: 'utf8',
-    env: { ...process.env, LABFORGE_LOG_LEVEL: 'silent' },
+    // Logs on: they must go to stderr, so stdout is the JSON document alone (`… --json | jq`).
+    env: { ...process.env, LABFORGE_LOG_LEVEL: 'info' },
     timeout: 540_000,
   });
   expect(cli.status, cli.stderr).toBe(0);
+  expect(cli.stderr).toContain('"msg":"environment created"');
   const report = JSON.parse(cli.stdout) as LabTestReport;
   expect(report.ok, formatTable(report)).toBe(true);
   expect(report.challenges.map((c) => c.slug)).toEqual(lab.challenges.map((c) => c.slug));
