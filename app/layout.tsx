@@ -33,7 +33,7 @@ export default async function RootLayout({ children }: { children: React.ReactNo
           </Link>
           <nav aria-label="Main">
             <Link href="/">Labs</Link>
-            <a href="/docs/api">API</a>
+            <Link href="/api">API</Link>
           </nav>
         </header>
         {children}

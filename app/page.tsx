@@ -15,14 +15,18 @@ export default function Catalog() {
       <ul className="cards" aria-label="Labs">
         {labs.map((lab) => (
           <li key={lab.track.slug}>
-            <Link className="card" href={`/labs/${lab.track.slug}`} aria-label={lab.track.title}>
+            <article className="card">
               <span className="card-driver">{lab.track.environment.driver === 'kind' ? 'Kubernetes' : 'Docker'}</span>
-              <h2>{lab.track.title}</h2>
+              <h2>
+                <Link className="card-link" href={`/labs/${lab.track.slug}`}>
+                  {lab.track.title}
+                </Link>
+              </h2>
               <p>{lab.track.teaser}</p>
               <span className="card-meta">
                 {lab.challenges.length} challenges · {Math.round(lab.track.timelimit / 60)} min · {lab.track.level}
               </span>
-            </Link>
+            </article>
           </li>
         ))}
       </ul>

@@ -14,21 +14,24 @@ export function CodeBlock({ code, language, runnable }: { code: string; language
   function run() {
     window.dispatchEvent(new CustomEvent(RUN_EVENT, { detail: code.endsWith('\n') ? code : `${code}\n` }));
   }
+  // The controls sit in a bar above the code, never over it (long lines scroll under nothing).
+  // Each accessible name starts with the button's visible word, for voice control users.
   return (
     <div className="codeblock">
-      <pre>
-        <code className={language ? `language-${language}` : undefined}>{code}</code>
-      </pre>
-      <div className="codeblock-actions">
+      <div className="codeblock-bar">
+        <span className="codeblock-lang">{language && language !== 'text' ? language : ''}</span>
         {runnable && (
           <button type="button" onClick={run} aria-label="Run in terminal" title="Run in terminal">
-            ▶ Run
+            <span aria-hidden>▶ </span>Run
           </button>
         )}
-        <button type="button" onClick={copy} aria-label="Copy code" title="Copy">
+        <button type="button" onClick={copy} aria-label={copied ? 'Copied' : 'Copy code'} title="Copy">
           {copied ? 'Copied' : 'Copy'}
         </button>
       </div>
+      <pre>
+        <code className={language ? `language-${language}` : undefined}>{code}</code>
+      </pre>
     </div>
   );
 }

@@ -8,16 +8,36 @@ import { CodeBlock } from './CodeBlock';
  * ```run (or ```bash run) also get a run control that types them into the
  * active terminal.
  */
+interface MdNode {
+  type: string;
+  depth?: number;
+  children?: MdNode[];
+}
+
+/**
+ * The page has its own h1 (the challenge or lab title): the markdown's top heading level, whatever
+ * it is (authors start at # or ##), becomes h2 and the rest keeps its steps, so screen readers get
+ * an outline without gaps (axe heading-order).
+ */
+function headingsBelowTitle() {
+  return (tree: MdNode) => {
+    const headings: MdNode[] = [];
+    const walk = (n: MdNode) => {
+      if (n.type === 'heading') headings.push(n);
+      n.children?.forEach(walk);
+    };
+    walk(tree);
+    const top = Math.min(...headings.map((h) => h.depth ?? 6));
+    for (const h of headings) h.depth = Math.min(6, (h.depth ?? 6) - top + 2);
+  };
+}
+
 export function Markdown({ source }: { source: string }) {
   return (
     <div className="markdown">
       <ReactMarkdown
-        remarkPlugins={[remarkGfm]}
+        remarkPlugins={[remarkGfm, headingsBelowTitle]}
         components={{
-          // The page has its own h1 (the challenge title): headings in the markdown sit one level below it.
-          h1: ({ children }) => <h2>{children}</h2>,
-          h2: ({ children }) => <h3>{children}</h3>,
-          h3: ({ children }) => <h4>{children}</h4>,
           pre: ({ children }) => <>{children}</>,
           code: ({ className, children, node }) => {
             const text = String(children ?? '').replace(/\n$/, '');

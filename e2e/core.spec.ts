@@ -5,10 +5,14 @@
  */
 import { expect, test } from '@playwright/test';
 import { labelled, terminalText, typeInTerminal } from './support/session';
+import { expectAccessible } from './support/a11y';
 
 test('a learner completes the first challenge of multicast-basics', async ({ page }) => {
   await page.goto('/');
+  await expectAccessible(page, 'the catalog');
   await page.getByRole('link', { name: 'Multicast Basics: the Battle of Yavin' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Multicast Basics: the Battle of Yavin' })).toBeVisible();
+  await expectAccessible(page, 'the lab page');
   await page.getByRole('button', { name: 'Start lab' }).click();
   await expect(page).toHaveURL(/\/sessions\/[a-z0-9]+/);
   const sessionId = new URL(page.url()).pathname.split('/').pop()!;
@@ -18,6 +22,7 @@ test('a learner completes the first challenge of multicast-basics', async ({ pag
   await expect(page.getByRole('heading', { level: 1, name: 'The fleet and the groups' })).toBeVisible({ timeout: 120_000 });
   await expect(page.getByRole('tab', { name: /Terminal/ })).toBeVisible();
   await expect(terminalText(page)).toContainText('workstation:~#', { timeout: 30_000 });
+  await expectAccessible(page, 'the session page');
 
   await typeInTerminal(page, 'echo "sum=$((40 + 2))"; hostname');
   await expect(terminalText(page)).toContainText('sum=42');
@@ -25,6 +30,7 @@ test('a learner completes the first challenge of multicast-basics', async ({ pag
   // Check before doing the work: a specific message, not a generic failure.
   await page.getByRole('button', { name: 'Check' }).click();
   await expect(page.getByRole('alert')).toContainText('You have not been aboard obi-wan yet');
+  await expectAccessible(page, 'the session page with a failed Check');
 
   // The work, in the terminal.
   await typeInTerminal(page, 'ssh obi-wan cat message-for-luke.txt');
@@ -70,4 +76,13 @@ test('another browser cannot see or drive a session', async ({ page, browser }) 
     await other.close();
     await page.request.delete(`/api/v1/sessions/${id}`);
   }
+});
+
+test('the header\'s API link opens the API reference', async ({ page }) => {
+  await page.goto('/');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API' }).click();
+  await expect(page).toHaveURL(/\/api$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'HTTP API' })).toBeVisible();
+  await expect(page.getByRole('cell', { name: 'POST /api/v1/sessions/:id/check' }).first()).toBeVisible();
+  await expectAccessible(page, 'the API reference');
 });

@@ -4,6 +4,7 @@
  */
 import { expect, test } from '@playwright/test';
 import { labelled, startSession, waitForStatus } from './support/session';
+import { expectAccessible } from './support/a11y';
 
 test('a quiz answered wrong, then right', async ({ page }) => {
   const id = await startSession(page, 'multicast-basics', 'quiz');
@@ -11,6 +12,7 @@ test('a quiz answered wrong, then right', async ({ page }) => {
   await expect(page.getByRole('heading', { level: 1, name: /Quiz/ })).toBeVisible({ timeout: 240_000 });
   const html = await page.content();
   expect(html).not.toContain('"solution"');
+  await expectAccessible(page, 'a quiz');
 
   await page.getByLabel(/only available in Isovalent/).check();
   await page.getByRole('button', { name: 'Check' }).click();
@@ -39,6 +41,7 @@ test('a session past its time limit is destroyed and shown as expired', async ({
   await waitForStatus(page, id, 'expired', 90_000);
   await expect(page.getByRole('alert')).toContainText('expired', { timeout: 15_000 });
   await expect(page.getByText('Why: the time limit was reached.')).toBeVisible();
+  await expectAccessible(page, 'an expired session');
   expect(labelled('ps', id)).toEqual([]);
   expect(labelled('network ls', id)).toEqual([]);
 });

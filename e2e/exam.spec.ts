@@ -11,6 +11,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { expect, test, type Page } from '@playwright/test';
 import { readableInHosts, startSession, terminalText, typeInTerminal } from './support/session';
+import { expectAccessible } from './support/a11y';
 
 const track = parse(fs.readFileSync(path.resolve(import.meta.dirname, '../labs/multicast-basics/track.yml'), 'utf8'));
 const phrases: string[] = track.variables.find((v: { name: string }) => v.name === 'SECRET_MESSAGE').pick;
@@ -73,6 +74,7 @@ test('the exam: listen, catch the secret, name the sender, get graded', async ({
   await expect(alert).toContainText(`"sender" is "${wrong}"`);
   await expect(alert).toContainText('answers.yaml line 2');
   await expect(alert).not.toContainText(sender);
+  await expectAccessible(page, 'the exam with a graded answer file');
 
   await writeAnswers(page, `message: "${secret}"\nsender: ${sender}\n`);
   // The same search finds the message now that the learner wrote it down: it is no dud.
