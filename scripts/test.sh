@@ -1,6 +1,6 @@
 #!/bin/bash
 # The whole test suite, from a fresh machine: installs what is missing, then
-# typecheck, lab lint, a production build, unit + integration tests (real
+# typecheck, layer rules, lab lint, a production build, unit + integration tests (real
 # Docker, real ptys, a real server process) and the Playwright end-to-end tests
 # in Debian's Chromium. Prints one closing line: "tests: N passed, N failed".
 set -euo pipefail
@@ -13,6 +13,9 @@ bash scripts/setup-machine.sh --with-browser
 
 say "Typecheck"
 npx tsc --noEmit -p .
+
+say "Layers (dependency-cruiser: .dependency-cruiser.cjs)"
+npm run --silent lint:layers
 
 say "Lint labs"
 node bin/labforge.mjs lint labs/*
