@@ -4,7 +4,7 @@
  * those its `scripts:` scope names (a secret one, none by default), the browser only non-secret ones.
  */
 import { randomInt } from 'node:crypto';
-import type { ScriptKind, Track, Variable } from '../labs/schema';
+import type { ScriptKind, Variable } from '../labs/schema';
 import { inScope } from '../labs/variable-uses';
 
 /** Returns an integer in [0, max). Injected by tests for determinism; crypto randomness otherwise. */
@@ -30,13 +30,6 @@ export function generateVariables(variables: readonly Variable[], rng: Rng = cry
       throw new Error(`variable ${v.name} has none of pick, random or value`);
     }
   }
-  return out;
-}
-
-/** Only the variables marked `secret: false`: the ones the page may show. */
-export function publicVariables(track: Pick<Track, 'variables'>, values: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of track.variables) if (v.secret === false && v.name in values) out[v.name] = values[v.name];
   return out;
 }
 

@@ -21,7 +21,6 @@ import type { Environment, EnvironmentDriver } from './driver';
 import { poolRefusal } from './pool-eligibility';
 
 export const POOL_OWNER_PREFIX = 'pool-';
-export const isPoolOwner = (owner: string) => owner.startsWith(POOL_OWNER_PREFIX);
 
 const labConfigSchema = z.object({
   size: z.number().int().min(0).max(100),

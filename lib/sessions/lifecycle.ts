@@ -16,7 +16,6 @@ export interface Verdict {
   message: string;
   /** Every script's output, for instructors (never sent to learners). */
   output: unknown[];
-  durationMs: number;
 }
 
 export class Lifecycle {
@@ -63,8 +62,7 @@ export class Lifecycle {
    * injections (so a listener the checks found receives them); then the grade, if declared.
    */
   async check(c: Challenge): Promise<Verdict> {
-    const started = Date.now();
-    const done = (passed: boolean, message: string, output: unknown[]): Verdict => ({ passed, message, output, durationMs: Date.now() - started });
+    const done = (passed: boolean, message: string, output: unknown[]): Verdict => ({ passed, message, output });
     const result = await this.phase(c.scripts, 'check', c.slug);
     if (!result.ok) return done(false, phaseMessage(result), result.runs);
     const sent = await this.inject(c, 'check');

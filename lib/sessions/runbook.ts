@@ -101,7 +101,7 @@ export class Runbook {
     const v = gradeQuiz(c, answers, cap ? { attemptsLeft: cap - triesUsed - 1 } : {});
     if (!v.graded) throw new QuizRefusal('invalid', v.message);
     // What was picked goes on record with the verdict.
-    return { passed: v.passed, message: v.message, output: [{ selected: answers }], durationMs: 0 };
+    return { passed: v.passed, message: v.message, output: [{ selected: answers }] };
   }
 
   /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ALPHABET, generateVariables, publicVariables } from '../../lib/checks/variables';
+import { DEFAULT_ALPHABET, generateVariables } from '../../lib/checks/variables';
 import { variableSchema } from '../../lib/labs/schema';
 
 const vars = [
@@ -38,12 +38,5 @@ describe('generateVariables', () => {
     const greek = variableSchema.parse({ name: 'G', random: { length: 4, alphabet: 'αβ' } });
     expect(generateVariables([greek], last)).toEqual({ G: 'ββββ' });
     expect(generateVariables(vars, last).TOKEN).toBe(DEFAULT_ALPHABET.at(-1)!.repeat(12));
-  });
-});
-
-describe('publicVariables', () => {
-  it('keeps only the non-secret ones (secret is the default)', () => {
-    const values = generateVariables(vars);
-    expect(publicVariables({ variables: vars }, values)).toEqual({ PIN: values.PIN, GROUP: '225.0.0.50' });
   });
 });

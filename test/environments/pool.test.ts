@@ -12,7 +12,7 @@ import { Capacity } from '../../lib/environments/capacity';
 import { DockerDriver } from '../../lib/environments/docker';
 import { LABELS, type Environment, type EnvironmentDriver, type EnvironmentSpec } from '../../lib/environments/driver';
 import { poolRefusal, trackSetupVariableUses } from '../../lib/environments/pool-eligibility';
-import { WarmPool, isPoolOwner, type PoolDeps } from '../../lib/environments/pool';
+import { WarmPool, POOL_OWNER_PREFIX, type PoolDeps } from '../../lib/environments/pool';
 import { loadLabOrThrow } from '../../lib/labs/loader';
 import type { Lab } from '../../lib/labs/schema';
 import { log } from '../../lib/log';
@@ -174,7 +174,7 @@ describe('pool and capacity (in-memory driver)', () => {
     pool.fill();
     await pool.untilReady('good-docker', 1, 5_000);
     const env = pool.claim('good-docker', 'session-1')!;
-    expect(isPoolOwner(env.owner)).toBe(true);
+    expect(env.owner.startsWith(POOL_OWNER_PREFIX)).toBe(true);
     expect(capacity.position('session-1')).toBe(0);
     expect(capacity.position(env.owner)).toBeUndefined();
     expect(pool.ownedBy().has(env.owner)).toBe(true); // grace until the session stored it
