@@ -21,6 +21,7 @@ import { Runbook } from './lib/sessions/runbook';
 import { SessionService } from './lib/sessions/service';
 import { TokenStore } from './lib/auth/tokens';
 import { createTerminalGateway } from './lib/terminals/gateway';
+import { ScreenStore } from './lib/terminals/screens';
 import { setRuntime } from './lib/runtime';
 import { SERVICE_PREFIX, createServiceProxy } from './lib/proxy/service-proxy';
 import { PEER_HEADER } from './lib/api/limits';
@@ -81,6 +82,10 @@ export async function startServer(opts: { dev?: boolean; config?: Config } = {})
   setRuntime({ config, db, catalog, drivers, sessions, tokens, log });
 
   await sessions.resumeAll();
+  // Terminal screens saved by the previous process (lib/terminals/screens.ts); those of sessions
+  // that are over (ended while no server ran, or just now by resumeAll) are removed.
+  const screens = new ScreenStore(path.join(config.dataDir, 'terminals'), log);
+  await screens.sweep(await sessions.liveOwners());
   const reconcileNow = () => reconcile(Object.values(drivers), () => sessions.liveOwners(), slog);
   await reconcileNow();
   pool.fill();
@@ -91,7 +96,9 @@ export async function startServer(opts: { dev?: boolean; config?: Config } = {})
     graceMs: config.terminalGraceMs,
     log,
     resolve: (claims) => sessions.terminalTarget(claims.sessionId, claims.learnerId, claims.tab),
-    onInput: (sessionId) => void sessions.touch(sessionId),
+    // Activity is a hint: a database that cannot be written right now must not take the server down.
+    onInput: (sessionId) => void sessions.touch(sessionId).catch((e: Error) => slog.warn({ err: e.message }, 'could not record terminal activity')),
+    screens,
   });
   closeTerminals = (id) => gateway.closeSession(id);
 
@@ -129,17 +136,23 @@ export async function startServer(opts: { dev?: boolean; config?: Config } = {})
 
   const sweeper = setInterval(() => void sessions.sweep().catch((e: Error) => slog.warn({ err: e.message }, 'sweep failed')), 10_000);
   sweeper.unref();
-  // A long-running server also catches what breaks later: environments that vanished under a
-  // live session (it fails, with the reason) and leftovers nobody owns (removed).
-  const housekeeping = setInterval(
-    () =>
-      void sessions
-        .checkEnvironments()
-        .then(reconcileNow)
-        .catch((e: Error) => slog.warn({ err: e.message }, 'housekeeping failed')),
-    config.reconcileMs,
-  );
-  housekeeping.unref();
+  // A long-running server also catches what breaks later. Often: hosts that stopped under a live
+  // session (the learner is told and can restart them; a removed one fails the session). Seldom:
+  // leftovers nobody owns (removed). A pass still running when the next is due is not doubled.
+  const every = (ms: number, what: string, pass: () => Promise<unknown>) => {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      void pass()
+        .catch((e: Error) => slog.warn({ err: e.message }, `${what} failed`))
+        .finally(() => (running = false));
+    }, ms);
+    timer.unref();
+    return timer;
+  };
+  const watcher = every(config.watchMs, 'host watch', () => sessions.watchHosts());
+  const housekeeping = every(config.reconcileMs, 'housekeeping', reconcileNow);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -152,6 +165,8 @@ export async function startServer(opts: { dev?: boolean; config?: Config } = {})
     url,
     async close() {
       clearInterval(sweeper);
+      clearInterval(watcher);
+      clearInterval(housekeeping);
       await pool.stop();
       await gateway.close();
       await new Promise<void>((r) => server.close(() => r()));

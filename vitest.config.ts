@@ -5,6 +5,8 @@ export default defineConfig({
   resolve: { alias: { '@': path.resolve(__dirname) } },
   test: {
     include: ['test/**/*.test.ts'],
+    // Faults that restart the Docker engine run alone, later (vitest.faults.config.ts).
+    exclude: ['**/node_modules/**', 'test/faults/**'],
     environment: 'node',
     // Integration tests drive a real Docker engine: give them room, and keep files serial
     // per worker so two suites do not fight over the 2 cores.

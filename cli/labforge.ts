@@ -21,6 +21,8 @@ async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const { values } = parseArgs({ args: rest, options: { dev: { type: 'boolean', default: false } } });
       const { startServer } = await import('../server');
+      // A database that cannot be written must not take the server down from background work.
+      (await import('../lib/db/health')).keepServingThroughStorageFaults(log);
       const server = await startServer({ dev: values.dev });
       const stop = async (signal: string) => {
         log.info({ signal }, 'shutting down');

@@ -8,6 +8,7 @@ import { Provisioning } from './Provisioning';
 import { TabPanels } from './TabPanels';
 import { Countdown } from './Countdown';
 import { Quiz } from './Quiz';
+import { HostNotices } from './HostNotices';
 
 interface Verdict {
   passed: boolean;
@@ -156,6 +157,14 @@ export function SessionView({ id }: { id: string }) {
           {current.quiz && !lookBack && <Quiz quiz={current.quiz} selected={selected} onChange={setSelected} />}
         </div>
         <footer className="assignment-foot">
+          <HostNotices
+            sessionId={session.id}
+            hosts={session.hosts}
+            onChanged={(s) => {
+              setSession(s);
+              setVerdict(undefined); // a "restart it first" answer is out of date now
+            }}
+          />
           {verdict &&
             (verdict.passed ? (
               <div role="status" className="verdict pass">
@@ -183,7 +192,7 @@ export function SessionView({ id }: { id: string }) {
           </div>
         </footer>
       </section>
-      <TabPanels sessionId={session.id} tabs={session.current!.tabs} a11y={a11y} />
+      <TabPanels sessionId={session.id} tabs={session.current!.tabs} a11y={a11y} hosts={session.hosts} />
     </main>
   );
 }

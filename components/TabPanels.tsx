@@ -2,6 +2,7 @@
 import dynamic from 'next/dynamic';
 import { useEffect, useState } from 'react';
 import type { TabView } from '@/lib/sessions/view';
+import type { HostView } from '@/lib/sessions/hosts';
 import { RUN_EVENT } from './CodeBlock';
 import { SERVICE_SANDBOX } from '@/lib/proxy/sandbox';
 
@@ -14,7 +15,12 @@ const TrafficTab = dynamic(() => import('./TrafficTab').then((m) => m.TrafficTab
  * The right-hand tabs. Every terminal stays mounted while hidden, so switching
  * tabs never drops a connection or loses scrollback.
  */
-export function TabPanels({ sessionId, tabs, a11y }: { sessionId: string; tabs: TabView[]; a11y: boolean }) {
+export function TabPanels({ sessionId, tabs, a11y, hosts = [] }: { sessionId: string; tabs: TabView[]; a11y: boolean; hosts?: HostView[] }) {
+  // When a host runs again (restarted), its terminals reconnect by themselves (Terminal's hostEpoch).
+  const epochOf = (name?: string) => {
+    const h = hosts.find((x) => x.name === name);
+    return h?.state === 'running' ? (h.since ?? '') : undefined;
+  };
   const [active, setActive] = useState(tabs[0]?.id);
   useEffect(() => {
     if (!tabs.some((t) => t.id === active)) setActive(tabs[0]?.id);
@@ -60,7 +66,7 @@ export function TabPanels({ sessionId, tabs, a11y }: { sessionId: string; tabs: 
           hidden={t.id !== active}
           className="panel"
         >
-          {t.type === 'terminal' && <Terminal sessionId={sessionId} tab={t.id} a11y={a11y} visible={t.id === active} />}
+          {t.type === 'terminal' && <Terminal sessionId={sessionId} tab={t.id} a11y={a11y} visible={t.id === active} hostEpoch={epochOf(t.hostname)} />}
           {t.type === 'editor' && <Editor sessionId={sessionId} tab={t.id} path={t.path!} visible={t.id === active} />}
           {t.type === 'website' && <iframe title={t.title} src={t.url} className="website" />}
           {t.type === 'traffic' && <TrafficTab sessionId={sessionId} visible={t.id === active} />}

@@ -27,6 +27,11 @@ export interface TerminalProps {
   /** False while the tab is hidden: no fitting to a zero-sized box. */
   visible?: boolean;
   onStatus?: (status: ClientStatus) => void;
+  /**
+   * Changes when the tab's host starts running again (the page passes its `since`; undefined
+   * while it is stopped): a terminal whose shell ended with the host reconnects by itself.
+   */
+  hostEpoch?: string;
 }
 
 const FONT_STACK =
@@ -86,7 +91,7 @@ function socketUrl(sessionId: string, tab: string, token: string): string {
   return `${scheme}://${location.host}${WS_PATH}?${q}`;
 }
 
-export function Terminal({ sessionId, tab, a11y = false, visible = true, onStatus }: TerminalProps) {
+export function Terminal({ sessionId, tab, a11y = false, visible = true, onStatus, hostEpoch }: TerminalProps) {
   const hostRef = useRef<HTMLDivElement>(null);
   const termRef = useRef<XTerm | null>(null);
   const fitRef = useRef<FitAddon | null>(null);
@@ -213,6 +218,17 @@ export function Terminal({ sessionId, tab, a11y = false, visible = true, onStatu
   useEffect(() => {
     if (termRef.current) termRef.current.options.screenReaderMode = a11y;
   }, [a11y]);
+
+  // The host is running again after a stop: a shell that ended with it gets a new one now, a
+  // connection retrying (its token refused while the host was stopped) tries at once.
+  const lastEpoch = useRef(hostEpoch);
+  useEffect(() => {
+    const was = lastEpoch.current;
+    lastEpoch.current = hostEpoch;
+    if (hostEpoch === undefined || hostEpoch === was) return;
+    const client = clientRef.current;
+    if (client && client.state !== 'ready') client.reconnectNow();
+  }, [hostEpoch]);
 
   // Becoming visible: fit to the now-real box and take the keyboard.
   useEffect(() => {

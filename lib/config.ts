@@ -29,6 +29,8 @@ const schema = z.object({
   LABFORGE_HOST_FIREWALL: z.enum(['on', 'off']).default('on'),
   /** How often a running server looks for broken environments and leftovers. */
   LABFORGE_RECONCILE_SECONDS: z.coerce.number().int().positive().default(60),
+  /** How often a running server asks the engine about live sessions' hosts (a stopped host is shown to its learner within this). */
+  LABFORGE_WATCH_SECONDS: z.coerce.number().int().positive().default(10),
   /** require | best-effort | off: limiting each host's writable layer needs an XFS (pquota) data root. */
   LABFORGE_DISK_LIMITS: z.enum(['require', 'best-effort', 'off']).default('best-effort'),
   /** Debian mirror for building images; defaults to the machine's own apt configuration. */
@@ -75,6 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     trustProxy: raw.LABFORGE_TRUST_PROXY === '1' || raw.LABFORGE_TRUST_PROXY === 'true',
     hostFirewall: raw.LABFORGE_HOST_FIREWALL,
     reconcileMs: raw.LABFORGE_RECONCILE_SECONDS * 1000,
+    watchMs: raw.LABFORGE_WATCH_SECONDS * 1000,
     diskLimits: raw.LABFORGE_DISK_LIMITS,
   };
 }
@@ -104,6 +107,9 @@ export const RATE_LIMITS = {
   'check.address': 300,
   'token.learner': 60,
   'token.address': 600,
+  // A restart starts a container and re-checks the host firewall: a few a minute is plenty.
+  'restart.learner': 10,
+  'restart.address': 100,
 } as const;
 export type RateLimitName = keyof typeof RATE_LIMITS;
 

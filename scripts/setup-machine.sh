@@ -3,14 +3,17 @@
 # and does nothing for what is already there: apt packages, a running Docker
 # engine, npm dependencies, the Prisma client and the built-in host images.
 # Usage: scripts/setup-machine.sh [--with-browser] [--no-images]
+#        scripts/setup-machine.sh --restart-dockerd [--check]   (only that: see restart_dockerd)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-with_browser=0 images=1
+with_browser=0 images=1 restart=0 check_only=0
 for arg in "$@"; do
   case "$arg" in
     --with-browser) with_browser=1 ;;
     --no-images) images=0 ;;
+    --restart-dockerd) restart=1 ;;
+    --check) check_only=1 ;;
     *) echo "setup-machine: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -20,6 +23,35 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
   command -v sudo >/dev/null || { echo "setup-machine: run as root or install sudo" >&2; exit 1; }
   SUDO="sudo"
+fi
+
+DOCKERD_LOG=/var/log/labforge-dockerd.log
+
+# Restarts the dockerd this script started, with the same command line (the engine-restart fault
+# test, test/faults/, uses it). A dockerd that writes elsewhere (systemd's, one started by hand) is
+# the operator's: refused with exit 3 and the reason. --check: only say whether it could.
+restart_dockerd() {
+  local pid cmd
+  pid=$($SUDO cat /var/run/docker.pid 2>/dev/null || true)
+  if [ -z "$pid" ] || ! $SUDO test -d "/proc/$pid"; then echo "no running dockerd (no live pid in /var/run/docker.pid)" >&2; return 3; fi
+  if [ "$($SUDO readlink "/proc/$pid/fd/1")" != "$DOCKERD_LOG" ]; then
+    echo "dockerd (pid $pid) was not started by scripts/setup-machine.sh (its output does not go to $DOCKERD_LOG): not restarting it" >&2
+    return 3
+  fi
+  [ "$check_only" = 1 ] && return 0
+  cmd=$($SUDO cat "/proc/$pid/cmdline" | tr '\0' ' ')
+  say "Restarting dockerd (pid $pid): $cmd"
+  $SUDO kill -TERM "$pid"
+  for _ in $(seq 1 120); do $SUDO test -d "/proc/$pid" || break; sleep 0.5; done
+  if $SUDO test -d "/proc/$pid"; then echo "dockerd (pid $pid) did not stop within 60 s" >&2; return 1; fi
+  $SUDO sh -c "nohup $cmd >>$DOCKERD_LOG 2>&1 &"
+  for _ in $(seq 1 120); do $SUDO docker info >/dev/null 2>&1 && return 0; sleep 0.5; done
+  echo "dockerd did not come back within 60 s: see $DOCKERD_LOG" >&2
+  return 1
+}
+if [ "$restart" = 1 ]; then
+  restart_dockerd
+  exit $?
 fi
 
 # 1. Debian packages (only the missing ones).
@@ -63,9 +95,9 @@ if ! $SUDO docker info >/dev/null 2>&1; then
     ROOT_OPTS=""
     echo "setup-machine: no quota-capable data root for Docker (see /var/log/labforge-quota.log): learner disks will not be limited" >&2
   fi
-  $SUDO sh -c "nohup dockerd $ROOT_OPTS >/var/log/labforge-dockerd.log 2>&1 &"
+  $SUDO sh -c "nohup dockerd $ROOT_OPTS >$DOCKERD_LOG 2>&1 &"
   for _ in $(seq 1 60); do $SUDO docker info >/dev/null 2>&1 && break; sleep 0.5; done
-  $SUDO docker info >/dev/null 2>&1 || { echo "dockerd did not start: see /var/log/labforge-dockerd.log" >&2; exit 1; }
+  $SUDO docker info >/dev/null 2>&1 || { echo "dockerd did not start: see $DOCKERD_LOG" >&2; exit 1; }
 fi
 
 # 3. npm dependencies (native ones are built by their approved install scripts).

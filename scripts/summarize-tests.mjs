@@ -2,17 +2,20 @@
 // "tests: N passed, N failed, N skipped".
 import fs from 'node:fs';
 
-const [vitestFile, e2eFile] = process.argv.slice(2);
+// Arguments: the vitest report, the Playwright report, then any further vitest reports (the fault phase).
+const [vitestFile, e2eFile, ...moreVitest] = process.argv.slice(2);
 let passed = 0, failed = 0, skipped = 0;
 
 const read = (f) => { try { return JSON.parse(fs.readFileSync(f, 'utf8')); } catch { return undefined; } };
 
-const v = read(vitestFile);
-if (v) {
-  passed += v.numPassedTests ?? 0;
-  failed += (v.numFailedTests ?? 0) + (v.numRuntimeErrorTestSuites ?? 0);
-  skipped += (v.numPendingTests ?? 0) + (v.numTodoTests ?? 0);
-} else failed += 1;
+for (const file of [vitestFile, ...moreVitest]) {
+  const v = read(file);
+  if (v) {
+    passed += v.numPassedTests ?? 0;
+    failed += (v.numFailedTests ?? 0) + (v.numRuntimeErrorTestSuites ?? 0);
+    skipped += (v.numPendingTests ?? 0) + (v.numTodoTests ?? 0);
+  } else failed += 1;
+}
 
 const e = read(e2eFile);
 if (e?.stats) {

@@ -2,7 +2,8 @@
 # The whole test suite, from a fresh machine: installs what is missing, then
 # typecheck, layer rules, lab lint, a production build, unit + integration tests (real
 # Docker, real ptys, a real server process) and the Playwright end-to-end tests
-# in Debian's Chromium. Prints one closing line: "tests: N passed, N failed".
+# in Debian's Chromium, then the fault tests that restart the Docker engine (alone). Prints one
+# closing line: "tests: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NEXT_TELEMETRY_DISABLED=1
@@ -31,5 +32,11 @@ say "End-to-end tests (Chromium)"
 e2e=0
 PLAYWRIGHT_JSON_OUTPUT_NAME=data/reports/e2e.json npx playwright test --reporter=list,json || e2e=$?
 
-node scripts/summarize-tests.mjs data/reports/vitest.json data/reports/e2e.json
-exit $(( unit || e2e ))
+# Last and alone: faults that restart the machine's Docker engine (vitest.faults.config.ts). Each
+# test says "skipped: <why>" where it cannot run safely (a dockerd this script did not start).
+say "Fault tests (restart the Docker engine)"
+faults=0
+npx vitest run --config vitest.faults.config.ts --reporter=default --reporter=json --outputFile.json=data/reports/faults.json || faults=$?
+
+node scripts/summarize-tests.mjs data/reports/vitest.json data/reports/e2e.json data/reports/faults.json
+exit $(( unit || e2e || faults ))

@@ -7,11 +7,17 @@
  * limit (413 past it, without reading the rest), path identifiers are checked
  * against their pattern and length first, and no error quotes more than a few
  * dozen characters of what the client sent.
+ *
+ * A database that cannot be written (read-only, disk full, I/O error) answers
+ * 503 with what is wrong and that nothing was saved (lib/db/faults.ts), not a
+ * 500: SQLite rolled the change back, and the same request works once it clears.
  */
 import { z } from 'zod';
 import { runtime } from '../runtime';
 import { isSessionError, type SessionErrorCode } from '../sessions/errors';
 import { learnerCookie, learnerFromCookieHeader, newLearnerId } from '../auth/learner';
+import { databaseFile, storageFault, storageMessage, storageReason, type StorageFault } from '../db/faults';
+import { noteStorageFault, recoverFrom } from '../db/health';
 
 const STATUS: Record<SessionErrorCode, number> = { not_found: 404, forbidden: 403, conflict: 409, invalid: 400, unavailable: 503 };
 
@@ -159,9 +165,25 @@ export async function handle(fn: () => Promise<Response>): Promise<Response> {
     const close = e instanceof HttpError && e.status === 413 ? { connection: 'close' } : undefined;
     if (e instanceof HttpError) return json({ error: cap(e.message), ...(e.extra.code ? { code: e.extra.code } : {}) }, { status: e.status, retryAfter: e.extra.retryAfter, headers: close });
     if (isSessionError(e)) return json({ ...e.details, error: cap(e.message), code: e.code }, { status: STATUS[e.code] });
+    const fault = storageFault(e);
+    if (fault) return storageUnavailable(fault);
     runtime().log.error({ err: (e as Error).message, stack: (e as Error).stack }, 'request failed');
     return json({ error: 'internal error: the server log has details' }, { status: 500 });
   }
+}
+
+/** Seconds a client is asked to wait after a storage fault (operators usually need longer; clients retry). */
+const STORAGE_RETRY_AFTER = 5;
+
+async function storageUnavailable(fault: StorageFault): Promise<Response> {
+  const rt = runtime();
+  const url = rt.config.databaseUrl;
+  const reason = await storageReason(fault, databaseFile(url));
+  noteStorageFault(fault, reason);
+  rt.log.warn({ code: fault.code, reason }, 'a request could not be saved: the database cannot be written');
+  // A connection left read-only by a fault that has cleared is reopened, so the retry works.
+  await recoverFrom(rt.db, fault, url, rt.log).catch(() => false);
+  return json({ error: cap(storageMessage(reason), 600), code: 'storage' }, { status: 503, retryAfter: STORAGE_RETRY_AFTER });
 }
 
 export type RouteParams<T> = { params: Promise<T> };

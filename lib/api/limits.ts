@@ -21,6 +21,7 @@ const WHAT: Record<RateAction, string> = {
   create: 'lab starts',
   check: 'checks',
   token: 'terminal connections',
+  restart: 'host restarts',
 };
 
 /** Set by server.ts on every request, replacing any value a client sent: the TCP peer's address. */

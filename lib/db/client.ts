@@ -8,13 +8,15 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from './generated/client';
+import { withSafeTransactions } from './transactions';
 
 export type Db = PrismaClient;
 export type { Session as SessionRow, ChallengeProgress as ProgressRow, CheckRun as CheckRunRow } from './generated/client';
 
 export function createDb(databaseUrl: string): Db {
   if (databaseUrl.startsWith('file:')) fs.mkdirSync(path.dirname(databaseUrl.slice('file:'.length)), { recursive: true });
-  return new PrismaClient({ adapter: new PrismaBetterSQLite3({ url: databaseUrl }) });
+  // Transactions wrapped so a disk-full or read-only fault cannot leave them locked (transactions.ts).
+  return new PrismaClient({ adapter: withSafeTransactions(new PrismaBetterSQLite3({ url: databaseUrl })) });
 }
 
 /** Applies pending migrations with the Prisma CLI (`migrate deploy`), which uses prisma.config.ts. */

@@ -26,6 +26,7 @@ import {
   type FoundEnvironment,
   type Datagrams,
   type HostHandle,
+  type HostState,
   type Problem,
   type ProgressFn,
   type ReadOptions,
@@ -36,6 +37,8 @@ import { copyHostFiles, readContainerFile, writeContainerFile } from './docker-f
 import { ImageBuilder, resolveImage } from './images';
 import { Toolbox, toolboxMount } from './toolbox';
 import { sendFromHost } from './docker-inject';
+import { engineStartedAt, inspectHosts, startHost } from './docker-hosts';
+import { readHostLimits, stopHost } from './docker-disk';
 import { bridgeName, DEFAULT_CAPABILITIES, diskLimitSupported, ensureHostFirewall, type FirewallMode } from './docker-boundary';
 
 const log = rootLog.child({ module: 'docker' });
@@ -109,6 +112,8 @@ export class DockerDriver implements EnvironmentDriver {
   private readonly firewall: FirewallMode;
   private readonly diskLimits: DiskLimits;
   private boundary?: Promise<{ diskLimit: boolean }>;
+  /** The engine start the boundary was checked under: a restarted engine gets it checked again. */
+  private boundaryEngine?: number;
 
   constructor(opts: { docker?: Dockerode; images?: ImageBuilder; instance?: string; firewall?: FirewallMode; diskLimits?: DiskLimits } = {}) {
     this.docker = opts.docker ?? new Dockerode();
@@ -123,7 +128,11 @@ export class DockerDriver implements EnvironmentDriver {
    * The host firewall for lab bridges and whether disks can be limited: checked once per
    * driver, before the first environment (docker-boundary.ts). A failure is not cached.
    */
-  ensureBoundary(): Promise<{ diskLimit: boolean }> {
+  async ensureBoundary(): Promise<{ diskLimit: boolean }> {
+    // Docker rebuilds its own iptables chains when it starts; whether ours survived is checked
+    // again (idempotently) after every engine start, before a host is created or restarted.
+    const engine = (await this.engineStartedAt())?.getTime();
+    if (engine !== this.boundaryEngine) (this.boundary = undefined), (this.boundaryEngine = engine);
     this.boundary ??= (async () => {
       const base = await this.images.ensure('labforge/base');
       if (this.firewall === 'on') await ensureHostFirewall(this.docker, base);
@@ -318,8 +327,8 @@ export class DockerDriver implements EnvironmentDriver {
   /** Turns engine errors about the container into messages naming the host. */
   private hostError(err: unknown, host: string, what: string): EnvironmentError {
     if (err instanceof EnvironmentError) return err;
-    if (statusOf(err) === 404) return new EnvironmentError(`host ${host} is gone (its container was removed)`, 'restart the lab');
-    if (statusOf(err) === 409) return new EnvironmentError(`host ${host} is not running`, 'restart the lab');
+    if (statusOf(err) === 404) return new EnvironmentError(`host ${host} is gone (its container was removed)`, 'start the lab again');
+    if (statusOf(err) === 409) return new EnvironmentError(`host ${host} is not running`, `press Restart ${host} on the lab page`);
     return new EnvironmentError(`${what} in host ${host} failed: ${reason(err)}`);
   }
 
@@ -415,6 +424,25 @@ export class DockerDriver implements EnvironmentDriver {
     return bad ? { ok: false, detail: `host ${bad.host} is ${bad.status}` } : { ok: true };
   }
 
+  /** When the engine last started (docker-hosts.ts). */
+  engineStartedAt(): Promise<Date | undefined> {
+    return engineStartedAt(this.docker);
+  }
+
+  hosts(env: Environment): Promise<HostState[]> {
+    return inspectHosts(this.docker, env);
+  }
+
+  /** Starts a stopped host again with the firewall verified first (docker-hosts.ts). */
+  async restartHost(env: Environment, host: string): Promise<HostHandle> {
+    try {
+      return await startHost(this.docker, env, host, () => this.ensureBoundary());
+    } catch (err) {
+      if (statusOf(err) === 404) throw new EnvironmentError(`host ${host} is gone (its container was removed)`, 'start the lab again');
+      throw this.hostError(err, host, 'restarting');
+    }
+  }
+
   async destroy(env: Environment): Promise<void> {
     // Everything with the owner's label first, including what the record does not know about
     // (a Traffic capture sidecar keeps the network busy until it is gone); then the record's own refs.
@@ -431,6 +459,10 @@ export class DockerDriver implements EnvironmentDriver {
     ]);
     await this.removeResources(containers.map((c) => c.Id), networks.map((n) => n.Id));
   }
+
+  /** Limit counters and disk use of every host: one engine call plus one cgroup read per host (docker-disk.ts). */
+  limits(env: Environment) { return readHostLimits(this.docker, env); }
+  containHost(env: Environment, host: string) { return stopHost(this.docker, env, host); }
 
   /** Containers first (a network with endpoints cannot go), in parallel; already gone is fine. */
   private async removeResources(containers: string[], networks: string[]): Promise<void> {

@@ -111,9 +111,42 @@ export interface FoundEnvironment {
   resources: string[];
 }
 
+/** One host as the engine sees it now (EnvironmentDriver.hosts). */
+export interface HostState {
+  /** A host of the lab, or a part of the environment the lab does not name (a kind node container). */
+  host: string;
+  state: 'running' | 'stopped' | 'gone';
+  /** For `stopped` and `gone`: what happened, in words for the learner ("it ran out of memory (limit 128 MiB)"). */
+  reason?: string;
+  /** ISO times from the engine: when the host last started, and when it stopped. */
+  startedAt?: string;
+  finishedAt?: string;
+}
+
 export interface Problem {
   what: string;
   fix: string;
+}
+
+/**
+ * What one host used of its limits, as the platform read it (not the learner: see
+ * cgroup-counters.ts). lib/sessions/host-limits.ts turns a change into a notice or a stop.
+ */
+export interface HostLimitReading {
+  host: string;
+  /** Whether the host's container runs now (a stopped one has no counters: they restart at 0). */
+  running: boolean;
+  /** What the lab allows it, in bytes and processes. */
+  limits: { memory: number; pids: number; disk: number };
+  /**
+   * The kernel's counters since the host last started: processes it killed for memory
+   * (`oom_kill`) and forks it refused at the pids limit (`pids_max`). Absent when unreadable.
+   */
+  counters?: { oom_kill: number; pids_max: number };
+  /** Bytes written to the host's own layer; `enforced`: the engine limits them itself. Absent when unknown. */
+  disk?: { written: number; enforced: boolean };
+  /** Why counters or disk could not be read (a human sentence), when they could not. */
+  error?: string;
 }
 
 export interface EnvironmentDriver {
@@ -141,11 +174,27 @@ export interface EnvironmentDriver {
   inject(env: Environment, source: string, datagrams: Datagrams): Promise<void>;
   /** `running` when every host is up. */
   health(env: Environment): Promise<{ ok: boolean; detail?: string }>;
+  /**
+   * Each host's state, for the watch pass (lib/sessions/host-recovery.ts): a `stopped` host can be
+   * brought back by `restartHost` (its disk is kept), a `gone` one cannot and fails the session.
+   * Throws when the engine cannot be asked at all. Optional: without it the session falls back
+   * to `health()` and any broken host fails the session.
+   */
+  hosts?(env: Environment): Promise<HostState[]>;
+  /**
+   * Starts a stopped host again (files kept, processes not) and waits until it runs; returns its
+   * handle, whose address may have changed. A running host is left alone.
+   */
+  restartHost?(env: Environment, host: string): Promise<HostHandle>;
   destroy(env: Environment): Promise<void>;
   /** Everything this driver created on this machine, found by label. */
   list(): Promise<FoundEnvironment[]>;
   /** Removes what `list` found for an owner, without needing the Environment record. */
   destroyOwner(owner: string): Promise<void>;
+  /** Limit counters and written bytes of every host (optional: drivers that cannot read them leave it out). */
+  limits?(env: Environment): Promise<HostLimitReading[]>;
+  /** Stops a host that went past a limit the engine does not enforce (disk): it keeps what it wrote. */
+  containHost?(env: Environment, host: string): Promise<void>;
 }
 
 export class EnvironmentError extends Error {

@@ -31,6 +31,8 @@ import {
   type ExecOptions,
   type ExecResult,
   type FoundEnvironment,
+  type HostHandle,
+  type HostState,
   type Problem,
   type ProgressFn,
   type TerminalOptions,
@@ -303,6 +305,30 @@ export class KindDriver implements EnvironmentDriver {
     if (!nodes.length) return { ok: false, detail: `cluster ${name} is gone (no kind node containers)` };
     const down = nodes.find((n) => n.State !== 'running');
     return down ? { ok: false, detail: `kind node ${down.Names[0]?.replace(/^\//, '')} is ${down.State}` } : { ok: true };
+  }
+
+  /**
+   * Workstations as the Docker driver sees them (a stopped one can be restarted), and every kind
+   * node container: a node that is not running is reported `gone`. Starting a node container
+   * again does not bring its cluster back in a state we can vouch for (kubelet, CNI and
+   * certificates are kind's business), so the session fails with the reason instead.
+   */
+  async hosts(env: Environment): Promise<HostState[]> {
+    const workstations = await this.docker.hosts(env);
+    const name = env.meta.cluster ?? clusterName(env.owner);
+    const nodes = await this.docker.docker.listContainers({ all: true, filters: { label: [`${KIND_CLUSTER_LABEL}=${name}`] } });
+    if (!nodes.length) return [...workstations, { host: name, state: 'gone', reason: `cluster ${name} is gone (no kind node containers)` }];
+    const nodeStates = nodes.map((n): HostState => {
+      const node = n.Names[0]?.replace(/^\//, '') ?? n.Id.slice(0, 12);
+      if (n.State === 'running') return { host: node, state: 'running' };
+      return { host: node, state: 'gone', reason: `kind node ${node} is ${n.State}${n.Status ? ` (${n.Status})` : ''}; a cluster node cannot be restarted safely` };
+    });
+    return [...workstations, ...nodeStates];
+  }
+
+  /** Workstations only (they keep their kind network and kubeconfig across a restart); nodes: see hosts(). */
+  restartHost(env: Environment, host: string): Promise<HostHandle> {
+    return this.docker.restartHost(env, host);
   }
 
   async destroy(env: Environment): Promise<void> {

@@ -5,15 +5,17 @@
  */
 import crypto from 'node:crypto';
 import type { SessionRow } from '../db/client';
-import type { Environment, ProgressStep } from '../environments/driver';
+import type { Environment, HostState, ProgressStep } from '../environments/driver';
 import type { Challenge, Lab, Tab } from '../labs/schema';
 import { generateVariables } from '../checks/variables';
-import { KeyedLock } from './lock';
-import { SessionStore, type SessionDeps } from './store';
+import type { SessionDeps } from './store';
+import { HostWatch } from './host-watch';
 import { ProgressLog } from './progress';
 import { QuizRefusal, Runbook, RunbookError } from './runbook';
 import { SessionError, notFound } from './errors';
 import { CHECK_OUTPUT, droppedOutput, outputToDrop, storedOutput } from './check-output';
+import { planHosts, readHostStates } from './host-recovery';
+import { parseHosts } from './hosts';
 export type { SessionDeps } from './store';
 import { LIVE_STATUSES, challengeView, reachableTab, sessionView, type ChallengeView, type SessionStatus, type SessionView } from './view';
 
@@ -29,8 +31,7 @@ export interface CheckResult {
 /** Session ids appear in container and network names: short, lowercase, unguessable. */
 const newSessionId = () => crypto.randomBytes(10).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, 'x');
 
-export class SessionService extends SessionStore {
-  private lock = new KeyedLock();
+export class SessionService extends HostWatch {
   private provisioning = new Map<string, AbortController>();
   constructor(deps: SessionDeps) {
     super(deps);
@@ -134,6 +135,7 @@ export class SessionService extends SessionStore {
     return this.lock.run(id, async () => {
       const { row, lab } = await this.owned(id, learnerId);
       this.requireActive(row);
+      await this.requireHostsUp(row, lab);
       const challenge = lab.challenges[row.currentIndex];
       const started = Date.now();
       // Quiz tries are counted in the database (ChallengeProgress.attempts, written in the same
@@ -188,6 +190,7 @@ export class SessionService extends SessionStore {
     return this.lock.run(id, async () => {
       const { row, lab } = await this.owned(id, learnerId);
       this.requireActive(row);
+      await this.requireHostsUp(row, lab);
       const progress = await this.deps.db.challengeProgress.findUnique({
         where: { sessionId_index: { sessionId: id, index: row.currentIndex } },
       });
@@ -254,6 +257,7 @@ export class SessionService extends SessionStore {
     const { row, lab, t } = await this.reachedTab(id, learnerId, 'terminal', tab);
     if (!t.hostname) throw new SessionError('not_found', `no terminal tab "${tab}" in this lab`);
     const env = this.environmentOf(row);
+    await this.requireHostsUp(row, lab, t.hostname, { record: false });
     return { driver: this.driverFor(lab), env, host: t.hostname, key: `${id}:${tab}` };
   }
 
@@ -261,6 +265,7 @@ export class SessionService extends SessionStore {
   async editorTarget(id: string, learnerId: string, tab: string) {
     const { row, lab, t } = await this.reachedTab(id, learnerId, 'editor', tab);
     if (!t.hostname || !t.path) throw new SessionError('not_found', `no editor tab "${tab}" in this lab`);
+    await this.requireHostsUp(row, lab, t.hostname, { record: false });
     return { driver: this.driverFor(lab), env: this.environmentOf(row), host: t.hostname, path: t.path };
   }
 
@@ -311,33 +316,17 @@ export class SessionService extends SessionStore {
         await this.fail(row, lab, 'the server restarted while this environment was being prepared: start the lab again');
         continue;
       }
-      const health = await this.driverFor(lab).health(this.environmentOf(row)).catch((e: Error) => ({ ok: false, detail: e.message }));
-      if (!health.ok) await this.fail(row, lab, `the environment is gone (${health.detail ?? 'unreachable'}): start the lab again`);
+      // A host that is gone fails the session; a stopped one is recorded for the learner to restart.
+      const states = await readHostStates(this.driverFor(lab), this.environmentOf(row)).catch((e: Error): HostState[] => [
+        { host: 'the engine', state: 'gone', reason: e.message },
+      ]);
+      const { gone } = planHosts(states, parseHosts(row.hosts), this.hostNames(lab), this.now());
+      if (gone) await this.fail(row, lab, `the environment is gone (${gone}): start the lab again`);
       else {
+        await this.applyHostStates(row, lab, states);
         this.deps.capacity?.hold({ id: row.id, cost: this.deps.capacity.costOf(lab) });
         this.log.info({ session: row.id }, 'resumed');
       }
-    }
-  }
-
-  /**
-   * Active sessions whose environment is gone or stopped (a host removed, the engine restarted
-   * without it) fail with the reason, so the learner is told instead of facing dead terminals.
-   * An engine that cannot be asked at all fails nothing: that may pass.
-   */
-  async checkEnvironments(): Promise<void> {
-    const active = await this.deps.db.session.findMany({ where: { status: 'active' } });
-    for (const row of active) {
-      const lab = this.deps.catalog.get(row.labSlug);
-      if (!lab) continue;
-      const health = await this.driverFor(lab)
-        .health(this.environmentOf(row))
-        .catch(() => ({ ok: true, detail: undefined }));
-      if (health.ok) continue;
-      await this.lock.run(row.id, async () => {
-        const fresh = await this.deps.db.session.findUnique({ where: { id: row.id } });
-        if (fresh?.status === 'active') await this.fail(fresh, lab, `the environment broke (${health.detail ?? 'unreachable'}): start the lab again`);
-      });
     }
   }
 
@@ -439,12 +428,19 @@ export class SessionService extends SessionStore {
       this.log.info({ session: id, lab: lab.track.slug }, 'session active');
     } catch (e) {
       const message = (e as Error).message;
-      const row = await this.deps.db.session.findUnique({ where: { id } });
-      // A session stopped while it was being prepared is not a failure.
-      if (row?.status === 'provisioning') this.log.error({ session: id, err: message }, 'provisioning failed');
-      else this.log.info({ session: id, status: row?.status }, 'provisioning cancelled');
-      if (row?.status === 'provisioning') await this.fail(row, lab, message, env);
-      else if (env) await driver.destroy(env).catch(() => undefined);
+      try {
+        const row = await this.deps.db.session.findUnique({ where: { id } });
+        // A session stopped while it was being prepared is not a failure.
+        if (row?.status === 'provisioning') this.log.error({ session: id, err: message }, 'provisioning failed');
+        else this.log.info({ session: id, status: row?.status }, 'provisioning cancelled');
+        if (row?.status === 'provisioning') await this.fail(row, lab, message, env);
+        else if (env) await driver.destroy(env).catch(() => undefined);
+      } catch (saving) {
+        // The database itself failed (read-only, disk full): the environment goes anyway, and the
+        // session, still `provisioning`, is failed by the next start's resume pass.
+        this.log.error({ session: id, err: message, saving: (saving as Error).message }, 'provisioning failed and could not be recorded');
+        if (env) await driver.destroy(env).catch(() => undefined);
+      }
       this.deps.capacity?.release(id);
     } finally {
       this.provisioning.delete(id);
@@ -506,7 +502,7 @@ export class SessionService extends SessionStore {
     this.log.info({ session: row.id, status }, 'session ended');
   }
 
-  private async fail(row: SessionRow, lab: Lab | null, message: string, env?: Environment) {
+  protected async fail(row: SessionRow, lab: Lab | null, message: string, env?: Environment) {
     const withEnv = env && !row.environment ? { ...row, environment: JSON.stringify(env) } : row;
     if (lab) await this.end(withEnv, lab, 'failed', message);
     else await this.deps.db.session.update({ where: { id: row.id }, data: { status: 'failed', error: message, endedAt: this.now() } });

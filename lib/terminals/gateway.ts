@@ -5,6 +5,8 @@
  * claims to a host through the caller's `resolve`, and attaches the socket to
  * the TerminalSession for that key (one pty per session + tab, shared by every
  * window). Never logs the token (it is in the URL: the URL is never logged).
+ * With `screens`, a tab whose terminal is not in memory (the server restarted)
+ * starts with the screen the previous process saved (screens.ts).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -13,6 +15,7 @@ import type { TokenClaims, TokenStore } from '../auth/tokens';
 import type { Logger } from '../log';
 import { CLOSE, LIMITS, WS_PATH, encodeStatus } from './protocol';
 import { TerminalSession, clip, type BatchTuning, type FlowTuning, type TerminalStats, type TerminalTarget } from './pty';
+import type { SavedScreen, ScreenStore } from './screens';
 
 export interface ResolvedTerminal extends TerminalTarget {
   /** Identity of the pty: sockets with the same key share one shell (e.g. `${sessionId}:${tab}`). */
@@ -38,6 +41,8 @@ export interface TerminalGatewayOptions {
   onInput?: (sessionId: string) => void;
   /** Concurrent sockets per terminal (session + tab); the next is closed with CLOSE.tooManySockets. Default 4. */
   maxSocketsPerTerminal?: number;
+  /** Saves each terminal's screen under the data dir and restores it after a restart (none: memory only). */
+  screens?: ScreenStore;
 }
 
 export interface TerminalGateway {
@@ -96,9 +101,14 @@ export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGat
   }, opts.heartbeatMs ?? 15_000);
   heartbeat.unref();
 
-  function terminalFor(claims: TokenClaims, target: ResolvedTerminal): TerminalSession {
-    const existing = terminals.get(target.key);
-    if (existing && !existing.isEnded) return existing;
+  const live = (key: string) => {
+    const t = terminals.get(key);
+    return t && !t.isEnded ? t : undefined;
+  };
+
+  function terminalFor(claims: TokenClaims, target: ResolvedTerminal, restored?: SavedScreen): TerminalSession {
+    const existing = live(target.key);
+    if (existing) return existing;
     const session = new TerminalSession({
       ...target,
       sessionId: claims.sessionId,
@@ -113,6 +123,8 @@ export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGat
         if (terminals.get(s.key) === s) terminals.delete(s.key);
       },
       onInput: opts.onInput ? () => opts.onInput!(claims.sessionId) : undefined,
+      screens: opts.screens,
+      restored,
     });
     terminals.set(target.key, session);
     return session;
@@ -149,6 +161,8 @@ export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGat
     } catch (err) {
       problem = err instanceof Error ? err.message : String(err);
     }
+    // No terminal in memory for this tab: a previous server process may have saved its screen.
+    const restored = target && opts.screens && !live(target.key) ? await opts.screens.load(claims.sessionId, claims.tab) : undefined;
     if (socket.destroyed) return;
     if (closed) return refuse(socket, 503, 'The terminal service is shutting down; try again in a moment.');
 
@@ -179,7 +193,7 @@ export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGat
         else open.delete(key);
       });
       log.info({ sessionId: claims.sessionId, tab: claims.tab, learnerId: claims.learnerId, role: claims.role, key: target.key }, 'terminal socket opened');
-      terminalFor(claims, target).attach(ws, claims.role);
+      terminalFor(claims, target, restored).attach(ws, claims.role);
     });
   }
 
@@ -200,6 +214,8 @@ export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGat
     async closeSession(sessionId, reason = 'The lab session has ended.') {
       const mine = [...terminals.values()].filter((t) => t.sessionId === sessionId);
       await Promise.all(mine.map((t) => t.end(reason, CLOSE.sessionClosed)));
+      // Also the screens of tabs with no terminal in memory (saved by a previous server process).
+      await opts.screens?.removeSession(sessionId);
     },
 
     async close() {

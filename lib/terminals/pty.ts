@@ -14,6 +14,9 @@
  *   accepted only after that replay.
  * - Grace: when the last socket leaves, the pty lives on for `graceMs`; then
  *   every process it started ends (teardown.ts).
+ * - Screens on disk (screens.ts): the replay is saved throttled, so a restarted
+ *   server shows the learner their screen (then a note, then a new shell's
+ *   output) instead of a blank terminal.
  */
 import { randomBytes } from 'node:crypto';
 import type { IPty } from 'node-pty';
@@ -24,6 +27,7 @@ import { CLOSE, FLOW, OUTPUT_HEADER_BYTES, decodeClientFrame, encodeOutput, enco
 import { BATCH, OutputBatcher, type BatchTuning } from './batcher';
 import { FramePool, FrameRecycler } from './frames';
 import { DEFAULT_REPLAY_BYTES, ReplayBuffer } from './replay';
+import { restoredStream, type SavedScreen, type ScreenKeeper, type ScreenStore } from './screens';
 import { endTerminalProcesses } from './teardown';
 
 export { BATCH, type BatchTuning } from './batcher';
@@ -49,6 +53,10 @@ export interface TerminalSessionOptions extends TerminalTarget {
   onEnd?: (session: TerminalSession) => void;
   /** The owner typed: called at most once per ACTIVITY_EVERY_MS (activity tracking, not per keystroke). */
   onInput?: () => void;
+  /** Where this terminal's screen is saved, so it outlives the server process. */
+  screens?: ScreenStore;
+  /** The screen a previous server process saved for this tab: shown first, followed by RESTART_NOTE. */
+  restored?: SavedScreen;
 }
 
 /** Throttle for onInput: idle timeouts work in minutes, a DB write per keystroke would be waste. */
@@ -125,6 +133,7 @@ export class TerminalSession {
   /** Ack offset of an owner whose socket dropped, kept for FLOW.reconnectHoldMs (see updateFlow). */
   private held: { acked: number; timer: NodeJS.Timeout } | undefined;
   private exitWaiters: Array<() => void> = [];
+  private readonly keeper: ScreenKeeper | undefined;
 
   constructor(opts: TerminalSessionOptions) {
     this.opts = opts;
@@ -139,6 +148,21 @@ export class TerminalSession {
     const pool = new FramePool(OUTPUT_HEADER_BYTES + this.batch.maxBytes);
     this.frames = new FrameRecycler(pool, () => this.replay.start);
     this.batcher = new OutputBatcher(this.batch, (frame) => this.deliver(frame), OUTPUT_HEADER_BYTES, (n) => pool.take(n));
+    // The old screen and the note are the start of this terminal's stream: every client gets them
+    // through the usual replay (a reset, as the stream id is new), before the new shell's output.
+    if (opts.restored) this.restore(opts.restored);
+    this.keeper = opts.screens?.keeper(this.sessionId, this.tab, this.terminalId, () => this.replay.since(this.replay.start).chunks.map((c) => c.data));
+  }
+
+  /**
+   * A killed server's shells go on running in the host, unreachable: end them (so the note's
+   * "your previous shell ended" is true and nothing piles up), and show the screen they drew.
+   */
+  private restore(saved: SavedScreen): void {
+    const { driver, env, host } = this.opts;
+    driver.closeTerminal(env, host, saved.terminalId).catch((err: Error) => this.log.warn({ err: err.message }, 'could not end the previous shell'));
+    for (const piece of restoredStream(saved)) this.replay.append(piece);
+    this.log.info({ bytes: saved.bytes.length, previous: saved.terminalId }, 'terminal restored from its saved screen');
   }
 
   get isEnded(): boolean {
@@ -340,6 +364,7 @@ export class TerminalSession {
     }
     this.frames.release();
     this.updateFlow();
+    this.keeper?.changed();
   }
 
   private dropSlowViewer(p: Peer): void {
@@ -454,7 +479,10 @@ export class TerminalSession {
       }
     }
     this.log.info({ reason }, 'terminal ending');
-    this.ended = this.teardown();
+    // goingAway is the server shutting down: the screen is saved for the next server process.
+    // Any other end (shell exited, grace over, session ended) is for good: its screen goes too.
+    const screen = closeCode === CLOSE.goingAway ? this.keeper?.flush() : this.keeper?.discard();
+    this.ended = Promise.all([this.teardown(), screen]).then(() => undefined);
     this.opts.onEnd?.(this);
     return this.ended;
   }

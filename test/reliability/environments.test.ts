@@ -29,7 +29,7 @@ describe('housekeeping', () => {
     const env = JSON.parse(row.environment!) as { hosts: { ref: string }[] };
     await h.driver.docker.getContainer(env.hosts[0].ref).remove({ force: true });
 
-    await svc.checkEnvironments();
+    await svc.watchHosts();
     const view = await svc.get(broken, learner);
     expect(view.status).toBe('failed');
     expect(view.error).toMatch(/the environment broke \(host workstation is gone\): start the lab again/);

@@ -13,7 +13,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config';
 import type { Db } from '../../lib/db/client';
-import { oneHostTrack, sessionHarness, type SessionHarness } from '../support/sessions';
+import { oneHostTrack, sessionHarness, shellChallenge, type SessionHarness } from '../support/sessions';
 import { log } from '../../lib/log';
 import { setRuntime, type Runtime } from '../../lib/runtime';
 import { SessionService } from '../../lib/sessions/service';
@@ -26,14 +26,7 @@ import * as tokenRoute from '../../app/api/v1/sessions/[id]/terminals/[tab]/toke
 import { connectClient, sleep, startServer, waitFor, type TestServer } from '../terminals/helpers';
 
 const track = (slug: string) => oneHostTrack(slug, `Abuse ${slug}`);
-const challenge = `---
-slug: only
-title: The only challenge
-tabs:
-  - { title: Shell, type: terminal, hostname: workstation }
----
-Do it.
-`;
+const challenge = shellChallenge('only', 'The only challenge', 'Do it.');
 /** Four quiet labs (checks fail fast) and one whose check prints 1 MiB on stdout and 1 MiB on stderr, then passes. */
 const LABS: Record<string, string> = {};
 for (const slug of ['abuse-a', 'abuse-b', 'abuse-c', 'abuse-d']) {

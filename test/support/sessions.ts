@@ -28,15 +28,25 @@ export interface SessionHarness {
 /** `copy`: a lab folder to copy in; `files`: paths under `labs/` (e.g. `my-lab/track.yml`) and their text. */
 export type LabsSource = { copy: string } | { files: Record<string, string> };
 
-/** track.yml of a small lab: one `workstation` host of labforge/base. */
-export const oneHostTrack = (slug: string, title: string) => `slug: ${slug}
+/** track.yml of a small lab: hosts of labforge/base (default: one `workstation`), each with `memory`. */
+export const dockerTrack = (slug: string, title: string, hosts = ['workstation'], memory = '128Mi') => `slug: ${slug}
 title: ${title}
 environment:
   driver: docker
   hosts:
-    - name: workstation
-      image: labforge/base
-      resources: { memory: 128Mi, cpus: 0.5, pids: 128 }
+${hosts.map((h) => `    - name: ${h}\n      image: labforge/base\n      resources: { memory: ${memory}, cpus: 0.5, pids: 128 }\n`).join('')}`;
+
+/** track.yml of a small lab: one `workstation` host of labforge/base. */
+export const oneHostTrack = (slug: string, title: string) => dockerTrack(slug, title);
+
+/** assignment.md of a challenge with one terminal tab on `workstation`. */
+export const shellChallenge = (slug: string, title: string, body: string) => `---
+slug: ${slug}
+title: ${title}
+tabs:
+  - { title: Shell, type: terminal, hostname: workstation }
+---
+${body}
 `;
 
 const SCRIPT = /(^|\/)(setup|check|solve|cleanup)-[^/]+$/;

@@ -2,22 +2,28 @@ import crypto from 'node:crypto';
 import { runtime } from '@/lib/runtime';
 import { handle, json } from '@/lib/api/http';
 import { PEER_HEADER } from '@/lib/api/limits';
+import { databaseHealth } from '@/lib/db/health';
 
 export const dynamic = 'force-dynamic';
 
 /**
  * GET /api/v1/health → {ok, labs}; operators also get `drivers: {name: problems[]}` (what each
- * driver is missing, host settings): from loopback, or with `Authorization: Bearer
- * $LABFORGE_OPERATOR_TOKEN`. Anyone else learns only that the server is up.
+ * driver is missing, host settings) and `database` (whether it can be written, why not, the last
+ * fault a request met): from loopback, or with `Authorization: Bearer $LABFORGE_OPERATOR_TOKEN`.
+ * Anyone else learns only whether the server is up and can save. Not ok (the database cannot be
+ * written: read-only, disk full, I/O error) answers 503 with a `reason`.
  */
 export async function GET(req: Request) {
   return handle(async () => {
     const rt = runtime();
     const labs = rt.catalog.list().length;
-    if (!isOperator(req, rt.config.operatorToken)) return json({ ok: true, labs });
+    const database = rt.db ? await databaseHealth(rt.db, rt.config.databaseUrl, rt.log) : { ok: true };
+    const ok = database.ok;
+    const status = ok ? 200 : 503;
+    if (!isOperator(req, rt.config.operatorToken)) return json(ok ? { ok, labs } : { ok, labs, reason: 'the platform cannot save right now' }, { status });
     const drivers: Record<string, unknown> = {};
     for (const [name, d] of Object.entries(rt.drivers)) drivers[name] = await d.prerequisites();
-    return json({ ok: true, labs, drivers });
+    return json({ ok, labs, ...(ok ? {} : { reason: `database: ${database.reason}` }), database, drivers }, { status });
   });
 }
 
