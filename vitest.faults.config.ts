@@ -6,7 +6,7 @@ import path from 'node:path';
  * else (scripts/test.sh), never inside the parallel default run, which excludes them.
  */
 export default defineConfig({
-  resolve: { alias: { '@': path.resolve(__dirname) } },
+  resolve: { alias: { '@': path.resolve(import.meta.dirname) } },
   test: {
     include: ['test/faults/**/*.test.ts'],
     environment: 'node',

@@ -28,11 +28,17 @@ async function time<T>(n: number, fn: () => Promise<T>): Promise<number[]> {
 }
 
 async function main() {
-  const hosts = Array.from({ length: 8 }, (_, i) => dockerHostSchema.parse({ name: `h${i}`, image: 'labforge/base', resources: { memory: '256Mi', cpus: 0.25, pids: 128, disk: '2Gi' } }));
+  const hosts = Array.from({ length: 8 }, (_, i) =>
+    dockerHostSchema.parse({ name: `h${i}`, image: 'labforge/base', resources: { memory: '256Mi', cpus: 0.25, pids: 128, disk: '2Gi' } }),
+  );
   const env = await driver.create({ owner, lab: 'bench', labRoot: '/tmp', environment: { driver: 'docker', hosts } }, () => {});
   try {
     const ref = env.hosts[0].ref;
-    console.log('counters via cgroupfs:', stats(await time(30, () => readCounters(driver.docker, ref))), JSON.stringify(await readCounters(driver.docker, ref)));
+    console.log(
+      'counters via cgroupfs:',
+      stats(await time(30, () => readCounters(driver.docker, ref))),
+      JSON.stringify(await readCounters(driver.docker, ref)),
+    );
     console.log('counters via exec:    ', stats(await time(30, () => readCounters(driver.docker, ref, null))));
     const filters = { label: [`${LABELS.managed}=1`, `${LABELS.session}=${owner}`] };
     console.log('list size=true, 8 hosts:', stats(await time(20, () => driver.docker.listContainers({ all: true, size: true, filters }))));
@@ -47,9 +53,17 @@ async function main() {
     const r = await readHostLimits(driver.docker, env);
     console.log('h0 reading:', JSON.stringify(r[0]));
 
-    const files = await driver.exec(env, 'h1', [SANDBOX, 'bash', '-c', 'mkdir -p /root/many && cd /root/many && for d in $(seq 100); do mkdir $d; (cd $d && touch $(seq 1000)); done; echo ok'], { timeoutMs: 600_000 });
+    const files = await driver.exec(
+      env,
+      'h1',
+      [SANDBOX, 'bash', '-c', 'mkdir -p /root/many && cd /root/many && for d in $(seq 100); do mkdir $d; (cd $d && touch $(seq 1000)); done; echo ok'],
+      { timeoutMs: 600_000 },
+    );
     console.log('100,000 files:', files.stdout.trim(), `${files.durationMs} ms`);
-    console.log('list size=true, 8 hosts, 1 GiB + 100,000 files:', stats(await time(10, () => driver.docker.listContainers({ all: true, size: true, filters }))));
+    console.log(
+      'list size=true, 8 hosts, 1 GiB + 100,000 files:',
+      stats(await time(10, () => driver.docker.listContainers({ all: true, size: true, filters }))),
+    );
 
     // How far past a limit a writer gets in one pass interval (10 s): dd in the background, reading each second.
     await driver.exec(env, 'h2', [SANDBOX, 'bash', '-c', 'nohup dd if=/dev/zero of=/root/fast bs=1M count=20000 >/dev/null 2>&1 &'], {});

@@ -37,7 +37,14 @@ interface Sample {
 function summary(samples: Sample[]) {
   const totals = samples.map((s) => s.totalMs);
   const parts: Record<string, number> = {};
-  for (const k of Object.keys(samples[0]?.parts ?? {})) parts[k] = round(percentile(samples.map((s) => s.parts[k]), 50), 1);
+  for (const k of Object.keys(samples[0]?.parts ?? {}))
+    parts[k] = round(
+      percentile(
+        samples.map((s) => s.parts[k]),
+        50,
+      ),
+      1,
+    );
   return {
     p50Ms: round(percentile(totals, 50), 1),
     minMs: round(Math.min(...totals), 1),

@@ -72,7 +72,8 @@ async function main(): Promise<number> {
   const json = JSON.stringify(result, null, 2);
   process.stdout.write(`${json}\n`);
   // Also kept under bench/results/ (gitignored) so runs can be compared later.
-  const out = typeof options.out === 'string' ? options.out : path.join(root, 'bench', 'results', `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const out =
+    typeof options.out === 'string' ? options.out : path.join(root, 'bench', 'results', `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, `${json}\n`);
   process.stderr.write(`[bench] result written to ${path.relative(process.cwd(), out)}\n`);

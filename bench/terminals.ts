@@ -33,7 +33,7 @@ import { startWetty, type Wetty } from './terminals/wetty';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const OPTIONS = {
-  path: 'docker (default: shells via docker exec into a container) or local (local bash: the servers\' own cost, no Docker)',
+  path: "docker (default: shells via docker exec into a container) or local (local bash: the servers' own cost, no Docker)",
   samples: 'keystroke echo samples per contender (default 300)',
   rounds: 'rounds; each opens a fresh terminal per contender (default 3)',
   bytes: 'bytes per throughput run (default 67108864 = 64 MiB)',
@@ -135,9 +135,17 @@ async function rssRun(server: ChildServer, bytes: number, cols: number, rows: nu
   const memAfter = await memory();
   await closeShell(c);
   const mib = (n: number) => round(n / MiB, 1);
-  const breakdown = (m: NodeJS.MemoryUsage) => ({ rss: mib(m.rss), heapTotal: mib(m.heapTotal), heapUsed: mib(m.heapUsed), external: mib(m.external), arrayBuffers: mib(m.arrayBuffers) });
+  const breakdown = (m: NodeJS.MemoryUsage) => ({
+    rss: mib(m.rss),
+    heapTotal: mib(m.heapTotal),
+    heapUsed: mib(m.heapUsed),
+    external: mib(m.external),
+    arrayBuffers: mib(m.arrayBuffers),
+  });
   // RSS over the run at ten evenly spaced moments: a plateau is heap sizing, a slope would be a leak.
-  const timeline = Array.from({ length: 10 }, (_, i) => samples[Math.min(samples.length - 1, Math.floor(((i + 1) * samples.length) / 10) - 1)]?.rss).map((r) => (r === undefined ? null : mib(r)));
+  const timeline = Array.from({ length: 10 }, (_, i) => samples[Math.min(samples.length - 1, Math.floor(((i + 1) * samples.length) / 10) - 1)]?.rss).map((r) =>
+    r === undefined ? null : mib(r),
+  );
   return {
     streamedMiB: mib(t.bytes),
     seconds: round(t.seconds, 1),
@@ -222,7 +230,12 @@ async function run(o: BenchOptions) {
 
     progress(`floor: keystroke echo through node-pty + ${shell.file} alone (no server, no WebSocket, no xterm)`);
     const floorSamples = Math.min(opts.samples, 200);
-    const echoStats = (xs: number[]) => ({ samples: xs.length, p50: round(percentile(xs, 50)), p90: round(percentile(xs, 90)), p99: round(percentile(xs, 99)) });
+    const echoStats = (xs: number[]) => ({
+      samples: xs.length,
+      p50: round(percentile(xs, 50)),
+      p90: round(percentile(xs, 90)),
+      p99: round(percentile(xs, 99)),
+    });
     const floor: Record<string, unknown> = { ptyEchoMs: echoStats(await ptyEchoFloor(shell, floorSamples, opts.gapMs)) };
     if (container) {
       progress('floor: keystroke echo through a Docker Engine API exec (no docker CLI, no local pty)');
@@ -312,7 +325,8 @@ async function run(o: BenchOptions) {
         echo: 'type one letter at a readline prompt (term.input), time until xterm parsed its echo; Backspace + pause between samples',
         throughput: `yes '<79-column line>' | head -c ${opts.bytes}; bytes parsed by xterm / time from Enter to end marker parsed`,
         ctrlc: 'during `yes`, after 2 MB parsed: Ctrl-C until the next prompt is parsed',
-        floor: 'in the bench process itself: ptyThroughputMBps = the same shell command read by a consumer that only counts (the path\'s own limit); xtermParseMBps = headless xterm parsing the payload from memory (the client-side ceiling); ptyEchoMs = node-pty + the same shell command (what no web terminal on this path can beat); engineApiEchoMs = a TTY exec over the Docker Engine API (no docker CLI, no local pty)',
+        floor:
+          "in the bench process itself: ptyThroughputMBps = the same shell command read by a consumer that only counts (the path's own limit); xtermParseMBps = headless xterm parsing the payload from memory (the client-side ceiling); ptyEchoMs = node-pty + the same shell command (what no web terminal on this path can beat); engineApiEchoMs = a TTY exec over the Docker Engine API (no docker CLI, no local pty)",
         rss: 'our server process VmRSS sampled every 100 ms while rss-bytes stream to a client that acks without parsing',
         wetty: 'socket.io-client, websocket transport, commit every 256 KiB parsed (as its page does)',
         bare: 'no flow control on the server; the client pauses its socket while xterm has > 8 MiB queued',
@@ -353,4 +367,8 @@ async function run(o: BenchOptions) {
   }
 }
 
-export const bench: Bench = { description: 'browser terminal path: echo latency, throughput, RSS, Ctrl-C; vs WeTTY and a bare ws+node-pty server', options: OPTIONS, run };
+export const bench: Bench = {
+  description: 'browser terminal path: echo latency, throughput, RSS, Ctrl-C; vs WeTTY and a bare ws+node-pty server',
+  options: OPTIONS,
+  run,
+};

@@ -49,7 +49,8 @@ export function HostNotices({ sessionId, hosts, onChanged }: { sessionId: string
   return (
     <div className="host-notices">
       {stopped.map((h) => {
-        const why = [...h.notices].reverse().find((n) => n.kind === 'stopped')?.message ?? `${h.name} is stopped. Your files are kept; programs that were running ended.`;
+        const why =
+          [...h.notices].reverse().find((n) => n.kind === 'stopped')?.message ?? `${h.name} is stopped. Your files are kept; programs that were running ended.`;
         return (
           <div key={h.name} className="host-banner" role="alert" data-host={h.name}>
             <p>{why}</p>

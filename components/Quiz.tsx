@@ -7,8 +7,7 @@ import type { PublicQuiz } from '@/lib/checks/quiz';
  * choices are locked: another Check would only be refused.
  */
 export function Quiz({ quiz, selected, onChange }: { quiz: PublicQuiz; selected: number[]; onChange: (s: number[]) => void }) {
-  const toggle = (i: number) =>
-    onChange(quiz.multiple ? (selected.includes(i) ? selected.filter((x) => x !== i) : [...selected, i].sort()) : [i]);
+  const toggle = (i: number) => onChange(quiz.multiple ? (selected.includes(i) ? selected.filter((x) => x !== i) : [...selected, i].sort()) : [i]);
   const left = quiz.attemptsLeft;
   return (
     <fieldset className="quiz" disabled={left === 0}>
@@ -21,9 +20,7 @@ export function Quiz({ quiz, selected, onChange }: { quiz: PublicQuiz; selected:
       ))}
       {left !== undefined && (
         <p className="quiz-attempts" aria-live="polite">
-          {left === 0
-            ? `No attempts left (${quiz.attempts} allowed).`
-            : `${left} of ${quiz.attempts} attempt${quiz.attempts === 1 ? '' : 's'} left.`}
+          {left === 0 ? `No attempts left (${quiz.attempts} allowed).` : `${left} of ${quiz.attempts} attempt${quiz.attempts === 1 ? '' : 's'} left.`}
         </p>
       )}
     </fieldset>

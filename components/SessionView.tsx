@@ -1,5 +1,4 @@
 'use client';
-import dynamic from 'next/dynamic';
 import Link from 'next/link';
 import { useCallback, useEffect, useState } from 'react';
 import type { ChallengeView, SessionView as Session } from '@/lib/sessions/view';
@@ -22,13 +21,12 @@ const ENDED: Record<string, string> = {
   stopped: 'You stopped this session; its environment was removed.',
 };
 
-export function SessionView({ id }: { id: string }) {
+export function SessionView({ id, a11y = false }: { id: string; a11y?: boolean }) {
   const [session, setSession] = useState<Session>();
   const [loadError, setLoadError] = useState<string>();
   const [verdict, setVerdict] = useState<Verdict>();
   const [busy, setBusy] = useState<'check' | 'next' | 'stop'>();
   const [selected, setSelected] = useState<number[]>([]);
-  const [a11y, setA11y] = useState(false);
   const [lookBack, setLookBack] = useState<ChallengeView>();
 
   const refresh = useCallback(async () => {
@@ -41,10 +39,8 @@ export function SessionView({ id }: { id: string }) {
   }, [id]);
 
   useEffect(() => {
-    setA11y(new URLSearchParams(window.location.search).get('a11y') === '1');
-  }, []);
-
-  useEffect(() => {
+    // refresh() sets state only once its fetch has answered, never during the effect itself.
+    // eslint-disable-next-line react-hooks/set-state-in-effect
     void refresh();
     const every = session?.status === 'provisioning' ? 700 : 10_000;
     const t = setInterval(() => void refresh(), every);

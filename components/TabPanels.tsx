@@ -21,10 +21,9 @@ export function TabPanels({ sessionId, tabs, a11y, hosts = [] }: { sessionId: st
     const h = hosts.find((x) => x.name === name);
     return h?.state === 'running' ? (h.since ?? '') : undefined;
   };
-  const [active, setActive] = useState(tabs[0]?.id);
-  useEffect(() => {
-    if (!tabs.some((t) => t.id === active)) setActive(tabs[0]?.id);
-  }, [tabs, active]);
+  const [chosen, setActive] = useState(tabs[0]?.id);
+  // A challenge with other tabs: the chosen one may be gone, then the first one is shown.
+  const active = tabs.some((t) => t.id === chosen) ? chosen : tabs[0]?.id;
 
   // A "Run" control in the assignment types into the active terminal (or the first one).
   useEffect(() => {
@@ -58,14 +57,7 @@ export function TabPanels({ sessionId, tabs, a11y, hosts = [] }: { sessionId: st
         ))}
       </div>
       {tabs.map((t) => (
-        <div
-          key={t.id}
-          role="tabpanel"
-          id={`panel-${t.id}`}
-          aria-labelledby={`tab-${t.id}`}
-          hidden={t.id !== active}
-          className="panel"
-        >
+        <div key={t.id} role="tabpanel" id={`panel-${t.id}`} aria-labelledby={`tab-${t.id}`} hidden={t.id !== active} className="panel">
           {t.type === 'terminal' && <Terminal sessionId={sessionId} tab={t.id} a11y={a11y} visible={t.id === active} hostEpoch={epochOf(t.hostname)} />}
           {t.type === 'editor' && <Editor sessionId={sessionId} tab={t.id} path={t.path!} visible={t.id === active} />}
           {t.type === 'website' && <iframe title={t.title} src={t.url} className="website" />}

@@ -18,6 +18,7 @@ import type { FitAddon } from '@xterm/addon-fit';
 import { TerminalClient, TokenError, type ClientStatus } from '@/lib/terminals/client';
 import { WS_PATH } from '@/lib/terminals/protocol';
 import { RUN_EVENT } from './CodeBlock';
+import { useLatest } from './use-latest';
 
 export interface TerminalProps {
   sessionId: string;
@@ -96,12 +97,9 @@ export function Terminal({ sessionId, tab, a11y = false, visible = true, onStatu
   const termRef = useRef<XTerm | null>(null);
   const fitRef = useRef<FitAddon | null>(null);
   const clientRef = useRef<TerminalClient | null>(null);
-  const onStatusRef = useRef(onStatus);
-  onStatusRef.current = onStatus;
-  const visibleRef = useRef(visible);
-  visibleRef.current = visible;
-  const a11yRef = useRef(a11y);
-  a11yRef.current = a11y;
+  const onStatusRef = useLatest(onStatus);
+  const visibleRef = useLatest(visible);
+  const a11yRef = useLatest(a11y);
   const [status, setStatus] = useState<ClientStatus>({ state: 'connecting' });
 
   useEffect(() => {
@@ -213,7 +211,7 @@ export function Terminal({ sessionId, tab, a11y = false, visible = true, onStatu
       termRef.current = null;
       fitRef.current = null;
     };
-  }, [sessionId, tab]);
+  }, [sessionId, tab, a11yRef, onStatusRef, visibleRef]);
 
   useEffect(() => {
     if (termRef.current) termRef.current.options.screenReaderMode = a11y;

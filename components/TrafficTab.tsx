@@ -41,7 +41,10 @@ export function TrafficTab({ sessionId, visible }: { sessionId: string; visible:
         const body = await res.json().catch(() => ({}));
         if (!alive) return;
         if (!res.ok) setError(body.error ?? `the traffic could not be read (HTTP ${res.status})`);
-        else (setData(body as TrafficView), setError(undefined));
+        else {
+          setData(body as TrafficView);
+          setError(undefined);
+        }
       } catch {
         if (alive) setError('the server cannot be reached');
       } finally {
@@ -100,8 +103,8 @@ export function TrafficTab({ sessionId, visible }: { sessionId: string; visible:
             <strong>No multicast traffic yet.</strong>
           </p>
           <p>
-            Traffic shows up here once a host sends to a multicast group (224.0.0.0 to 239.255.255.255): each group lists its
-            senders by name, with packet counts over time. Hosts that join a group appear as its receivers.
+            Traffic shows up here once a host sends to a multicast group (224.0.0.0 to 239.255.255.255): each group lists its senders by name, with packet
+            counts over time. Hosts that join a group appear as its receivers.
           </p>
           <p className="muted">The capture runs beside your hosts on the session network, not inside them.</p>
         </div>
@@ -111,8 +114,18 @@ export function TrafficTab({ sessionId, visible }: { sessionId: string; visible:
 }
 
 function Status({ data, error }: { data?: TrafficView; error?: string }) {
-  if (error) return <span className="traffic-status bad" aria-live="polite">{error}</span>;
-  if (!data) return <span className="traffic-status" aria-live="polite">Loading…</span>;
+  if (error)
+    return (
+      <span className="traffic-status bad" aria-live="polite">
+        {error}
+      </span>
+    );
+  if (!data)
+    return (
+      <span className="traffic-status" aria-live="polite">
+        Loading…
+      </span>
+    );
   if (data.capturing) {
     return (
       <span className="traffic-status ok" aria-live="polite">
@@ -121,7 +134,11 @@ function Status({ data, error }: { data?: TrafficView; error?: string }) {
       </span>
     );
   }
-  return <span className="traffic-status bad" aria-live="polite">{data.problem ?? 'Not capturing'}</span>;
+  return (
+    <span className="traffic-status bad" aria-live="polite">
+      {data.problem ?? 'Not capturing'}
+    </span>
+  );
 }
 
 function GroupDetails({ group, data, minutes }: { group: TrafficGroup; data: TrafficView; minutes: number }) {
@@ -142,7 +159,9 @@ function GroupDetails({ group, data, minutes }: { group: TrafficGroup; data: Tra
               <th scope="col">Host</th>
               <th scope="col">Address</th>
               <th scope="col">Port</th>
-              <th scope="col" className="num">Packets</th>
+              <th scope="col" className="num">
+                Packets
+              </th>
               <th scope="col">Last seen</th>
             </tr>
           </thead>
@@ -220,9 +239,7 @@ function Chart({ group, data, minutes, colours }: { group: TrafficGroup; data: T
   const y = (n: number) => PAD.top + plotH - (n / max) * plotH;
   const totals = new Map<string, number>();
   for (const b of buckets) for (const [k, n] of Object.entries(b.counts)) totals.set(k, (totals.get(k) ?? 0) + n);
-  const summary = totals.size
-    ? [...totals].map(([k, n]) => `${k} ${n}`).join(', ')
-    : 'no packets';
+  const summary = totals.size ? [...totals].map(([k, n]) => `${k} ${n}`).join(', ') : 'no packets';
   // Round-minute ticks: every minute for 5 min, every 5 for longer ranges.
   const step = minutes <= 5 ? 60_000 : 5 * 60_000;
   const ticks: number[] = [];
@@ -230,7 +247,11 @@ function Chart({ group, data, minutes, colours }: { group: TrafficGroup; data: T
 
   return (
     <figure className="traffic-chart">
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Packets to ${group.group} per ${bucket / 1000} s over the last ${minutes} minutes, by sender: ${summary}`}>
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        role="img"
+        aria-label={`Packets to ${group.group} per ${bucket / 1000} s over the last ${minutes} minutes, by sender: ${summary}`}
+      >
         <line x1={PAD.left} x2={W - PAD.right} y1={y(0)} y2={y(0)} className="axis" />
         <text x={PAD.left - 4} y={y(max) + 4} className="tick" textAnchor="end">
           {max}

@@ -78,7 +78,7 @@ test('another browser cannot see or drive a session', async ({ page, browser }) 
   }
 });
 
-test('the header\'s API link opens the API reference', async ({ page }) => {
+test("the header's API link opens the API reference", async ({ page }) => {
   await page.goto('/');
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API' }).click();
   await expect(page).toHaveURL(/\/api$/);

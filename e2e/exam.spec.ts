@@ -49,11 +49,14 @@ test('the exam: listen, catch the secret, name the sender, get graded', async ({
   // The secret arrives in the listener.
   let secret = '';
   await expect
-    .poll(async () => {
-      const text = (await terminalText(page).textContent()) ?? '';
-      secret = phrases.find((p) => text.includes(p)) ?? '';
-      return secret;
-    }, { timeout: 20_000 })
+    .poll(
+      async () => {
+        const text = (await terminalText(page).textContent()) ?? '';
+        secret = phrases.find((p) => text.includes(p)) ?? '';
+        return secret;
+      },
+      { timeout: 20_000 },
+    )
     .not.toBe('');
 
   // The Traffic tab names who sent it.

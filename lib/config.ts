@@ -36,7 +36,10 @@ const schema = z.object({
   /** Debian mirror for building images; defaults to the machine's own apt configuration. */
   LABFORGE_DEBIAN_MIRROR: z.string().optional(),
   /** Bearer token that shows operators the health detail from anywhere (from loopback it needs none). */
-  LABFORGE_OPERATOR_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'LABFORGE_OPERATOR_TOKEN: use at least 16 characters').optional()),
+  LABFORGE_OPERATOR_TOKEN: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().min(16, 'LABFORGE_OPERATOR_TOKEN: use at least 16 characters').optional(),
+  ),
   /** Live (provisioning or active) sessions a learner may hold of one lab, and in all. */
   LABFORGE_MAX_SESSIONS_PER_LAB: z.coerce.number().int().positive().default(1),
   LABFORGE_MAX_SESSIONS_PER_LEARNER: z.coerce.number().int().positive().default(3),
@@ -59,7 +62,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     port: raw.PORT,
     host: raw.HOST,
     dataDir,
-    labsDirs: raw.LABFORGE_LABS_DIR.split(':').filter(Boolean).map((d) => path.resolve(d)),
+    labsDirs: raw.LABFORGE_LABS_DIR.split(':')
+      .filter(Boolean)
+      .map((d) => path.resolve(d)),
     authorMode: raw.LABFORGE_AUTHOR_MODE === '1' || raw.LABFORGE_AUTHOR_MODE === 'true',
     databaseUrl: raw.DATABASE_URL ?? `file:${path.join(dataDir, 'labforge.db')}`,
     allowedOrigins: publicUrls.map((u) => new URL(u).origin),
@@ -116,7 +121,10 @@ export type RateLimitName = keyof typeof RATE_LIMITS;
 /** `create.learner=5,check.address=0` over RATE_LIMITS; an unknown name is a clear error at start. */
 function parseRateLimits(spec: string): Record<RateLimitName, number> {
   const out: Record<RateLimitName, number> = { ...RATE_LIMITS };
-  for (const entry of spec.split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const entry of spec
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const m = /^([a-z]+\.[a-z]+)=(\d+)$/.exec(entry);
     if (!m) throw new Error(`LABFORGE_RATE_LIMITS: "${entry}" should look like create.learner=10 (requests per minute; 0 turns it off)`);
     if (!(m[1] in RATE_LIMITS)) throw new Error(`LABFORGE_RATE_LIMITS: unknown limit "${m[1]}" (known: ${Object.keys(RATE_LIMITS).join(', ')})`);

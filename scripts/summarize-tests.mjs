@@ -4,9 +4,17 @@ import fs from 'node:fs';
 
 // Arguments: the vitest report, the Playwright report, then any further vitest reports (the fault phase).
 const [vitestFile, e2eFile, ...moreVitest] = process.argv.slice(2);
-let passed = 0, failed = 0, skipped = 0;
+let passed = 0,
+  failed = 0,
+  skipped = 0;
 
-const read = (f) => { try { return JSON.parse(fs.readFileSync(f, 'utf8')); } catch { return undefined; } };
+const read = (f) => {
+  try {
+    return JSON.parse(fs.readFileSync(f, 'utf8'));
+  } catch {
+    return undefined;
+  }
+};
 
 for (const file of [vitestFile, ...moreVitest]) {
   const v = read(file);

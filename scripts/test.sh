@@ -1,6 +1,6 @@
 #!/bin/bash
 # The whole test suite, from a fresh machine: installs what is missing, then
-# typecheck, layer rules, lab lint, a production build, unit + integration tests (real
+# typecheck, code lint and format, layer rules, lab lint, a production build, unit + integration tests (real
 # Docker, real ptys, a real server process) and the Playwright end-to-end tests
 # in Debian's Chromium, then the fault tests that restart the Docker engine (alone). Prints one
 # closing line: "tests: N passed, N failed".
@@ -14,6 +14,9 @@ bash scripts/setup-machine.sh --with-browser
 
 say "Typecheck"
 npx tsc --noEmit -p .
+
+say "Lint code (ESLint: eslint.config.mjs, Prettier: .prettierrc.json)"
+npm run --silent lint
 
 say "Layers (dependency-cruiser: .dependency-cruiser.cjs)"
 npm run --silent lint:layers
@@ -35,6 +38,13 @@ PLAYWRIGHT_JSON_OUTPUT_NAME=data/reports/e2e.json npx playwright test --reporter
 # Last and alone: faults that restart the machine's Docker engine (vitest.faults.config.ts). Each
 # test says "skipped: <why>" where it cannot run safely (a dockerd this script did not start).
 say "Fault tests (restart the Docker engine)"
+# The e2e server is gone by now: whatever Labforge containers are left are its leftovers (a failed
+# spec's session). Said and removed, so the restart test runs instead of refusing to stop them.
+left=$(docker ps -aq --filter label=labforge.managed=1)
+if [ -n "$left" ]; then
+  echo "removing $(echo "$left" | wc -l) container(s) left by the earlier phases"
+  docker rm -f $left >/dev/null
+fi
 faults=0
 npx vitest run --config vitest.faults.config.ts --reporter=default --reporter=json --outputFile.json=data/reports/faults.json || faults=$?
 

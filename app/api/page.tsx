@@ -14,7 +14,8 @@ export default function ApiReference() {
   const readme = fs.readFileSync(path.join(process.cwd(), 'README.md'), 'utf8');
   const start = readme.indexOf(SECTION);
   const end = start < 0 ? -1 : readme.indexOf('\n## ', start + SECTION.length);
-  const section = start < 0 ? 'The API reference is in the README (its "HTTP API" section).' : readme.slice(readme.indexOf('\n', start) + 1, end < 0 ? undefined : end);
+  const section =
+    start < 0 ? 'The API reference is in the README (its "HTTP API" section).' : readme.slice(readme.indexOf('\n', start) + 1, end < 0 ? undefined : end);
   return (
     <main className="doc-page">
       <h1>HTTP API</h1>

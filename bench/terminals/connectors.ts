@@ -108,8 +108,9 @@ export function bareConnector(port: number): Connector {
 
 /** The part of socket.io-client's Socket used here (it is loaded from WeTTY's install, untyped). */
 export interface IoSocket {
-  on(event: string, fn: (...args: any[]) => void): IoSocket;
-  once(event: string, fn: (...args: any[]) => void): IoSocket;
+  // socket.io hands each event's own arguments: typed per event by the caller.
+  on(event: string, fn: (...args: never[]) => void): IoSocket;
+  once(event: string, fn: (...args: never[]) => void): IoSocket;
   emit(event: string, ...args: unknown[]): IoSocket;
   disconnect(): void;
 }

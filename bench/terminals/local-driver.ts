@@ -17,7 +17,14 @@ export class LocalShellDriver implements EnvironmentDriver {
   private readonly ptys = new Map<string, IPty>();
 
   openTerminal(_env: Environment, _host: string, opts: TerminalOptions): IPty {
-    const p = pty.spawn(LOCAL_SHELL.file, LOCAL_SHELL.args, { name: 'xterm-256color', cols: opts.cols, rows: opts.rows, cwd: '/tmp', env: localShellEnv(), encoding: null });
+    const p = pty.spawn(LOCAL_SHELL.file, LOCAL_SHELL.args, {
+      name: 'xterm-256color',
+      cols: opts.cols,
+      rows: opts.rows,
+      cwd: '/tmp',
+      env: localShellEnv(),
+      encoding: null,
+    });
     this.ptys.set(opts.terminalId, p);
     return p;
   }

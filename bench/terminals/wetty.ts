@@ -43,7 +43,11 @@ async function npm(dir: string, args: string[]): Promise<void> {
 /** node-pty's native module must load: npm 11 runs no install scripts unless approved, so check, and rebuild once if needed. */
 async function ensureNodePty(dir: string): Promise<void> {
   const probe = `require(${JSON.stringify(path.join(dir, 'node_modules', 'node-pty'))}).spawn('true', [], {}).onExit(() => process.exit(0))`;
-  const ok = () => run(process.execPath, ['-e', probe], { timeout: 20_000 }).then(() => true, () => false);
+  const ok = () =>
+    run(process.execPath, ['-e', probe], { timeout: 20_000 }).then(
+      () => true,
+      () => false,
+    );
   if (await ok()) return;
   progress("WeTTY's node-pty does not load; rebuilding it (npm rebuild node-pty --foreground-scripts)");
   await npm(dir, ['rebuild', 'node-pty', '--foreground-scripts']);
@@ -76,7 +80,10 @@ async function waitHttp(url: string, proc: ChildProcess, output: () => string, t
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (proc.exitCode !== null) throw new Error(`WeTTY exited with code ${proc.exitCode}: ${output().slice(-500)}`);
-    const ok = await fetch(url).then((r) => r.status < 500, () => false);
+    const ok = await fetch(url).then(
+      (r) => r.status < 500,
+      () => false,
+    );
     if (ok) return;
     await sleep(200);
   }
@@ -92,10 +99,14 @@ export async function startWetty(dir: string, shell: ShellCommand): Promise<Wett
   // WeTTY runs `env -S "<command>"`, which splits on spaces again: the arguments must hold none.
   if ([shell.file, ...shell.args].some((a) => /\s/.test(a))) throw new Error('shell command arguments contain spaces; WeTTY would split them');
   const command = [shell.file, ...shell.args].join(' ');
-  const proc = spawn(process.execPath, [main, '--host', '127.0.0.1', '--port', String(port), '--base', `${base}/`, '--command', command, '--log-level', 'warn'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...(shell.env ?? process.env), NODE_ENV: 'production' },
-  });
+  const proc = spawn(
+    process.execPath,
+    [main, '--host', '127.0.0.1', '--port', String(port), '--base', `${base}/`, '--command', command, '--log-level', 'warn'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...(shell.env ?? process.env), NODE_ENV: 'production' },
+    },
+  );
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-4000)));
   proc.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-4000)));

@@ -115,7 +115,10 @@ export async function body<T extends z.ZodType>(req: Request, schema: T, { limit
     const where = issue.path.map((p) => (typeof p === 'string' ? quote(p, 32).slice(1, -1) : String(p))).join('.') || 'body';
     const message =
       issue.code === 'unrecognized_keys'
-        ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.slice(0, 3).map((k) => quote(k, 32)).join(', ')}${issue.keys.length > 3 ? ', …' : ''}`
+        ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys
+            .slice(0, 3)
+            .map((k) => quote(k, 32))
+            .join(', ')}${issue.keys.length > 3 ? ', …' : ''}`
         : cap(issue.message);
     throw new HttpError(400, `${where}: ${message}`);
   }
@@ -163,7 +166,11 @@ export async function handle(fn: () => Promise<Response>): Promise<Response> {
   } catch (e) {
     // A 413 leaves the rest of the body unread: close the connection rather than drain it.
     const close = e instanceof HttpError && e.status === 413 ? { connection: 'close' } : undefined;
-    if (e instanceof HttpError) return json({ error: cap(e.message), ...(e.extra.code ? { code: e.extra.code } : {}) }, { status: e.status, retryAfter: e.extra.retryAfter, headers: close });
+    if (e instanceof HttpError)
+      return json(
+        { error: cap(e.message), ...(e.extra.code ? { code: e.extra.code } : {}) },
+        { status: e.status, retryAfter: e.extra.retryAfter, headers: close },
+      );
     if (isSessionError(e)) return json({ ...e.details, error: cap(e.message), code: e.code }, { status: STATUS[e.code] });
     const fault = storageFault(e);
     if (fault) return storageUnavailable(fault);

@@ -69,13 +69,22 @@ export function resetRateLimits(): void {
  */
 export function clientAddress(req: Request, trustProxy = !!runtimeConfig()?.trustProxy): string {
   let addr: string | undefined;
-  if (trustProxy) addr = req.headers.get('x-forwarded-for')?.split(',').map((s) => s.trim()).filter(Boolean).at(-1);
+  if (trustProxy)
+    addr = req.headers
+      .get('x-forwarded-for')
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .at(-1);
   addr ??= req.headers.get(PEER_HEADER) ?? undefined;
   return addr ? addressKey(addr) : 'unknown';
 }
 
 export function addressKey(raw: string): string {
-  const addr = raw.replace(/^\[|\]$/g, '').replace(/%.*$/, '').toLowerCase();
+  const addr = raw
+    .replace(/^\[|\]$/g, '')
+    .replace(/%.*$/, '')
+    .toLowerCase();
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(addr);
   if (mapped) return mapped[1];
   if (!addr.includes(':')) return addr;
@@ -83,7 +92,10 @@ export function addressKey(raw: string): string {
   const h = head ? head.split(':') : [];
   const t = tail ? tail.split(':') : [];
   const groups = addr.includes('::') ? [...h, ...Array(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t] : h;
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 /**
@@ -106,7 +118,10 @@ export async function rateLimit(req: Request, action: RateAction, learnerId?: st
     } catch (e) {
       if (!(e instanceof RateLimiterRes)) throw e;
       const wait = Math.max(1, Math.ceil(e.msBeforeNext / 1000));
-      throw new HttpError(429, `Too many ${WHAT[action]} ${who}: at most ${points} a minute. Try again in ${wait} s.`, { retryAfter: wait, code: 'rate_limited' });
+      throw new HttpError(429, `Too many ${WHAT[action]} ${who}: at most ${points} a minute. Try again in ${wait} s.`, {
+        retryAfter: wait,
+        code: 'rate_limited',
+      });
     }
   }
 }

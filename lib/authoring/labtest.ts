@@ -153,10 +153,7 @@ export function formatTable(r: LabTestReport): string {
   for (const c of r.challenges) rows.push([String(c.index + 1), c.slug, ...STEPS.map((k) => cell(c[k]))]);
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   const lines = rows.map((row) => row.map((v, i) => v.padEnd(widths[i])).join('  '));
-  const problems = r.challenges.flatMap((c) =>
-    STEPS.filter((k) => c[k] && !c[k]!.ok)
-      .map((k) => `  ${c.slug} ${k}: ${c[k]!.message}`),
-  );
+  const problems = r.challenges.flatMap((c) => STEPS.filter((k) => c[k] && !c[k]!.ok).map((k) => `  ${c.slug} ${k}: ${c[k]!.message}`));
   if (!r.environment.ok) problems.unshift(`  environment: ${r.environment.message}`);
   if (r.trackSetup && !r.trackSetup.ok) problems.unshift(`  track setup: ${r.trackSetup.message}`);
   return [

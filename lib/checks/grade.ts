@@ -116,12 +116,7 @@ export function gradeAnswers(grade: Grade, fileText: string, vars: Record<string
 }
 
 /** Reads the answer file from its host through the driver, then grades it. */
-export async function gradeFromHost(
-  driver: EnvironmentDriver,
-  env: Environment,
-  grade: Grade,
-  vars: Record<string, string>,
-): Promise<GradeResult> {
+export async function gradeFromHost(driver: EnvironmentDriver, env: Environment, grade: Grade, vars: Record<string, string>): Promise<GradeResult> {
   const tooBig = (size: number) =>
     fail([{ field: '', message: `${grade.file} in ${grade.host} is too big (${formatBytes(size)}); it should hold only field: value lines` }]);
   let buf: Buffer;
@@ -144,10 +139,15 @@ async function whyUnreadable(driver: EnvironmentDriver, env: Environment, grade:
   try {
     // The toolbox's sh by its path: this exec has the platform's capabilities, and a host `sh`
     // earlier on PATH would be the learner's.
-    const r = await driver.exec(env, grade.host, [`${TOOLBOX_BIN}/sh`, '-c', 'if [ -d "$1" ]; then exit 3; elif [ -e "$1" ]; then exit 0; else exit 2; fi', 'sh', grade.file], {
-      user: 'root',
-      timeoutMs: 10_000,
-    });
+    const r = await driver.exec(
+      env,
+      grade.host,
+      [`${TOOLBOX_BIN}/sh`, '-c', 'if [ -d "$1" ]; then exit 3; elif [ -e "$1" ]; then exit 0; else exit 2; fi', 'sh', grade.file],
+      {
+        user: 'root',
+        timeoutMs: 10_000,
+      },
+    );
     if (r.exitCode === 2) return `${grade.file} not found in ${grade.host}`;
     if (r.exitCode === 3) return `${grade.file} in ${grade.host} is a directory; it must be a file`;
   } catch {
@@ -283,7 +283,10 @@ function showValue(s: string): string {
 
 /** yaml's message without its " at line N, column M:" and source excerpt. */
 function shortReason(message: string): string {
-  return message.split(/ at line \d+, column \d+/)[0].split('\n')[0].trim();
+  return message
+    .split(/ at line \d+, column \d+/)[0]
+    .split('\n')[0]
+    .trim();
 }
 
 function lineOf(lc: LineCounter, node: unknown): number | undefined {

@@ -65,11 +65,7 @@ export function passed(run: ScriptRun): boolean {
 }
 
 /** Runs one script in one host. Never throws for a script or host problem: it is reported in the ScriptRun. */
-export async function runScript(
-  driver: EnvironmentDriver,
-  env: Environment,
-  opts: RunScriptOptions,
-): Promise<ScriptRun> {
+export async function runScript(driver: EnvironmentDriver, env: Environment, opts: RunScriptOptions): Promise<ScriptRun> {
   const script = path.basename(opts.file);
   // The in-host watchdog counts whole seconds; report the limit that was really applied.
   const seconds = Math.max(1, Math.ceil(opts.timeoutMs / 1000));
@@ -182,7 +178,6 @@ export function failLine(output: string): string | undefined {
 
 function stripAnsi(s: string): string {
   // CSI sequences (colours, cursor moves) and OSC titles: authors colour their FAIL lines.
-  // eslint-disable-next-line no-control-regex
   return s.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/\x1b\][^\x07\x1b]*(\x07|\x1b\\)/g, '');
 }
 

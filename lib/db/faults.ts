@@ -87,7 +87,11 @@ export function databaseFile(databaseUrl: string | undefined): string | undefine
   return path.resolve(databaseUrl.slice('file:'.length).split('?')[0]);
 }
 
-const writable = (p: string) => fs.promises.access(p, fs.constants.W_OK).then(() => true, () => false);
+const writable = (p: string) =>
+  fs.promises.access(p, fs.constants.W_OK).then(
+    () => true,
+    () => false,
+  );
 
 /** Free bytes for an unprivileged writer on the filesystem holding `dir` (undefined when unknown). */
 async function freeBytes(dir: string): Promise<number | undefined> {

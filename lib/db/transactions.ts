@@ -75,7 +75,9 @@ function safeAdapter(adapter: Adapter): Adapter {
     }
     let open = true;
     const end = async () => {
-      if (open) (open = false), release();
+      if (!open) return;
+      open = false;
+      release();
     };
     return {
       provider: adapter.provider,

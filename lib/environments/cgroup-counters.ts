@@ -38,7 +38,9 @@ const infos = new WeakMap<Dockerode, Promise<CgroupInfo>>();
 function cgroupInfo(docker: Dockerode): Promise<CgroupInfo> {
   let p = infos.get(docker);
   if (!p) {
-    p = docker.info().then((i: { CgroupVersion?: string; CgroupDriver?: string }) => ({ version: i.CgroupVersion === '2' ? '2' : '1', driver: i.CgroupDriver ?? 'cgroupfs' }));
+    p = docker
+      .info()
+      .then((i: { CgroupVersion?: string; CgroupDriver?: string }) => ({ version: i.CgroupVersion === '2' ? '2' : '1', driver: i.CgroupDriver ?? 'cgroupfs' }));
     p.catch(() => infos.delete(docker));
     infos.set(docker, p);
   }
@@ -96,9 +98,15 @@ async function fromHost(docker: Dockerode, id: string, info: CgroupInfo): Promis
     return { error: `cannot read the host's limit counters (${why}); at its process limit, nothing new starts in it` };
   }
   const lines = r.stdout.slice(0, MAX_TEXT).split('\n');
-  const of = (file: string) => lines.filter((l) => l.startsWith(`${file}:`)).map((l) => l.slice(file.length + 1)).join('\n');
+  const of = (file: string) =>
+    lines
+      .filter((l) => l.startsWith(`${file}:`))
+      .map((l) => l.slice(file.length + 1))
+      .join('\n');
   const c = parse(of(memory), of(pids));
-  return c ? { counters: c, via: 'exec' } : { error: `the host's cgroup files (${memory}, ${pids}) did not hold the counters: ${r.stderr.trim().slice(0, 200) || 'no such lines'}` };
+  return c
+    ? { counters: c, via: 'exec' }
+    : { error: `the host's cgroup files (${memory}, ${pids}) did not hold the counters: ${r.stderr.trim().slice(0, 200) || 'no such lines'}` };
 }
 
 /**

@@ -30,7 +30,6 @@ const CAP = 1024 * 1024;
 
 /** Removes ANSI colour/cursor sequences and carriage-return spinner redraws from a line. */
 export function cleanLine(s: string): string {
-  // eslint-disable-next-line no-control-regex
   const plain = s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
   const parts = plain.split('\r').filter((p) => p.trim());
   return (parts[parts.length - 1] ?? '').trimEnd();

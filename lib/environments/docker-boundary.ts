@@ -25,8 +25,18 @@ import { EnvironmentError } from './driver';
 const log = rootLog.child({ module: 'boundary' });
 
 export const DEFAULT_CAPABILITIES = [
-  'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP',
-  'NET_BIND_SERVICE', 'NET_RAW', 'SYS_CHROOT', 'AUDIT_WRITE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'SETGID',
+  'SETUID',
+  'SETPCAP',
+  'NET_BIND_SERVICE',
+  'NET_RAW',
+  'SYS_CHROOT',
+  'AUDIT_WRITE',
 ];
 
 /** Linux interface names are at most 15 characters: `lfbr-` + 10 hex of the owner. */

@@ -22,22 +22,11 @@ done
 /** Generous: `count` copies at `interval`, plus container start and stop. */
 const deadlineMs = (d: Datagrams) => 15_000 + d.count * d.intervalMs;
 
-export async function sendFromHost(
-  docker: Dockerode,
-  hostRef: string,
-  image: string,
-  labels: Record<string, string>,
-  d: Datagrams,
-): Promise<void> {
+export async function sendFromHost(docker: Dockerode, hostRef: string, image: string, labels: Record<string, string>, d: Datagrams): Promise<void> {
   const c = await docker.createContainer({
     Image: image,
     Cmd: ['/bin/sh', '-c', SEND],
-    Env: [
-      `PAYLOAD_B64=${d.payload.toString('base64')}`,
-      `TARGET=${d.address}:${d.port}`,
-      `COUNT=${d.count}`,
-      `INTERVAL=${(d.intervalMs / 1000).toFixed(3)}`,
-    ],
+    Env: [`PAYLOAD_B64=${d.payload.toString('base64')}`, `TARGET=${d.address}:${d.port}`, `COUNT=${d.count}`, `INTERVAL=${(d.intervalMs / 1000).toFixed(3)}`],
     Labels: { ...labels, [LABELS.role]: 'inject' },
     HostConfig: {
       NetworkMode: `container:${hostRef}`,
@@ -51,9 +40,7 @@ export async function sendFromHost(
   try {
     await c.start();
     const wait = c.wait() as Promise<{ StatusCode: number }>;
-    const timer = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new EnvironmentError('sending timed out')), deadlineMs(d)).unref(),
-    );
+    const timer = new Promise<never>((_, reject) => setTimeout(() => reject(new EnvironmentError('sending timed out')), deadlineMs(d)).unref());
     const { StatusCode } = await Promise.race([wait, timer]);
     if (StatusCode !== 0) {
       const logs = (await c.logs({ stdout: true, stderr: true })).toString('utf8').trim().slice(-300);

@@ -57,12 +57,7 @@ export function stopReason(s: ContainerState, memoryLimit: number | undefined, e
 }
 
 /** A container's inspect State as a HostState; `undefined` State means the container is gone (404). */
-export function hostState(
-  host: string,
-  s: ContainerState | undefined,
-  memoryLimit: number | undefined,
-  engineStartedAt: Date | undefined,
-): HostState {
+export function hostState(host: string, s: ContainerState | undefined, memoryLimit: number | undefined, engineStartedAt: Date | undefined): HostState {
   if (!s) return { host, state: 'gone', reason: 'its container was removed' };
   const startedAt = time(s.StartedAt) ? s.StartedAt : undefined;
   const finishedAt = time(s.FinishedAt) ? s.FinishedAt : undefined;

@@ -34,7 +34,7 @@ import {
 } from './driver';
 import { killMarked, runExec } from './docker-exec';
 import { copyHostFiles, readContainerFile, writeContainerFile } from './docker-files';
-import { ImageBuilder, resolveImage } from './images';
+import { ImageBuilder } from './images';
 import { Toolbox, toolboxMount } from './toolbox';
 import { sendFromHost } from './docker-inject';
 import { engineStartedAt, inspectHosts, startHost } from './docker-hosts';
@@ -132,7 +132,10 @@ export class DockerDriver implements EnvironmentDriver {
     // Docker rebuilds its own iptables chains when it starts; whether ours survived is checked
     // again (idempotently) after every engine start, before a host is created or restarted.
     const engine = (await this.engineStartedAt())?.getTime();
-    if (engine !== this.boundaryEngine) (this.boundary = undefined), (this.boundaryEngine = engine);
+    if (engine !== this.boundaryEngine) {
+      this.boundary = undefined;
+      this.boundaryEngine = engine;
+    }
     this.boundary ??= (async () => {
       const base = await this.images.ensure('labforge/base');
       if (this.firewall === 'on') await ensureHostFirewall(this.docker, base);
@@ -214,7 +217,9 @@ export class DockerDriver implements EnvironmentDriver {
           });
         } catch (err) {
           throw new EnvironmentError(
-            statusOf(err) === 409 ? `network ${net} already exists: owner "${spec.owner}" already has an environment` : `creating network ${net} failed: ${reason(err)}`,
+            statusOf(err) === 409
+              ? `network ${net} already exists: owner "${spec.owner}" already has an environment`
+              : `creating network ${net} failed: ${reason(err)}`,
           );
         }
       });
@@ -223,7 +228,15 @@ export class DockerDriver implements EnvironmentDriver {
       const containers = await step(`Creating ${hosts.length} host${hosts.length === 1 ? '' : 's'}`, () =>
         allSettledOrThrow(
           hosts.map(async (h) => {
-            const c = await this.createContainer(spec.owner, h, images.get(h.image)!, net, labels(h.name), toolbox, diskLimit ? String(memoryBytes(h.resources.disk)) : null).catch((err) => {
+            const c = await this.createContainer(
+              spec.owner,
+              h,
+              images.get(h.image)!,
+              net,
+              labels(h.name),
+              toolbox,
+              diskLimit ? String(memoryBytes(h.resources.disk)) : null,
+            ).catch((err) => {
               throw new EnvironmentError(`creating host ${h.name} failed: ${reason(err)}`);
             });
             created.containers.push(c.id);
@@ -275,7 +288,10 @@ export class DockerDriver implements EnvironmentDriver {
       try {
         refs.set(image, await this.images.ensure(image, progress));
       } catch (err) {
-        const users = hosts.filter((h) => h.image === image).map((h) => h.name).join(', ');
+        const users = hosts
+          .filter((h) => h.image === image)
+          .map((h) => h.name)
+          .join(', ');
         const e = err as EnvironmentError;
         throw new EnvironmentError(`host ${users}: ${e.message}`, e.hint);
       }
@@ -372,7 +388,20 @@ export class DockerDriver implements EnvironmentDriver {
     if (!docker) throw new EnvironmentError('docker CLI not found on PATH', 'install docker.io (or docker-ce-cli)');
     // The marker variable lets closeTerminal find the shell and all it started; lf-sandbox makes
     // it a learner process (docs/security.md: learner processes cannot reach running checks).
-    const args = ['exec', '-it', '-e', 'TERM=xterm-256color', '-e', `LABFORGE_TERMINAL=${o.terminalId}`, '-w', h.spec.workdir, h.ref, SANDBOX, h.spec.shell, '-l'];
+    const args = [
+      'exec',
+      '-it',
+      '-e',
+      'TERM=xterm-256color',
+      '-e',
+      `LABFORGE_TERMINAL=${o.terminalId}`,
+      '-w',
+      h.spec.workdir,
+      h.ref,
+      SANDBOX,
+      h.spec.shell,
+      '-l',
+    ];
     return pty.spawn(docker, args, {
       name: 'xterm-256color',
       cols: o.cols,
@@ -400,7 +429,12 @@ export class DockerDriver implements EnvironmentDriver {
 
   async inject(env: Environment, host: string, datagrams: Datagrams): Promise<void> {
     const h = hostOf(env, host);
-    const labels = { [LABELS.managed]: '1', [LABELS.session]: env.owner, [LABELS.lab]: env.lab, ...(this.instance ? { [LABELS.instance]: this.instance } : {}) };
+    const labels = {
+      [LABELS.managed]: '1',
+      [LABELS.session]: env.owner,
+      [LABELS.lab]: env.lab,
+      ...(this.instance ? { [LABELS.instance]: this.instance } : {}),
+    };
     try {
       await sendFromHost(this.docker, h.ref, await this.images.ensure('labforge/base'), labels, datagrams);
     } catch (err) {
@@ -448,21 +482,28 @@ export class DockerDriver implements EnvironmentDriver {
     // (a Traffic capture sidecar keeps the network busy until it is gone); then the record's own refs.
     await this.destroyOwner(env.owner);
     const networks = env.meta.networkId ? [env.meta.networkId] : [];
-    await this.removeResources(env.hosts.map((h) => h.ref), networks);
+    await this.removeResources(
+      env.hosts.map((h) => h.ref),
+      networks,
+    );
   }
 
   async destroyOwner(owner: string): Promise<void> {
     const filters = { label: [`${LABELS.managed}=1`, `${LABELS.session}=${owner}`] };
-    const [containers, networks] = await Promise.all([
-      this.docker.listContainers({ all: true, filters }),
-      this.docker.listNetworks({ filters }),
-    ]);
-    await this.removeResources(containers.map((c) => c.Id), networks.map((n) => n.Id));
+    const [containers, networks] = await Promise.all([this.docker.listContainers({ all: true, filters }), this.docker.listNetworks({ filters })]);
+    await this.removeResources(
+      containers.map((c) => c.Id),
+      networks.map((n) => n.Id),
+    );
   }
 
   /** Limit counters and disk use of every host: one engine call plus one cgroup read per host (docker-disk.ts). */
-  limits(env: Environment) { return readHostLimits(this.docker, env); }
-  containHost(env: Environment, host: string) { return stopHost(this.docker, env, host); }
+  limits(env: Environment) {
+    return readHostLimits(this.docker, env);
+  }
+  containHost(env: Environment, host: string) {
+    return stopHost(this.docker, env, host);
+  }
 
   /** Containers first (a network with endpoints cannot go), in parallel; already gone is fine. */
   private async removeResources(containers: string[], networks: string[]): Promise<void> {
@@ -485,10 +526,7 @@ export class DockerDriver implements EnvironmentDriver {
 
   async list(): Promise<FoundEnvironment[]> {
     const filters = { label: [`${LABELS.managed}=1`, ...(this.instance ? [`${LABELS.instance}=${this.instance}`] : [])] };
-    const [containers, networks] = await Promise.all([
-      this.docker.listContainers({ all: true, filters }),
-      this.docker.listNetworks({ filters }),
-    ]);
+    const [containers, networks] = await Promise.all([this.docker.listContainers({ all: true, filters }), this.docker.listNetworks({ filters })]);
     const byOwner = new Map<string, FoundEnvironment>();
     const add = (labels: Record<string, string> | undefined, id: string) => {
       const owner = labels?.[LABELS.session];

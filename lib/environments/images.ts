@@ -28,10 +28,25 @@ export const BUILTIN_IMAGES: Record<string, ImageRecipe> = {
     suite: 'bookworm',
     variant: 'minbase',
     packages: [
-      'bash', 'socat', 'iproute2', 'tcpdump', 'jq', 'curl', 'procps', 'tmux', 'iputils-ping', 'nano', 'less',
-      'ca-certificates', 'openssh-client', 'openssh-server', 'dnsutils', 'netcat-openbsd',
+      'bash',
+      'socat',
+      'iproute2',
+      'tcpdump',
+      'jq',
+      'curl',
+      'procps',
+      'tmux',
+      'iputils-ping',
+      'nano',
+      'less',
+      'ca-certificates',
+      'openssh-client',
+      'openssh-server',
+      'dnsutils',
+      'netcat-openbsd',
       // Not for learners: the toolbox (toolbox.ts) copies these static binaries out of the image.
-      'bash-static', 'busybox-static',
+      'bash-static',
+      'busybox-static',
       // Not for learners either (they lack NET_ADMIN): installs the host firewall rule (docker-boundary.ts).
       'iptables',
     ],
@@ -46,7 +61,9 @@ const BUILD_STEPS_VERSION = 1;
 export function resolveImage(image: string): string {
   const recipe = BUILTIN_IMAGES[image];
   if (!recipe) return image;
-  const hash = createHash('sha256').update(JSON.stringify({ v: BUILD_STEPS_VERSION, ...recipe })).digest('hex');
+  const hash = createHash('sha256')
+    .update(JSON.stringify({ v: BUILD_STEPS_VERSION, ...recipe }))
+    .digest('hex');
   return `${image}:${hash.slice(0, 8)}`;
 }
 
@@ -59,7 +76,11 @@ export function mirrorFromAptConfig(deb822: string | null, sourcesList: string |
   const candidates: { uri: string; suites: string[] }[] = [];
   if (deb822) {
     for (const stanza of deb822.split(/\n\s*\n/)) {
-      const field = (name: string) => stanza.match(new RegExp(`^${name}:\\s*(.+)$`, 'mi'))?.[1].trim().split(/\s+/) ?? [];
+      const field = (name: string) =>
+        stanza
+          .match(new RegExp(`^${name}:\\s*(.+)$`, 'mi'))?.[1]
+          .trim()
+          .split(/\s+/) ?? [];
       if (!field('Types').includes('deb') || !field('Components').includes('main')) continue;
       const uri = field('URIs')[0];
       if (uri) candidates.push({ uri, suites: field('Suites') });
@@ -108,9 +129,7 @@ function run(cmd: string, args: string[], onLine: (line: string) => void): Promi
     child.stdout.on('data', feed);
     child.stderr.on('data', feed);
     child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${path.basename(cmd)} exited with ${code}:\n${tail.join('\n')}`)),
-    );
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${path.basename(cmd)} exited with ${code}:\n${tail.join('\n')}`))));
   });
 }
 
@@ -174,9 +193,7 @@ export class ImageBuilder {
     progress({ step, status: 'running' });
     try {
       const stream = await this.docker.pull(ref);
-      await new Promise<void>((resolve, reject) =>
-        this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())),
-      );
+      await new Promise<void>((resolve, reject) => this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
       progress({ step, status: 'done', ms: Date.now() - started });
       return ref;
     } catch (err) {
@@ -232,8 +249,7 @@ export class ImageBuilder {
       progress({ step, status: 'failed', detail: 'debootstrap is not installed' });
       throw new EnvironmentError(`cannot build ${name}: debootstrap is not installed`, 'apt-get install debootstrap');
     }
-    const mirror =
-      this.mirror ?? mirrorFromAptConfig(readIfExists('/etc/apt/sources.list.d/debian.sources'), readIfExists('/etc/apt/sources.list'));
+    const mirror = this.mirror ?? mirrorFromAptConfig(readIfExists('/etc/apt/sources.list.d/debian.sources'), readIfExists('/etc/apt/sources.list'));
     if (!mirror) {
       throw new EnvironmentError(
         `cannot build ${name}: no Debian mirror found in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list`,
@@ -254,11 +270,7 @@ export class ImageBuilder {
       progress({ step, status: 'running', detail: line.slice(3) });
     };
     try {
-      await run(
-        debootstrap,
-        [`--variant=${recipe.variant}`, `--include=${recipe.packages.join(',')}`, recipe.suite, rootfs, mirror],
-        onLine,
-      );
+      await run(debootstrap, [`--variant=${recipe.variant}`, `--include=${recipe.packages.join(',')}`, recipe.suite, rootfs, mirror], onLine);
       await this.trimRootfs(rootfs);
       progress({ step, status: 'running', detail: 'importing into Docker' });
       await this.importRootfs(rootfs, ref, recipe.changes);

@@ -49,10 +49,16 @@ export function kernelAtLeast(release: string, min = MIN_KERNEL): boolean {
 export async function kindPrerequisites(p: PrereqProbes): Promise<Problem[]> {
   const problems = [...(await p.docker())];
   if (!p.which('kind')) {
-    problems.push({ what: 'kind not found on PATH (it creates the Kubernetes clusters)', fix: 'install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation) and put it on PATH' });
+    problems.push({
+      what: 'kind not found on PATH (it creates the Kubernetes clusters)',
+      fix: 'install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation) and put it on PATH',
+    });
   }
   if (!p.which('helm')) {
-    problems.push({ what: 'helm not found on PATH (it installs the lab addons, e.g. Cilium)', fix: 'install Helm 3 (https://helm.sh/docs/intro/install/) and put it on PATH' });
+    problems.push({
+      what: 'helm not found on PATH (it installs the lab addons, e.g. Cilium)',
+      fix: 'install Helm 3 (https://helm.sh/docs/intro/install/) and put it on PATH',
+    });
   }
   // Kind nodes are containers: they run on this machine's kernel. On macOS/Windows the
   // Docker VM's kernel counts, which we cannot see from here.
@@ -75,7 +81,10 @@ export async function kindPrerequisites(p: PrereqProbes): Promise<Problem[]> {
     const fix = `sysctl -w fs.inotify.${key}=${min} (and add "fs.inotify.${key} = ${min}" to /etc/sysctl.d/99-labforge.conf to keep it)`;
     if (Number.isNaN(value)) problems.push({ what: `cannot read ${file}`, fix });
     else if (value < min) {
-      problems.push({ what: `fs.inotify.${key} is ${value}, below ${min}: several kind clusters on one host run out of inotify ${key === 'max_user_watches' ? 'watches' : 'instances'} ("too many open files" in the nodes)`, fix });
+      problems.push({
+        what: `fs.inotify.${key} is ${value}, below ${min}: several kind clusters on one host run out of inotify ${key === 'max_user_watches' ? 'watches' : 'instances'} ("too many open files" in the nodes)`,
+        fix,
+      });
     }
   }
   return problems;

@@ -191,7 +191,11 @@ export class KindDriver implements EnvironmentDriver {
       );
       if (cluster.manifests.length) {
         await step('Applying manifests', () =>
-          applyManifests(kc, manifests, { deadline: Date.now() + 120_000, signal, onApplied: (m) => detail('Applying manifests')(`${m.object.kind} ${m.object.metadata?.name}`) }),
+          applyManifests(kc, manifests, {
+            deadline: Date.now() + 120_000,
+            signal,
+            onApplied: (m) => detail('Applying manifests')(`${m.object.kind} ${m.object.metadata?.name}`),
+          }),
         );
       }
 
@@ -321,7 +325,11 @@ export class KindDriver implements EnvironmentDriver {
     const nodeStates = nodes.map((n): HostState => {
       const node = n.Names[0]?.replace(/^\//, '') ?? n.Id.slice(0, 12);
       if (n.State === 'running') return { host: node, state: 'running' };
-      return { host: node, state: 'gone', reason: `kind node ${node} is ${n.State}${n.Status ? ` (${n.Status})` : ''}; a cluster node cannot be restarted safely` };
+      return {
+        host: node,
+        state: 'gone',
+        reason: `kind node ${node} is ${n.State}${n.Status ? ` (${n.Status})` : ''}; a cluster node cannot be restarted safely`,
+      };
     });
     return [...workstations, ...nodeStates];
   }
@@ -366,7 +374,14 @@ export class KindDriver implements EnvironmentDriver {
     if (!claims.length) return [];
     const r = await this.run('kind', ['get', 'clusters']);
     if (r.code !== 0) log.warn({ code: r.code, out: tail(r) }, 'kind get clusters failed; listing claims and containers only');
-    const clusters = new Set(r.code === 0 ? r.stdout.split('\n').map((s) => s.trim()).filter(Boolean) : []);
+    const clusters = new Set(
+      r.code === 0
+        ? r.stdout
+            .split('\n')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : [],
+    );
     const filters = { label: [`${LABELS.managed}=1`, ...(this.instance ? [`${LABELS.instance}=${this.instance}`] : [])] };
     const containers = await this.docker.docker.listContainers({ all: true, filters });
     return claims.map((c) => ({

@@ -35,9 +35,10 @@ export function parseManifests(text: string, file: string): ManifestObject[] {
     if (d.errors.length) throw new EnvironmentError(`${file}: document ${doc} is not valid YAML: ${d.errors[0].message.split('\n')[0]}`);
     const value = d.toJS() as unknown;
     if (value === null || value === undefined) return;
-    const items = (value as { kind?: string; items?: unknown[] }).kind?.endsWith('List') && Array.isArray((value as { items?: unknown[] }).items)
-      ? (value as { items: unknown[] }).items
-      : [value];
+    const items =
+      (value as { kind?: string; items?: unknown[] }).kind?.endsWith('List') && Array.isArray((value as { items?: unknown[] }).items)
+        ? (value as { items: unknown[] }).items
+        : [value];
     for (const item of items) {
       const o = item as KubernetesObject;
       if (typeof o !== 'object' || !o || typeof o.kind !== 'string' || typeof o.apiVersion !== 'string' || typeof o.metadata?.name !== 'string') {
@@ -59,7 +60,9 @@ export async function readManifests(labRoot: string, files: string[]): Promise<M
     try {
       text = await fs.readFile(abs, 'utf8');
     } catch (err) {
-      throw new EnvironmentError(`cannot read manifest ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file in the lab folder' : (err as Error).message}`);
+      throw new EnvironmentError(
+        `cannot read manifest ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file in the lab folder' : (err as Error).message}`,
+      );
     }
     out.push(...parseManifests(text, file));
   }
@@ -69,7 +72,10 @@ export async function readManifests(labRoot: string, files: string[]): Promise<M
 /** Namespaces, then CRDs, then everything else, each group in the lab's order. */
 export function applyOrder(objects: ManifestObject[]): ManifestObject[] {
   const rank = (m: ManifestObject) => (m.object.kind === 'Namespace' ? 0 : m.object.kind === 'CustomResourceDefinition' ? 1 : 2);
-  return objects.map((m, i) => ({ m, i })).sort((a, b) => rank(a.m) - rank(b.m) || a.i - b.i).map((x) => x.m);
+  return objects
+    .map((m, i) => ({ m, i }))
+    .sort((a, b) => rank(a.m) - rank(b.m) || a.i - b.i)
+    .map((x) => x.m);
 }
 
 /** Worth another try: unknown kinds (CRD not established yet), missing namespaces, conflicts in flight, server trouble. */

@@ -42,11 +42,21 @@ export async function sendFromPod(kubeconfig: string, pod: PodRef, d: Datagrams)
       stderr.on('data', (c: Buffer) => (errText = (errText + c.toString('utf8')).slice(-500)));
       const timer = setTimeout(() => reject(new EnvironmentError(`sending from ${where} timed out`)), SEND_TIMEOUT_MS);
       exec
-        .exec(pod.namespace, pod.name, container, ['socat', '-u', 'STDIN', `UDP4-DATAGRAM:${d.address}:${d.port},ip-multicast-ttl=8`], null, stderr, Readable.from([d.payload]), false, (status) => {
-          clearTimeout(timer);
-          if (status.status === 'Success') resolve();
-          else reject(new EnvironmentError(`sending from ${where} failed: ${status.message ?? ''} ${errText.trim()}`.trim()));
-        })
+        .exec(
+          pod.namespace,
+          pod.name,
+          container,
+          ['socat', '-u', 'STDIN', `UDP4-DATAGRAM:${d.address}:${d.port},ip-multicast-ttl=8`],
+          null,
+          stderr,
+          Readable.from([d.payload]),
+          false,
+          (status) => {
+            clearTimeout(timer);
+            if (status.status === 'Success') resolve();
+            else reject(new EnvironmentError(`sending from ${where} failed: ${status.message ?? ''} ${errText.trim()}`.trim()));
+          },
+        )
         .catch((err: unknown) => {
           clearTimeout(timer);
           reject(new EnvironmentError(`sending from ${where} failed: ${apiErrorMessage(err)}`));

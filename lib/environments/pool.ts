@@ -124,7 +124,9 @@ export class WarmPool {
       const slug = cfg.lab.track.slug;
       const parsed = labConfigSchema.safeParse(cfg);
       const reason = parsed.success
-        ? (this.labs.has(slug) ? 'configured twice' : poolRefusal(cfg.lab))
+        ? this.labs.has(slug)
+          ? 'configured twice'
+          : poolRefusal(cfg.lab)
         : `invalid pool config: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`;
       const driver = this.driverFor(cfg.lab);
       const why = reason ?? (driver ? undefined : `no "${cfg.lab.track.environment.driver}" driver on this server`);
@@ -260,7 +262,9 @@ export class WarmPool {
     while (s.ready.length < want) {
       if (this.stopped) throw new Error('the pool was stopped');
       if (Date.now() > deadline) {
-        throw new Error(`pool for ${labSlug} has ${s.ready.length}/${want} ready after ${timeoutMs} ms${s.stats.lastError ? ` (last error: ${s.stats.lastError})` : ''}`);
+        throw new Error(
+          `pool for ${labSlug} has ${s.ready.length}/${want} ready after ${timeoutMs} ms${s.stats.lastError ? ` (last error: ${s.stats.lastError})` : ''}`,
+        );
       }
       await sleep(100);
     }
@@ -382,9 +386,7 @@ export class WarmPool {
     if (this.stopped) return;
     for (const s of this.labs.values()) if (s.ready.length + s.creating.size < s.cfg.size) s.wake();
     if (this.evicting || !this.deps.capacity.snapshot().queued.length) return;
-    const victim = [...this.labs.values()]
-      .flatMap((s) => s.ready.map((m) => ({ s, m })))
-      .sort((a, b) => a.m.readyAt - b.m.readyAt)[0];
+    const victim = [...this.labs.values()].flatMap((s) => s.ready.map((m) => ({ s, m }))).sort((a, b) => a.m.readyAt - b.m.readyAt)[0];
     if (!victim) return;
     this.evicting = true;
     victim.s.ready = victim.s.ready.filter((m) => m !== victim.m);

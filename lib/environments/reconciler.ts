@@ -8,11 +8,7 @@
 import type { EnvironmentDriver } from './driver';
 import type { Logger } from '../log';
 
-export async function reconcile(
-  drivers: EnvironmentDriver[],
-  liveOwners: () => Promise<Set<string>>,
-  log: Logger,
-): Promise<{ removed: string[] }> {
+export async function reconcile(drivers: EnvironmentDriver[], liveOwners: () => Promise<Set<string>>, log: Logger): Promise<{ removed: string[] }> {
   const removed: string[] = [];
   for (const driver of drivers) {
     const found = await driver.list().catch((e: Error) => {

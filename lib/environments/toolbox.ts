@@ -34,7 +34,6 @@ const log = rootLog.child({ module: 'toolbox' });
 /** Label on the volume: the hash of what built it. */
 const TOOLBOX_LABEL = 'labforge.toolbox';
 
-
 const FAIL_MESSAGE = `#!${TOOLBOX_BIN}/bash
 # Installed by Labforge: shows its arguments to the learner and fails the script.
 # A FAIL: line on stdout fails a script whatever its exit code, so a script that goes on
@@ -69,7 +68,9 @@ rm -rf "$stage"
 `;
 
 export function toolboxVolumeName(baseImageRef: string): string {
-  const hash = createHash('sha256').update(JSON.stringify({ v: 1, baseImageRef, SANDBOX_SOURCE, FAIL_MESSAGE, POPULATE })).digest('hex');
+  const hash = createHash('sha256')
+    .update(JSON.stringify({ v: 1, baseImageRef, SANDBOX_SOURCE, FAIL_MESSAGE, POPULATE }))
+    .digest('hex');
   return `labforge-toolbox-${hash.slice(0, 12)}`;
 }
 
@@ -139,7 +140,10 @@ export class Toolbox {
       const { StatusCode } = (await container.wait()) as { StatusCode: number };
       if (StatusCode !== 0) {
         const logs = (await container.logs({ stdout: true, stderr: true })).toString('utf8').slice(-800);
-        throw new EnvironmentError(`filling the toolbox volume failed (exit ${StatusCode}): ${logs.trim()}`, `is ${baseImageRef} built with bash-static and busybox-static?`);
+        throw new EnvironmentError(
+          `filling the toolbox volume failed (exit ${StatusCode}): ${logs.trim()}`,
+          `is ${baseImageRef} built with bash-static and busybox-static?`,
+        );
       }
       progress({ step, status: 'done', ms: Date.now() - started });
       log.info({ volume: name, ms: Date.now() - started }, 'toolbox built');

@@ -157,7 +157,10 @@ export function closest(word: string, candidates: readonly string[]): string | u
   let bestD = Infinity;
   for (const c of candidates) {
     const d = distance(word.toLowerCase(), c.toLowerCase());
-    if (c !== word && d <= limit && d < bestD) (best = c), (bestD = d);
+    if (c !== word && d <= limit && d < bestD) {
+      best = c;
+      bestD = d;
+    }
   }
   return best;
 }

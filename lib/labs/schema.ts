@@ -205,8 +205,14 @@ export const tabSchema = z
     const need = (field: 'hostname' | 'port' | 'url' | 'path') =>
       tab[field] === undefined && ctx.addIssue({ code: 'custom', path: [field], message: `a ${tab.type} tab needs ${field}` });
     if (tab.type === 'terminal') need('hostname');
-    if (tab.type === 'editor') (need('hostname'), need('path'));
-    if (tab.type === 'service') (need('hostname'), need('port'));
+    if (tab.type === 'editor') {
+      need('hostname');
+      need('path');
+    }
+    if (tab.type === 'service') {
+      need('hostname');
+      need('port');
+    }
     if (tab.type === 'website') need('url');
   });
 

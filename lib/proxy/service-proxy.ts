@@ -170,7 +170,11 @@ export function createServiceProxy(opts: ServiceProxyOptions) {
         req.pipe(upstream);
       },
       (e: Error & { status?: number }) => {
-        res.writeHead(e.status ?? 502, { 'content-type': 'text/plain; charset=utf-8', 'content-security-policy': SERVICE_CSP, 'x-content-type-options': 'nosniff' });
+        res.writeHead(e.status ?? 502, {
+          'content-type': 'text/plain; charset=utf-8',
+          'content-security-policy': SERVICE_CSP,
+          'x-content-type-options': 'nosniff',
+        });
         res.end(`${e.message}\n`);
       },
     );

@@ -30,7 +30,10 @@ export async function readTarget(t: EditorTarget): Promise<FileState> {
   const buf = await t.driver.readFile(t.env, t.host, t.path, { maxBytes: MAX_BYTES }).catch((e: Error) => {
     if (isFileRefused(e)) {
       if (e.reason === 'too_big' && e.details.size !== undefined)
-        throw new SessionError('invalid', `${t.path} is ${formatBytes(e.details.size)}: editor files may be at most ${formatBytes(MAX_BYTES)}; edit it in a terminal`);
+        throw new SessionError(
+          'invalid',
+          `${t.path} is ${formatBytes(e.details.size)}: editor files may be at most ${formatBytes(MAX_BYTES)}; edit it in a terminal`,
+        );
       throw new SessionError('invalid', e.message);
     }
     if (/no file|not found|No such file/i.test(e.message)) return undefined;

@@ -50,11 +50,20 @@ export class Lifecycle {
     if (kind !== 'setup' || !result.ok) return result;
     const failed = (await this.inject(c, 'enter')).find((r) => !r.ok);
     if (!failed) return result;
-    return { ok: false, runs: result.runs, failure: { host: 'platform', script: `inject ${failed.to}`, message: `sending to ${failed.to} failed: ${failed.error}` } };
+    return {
+      ok: false,
+      runs: result.runs,
+      failure: { host: 'platform', script: `inject ${failed.to}`, message: `sending to ${failed.to} failed: ${failed.error}` },
+    };
   }
 
   private inject(c: Challenge, when: Injection['when']): Promise<InjectionRun[]> {
-    return runInjections(this.driver, this.env, c.inject.filter((i) => i.when === when), this.vars);
+    return runInjections(
+      this.driver,
+      this.env,
+      c.inject.filter((i) => i.when === when),
+      this.vars,
+    );
   }
 
   /**
@@ -68,10 +77,16 @@ export class Lifecycle {
     const sent = await this.inject(c, 'check');
     const output: unknown[] = [...result.runs, ...sent.map((r) => ({ inject: r }))];
     const failedSend = sent.find((r) => !r.ok);
-    if (failedSend) return done(false, `The lab could not send its message to ${failedSend.to}; press Check again, and tell your instructor if it keeps happening.`, output);
+    if (failedSend)
+      return done(false, `The lab could not send its message to ${failedSend.to}; press Check again, and tell your instructor if it keeps happening.`, output);
     if (!c.grade) return done(true, passMessage(c), output);
     const graded = await gradeFromHost(this.driver, this.env, c.grade, this.vars);
-    const notice = graded.passed ? '' : c.inject.filter((i) => i.when === 'check' && i.notice).map((i) => i.notice).join(' ');
+    const notice = graded.passed
+      ? ''
+      : c.inject
+          .filter((i) => i.when === 'check' && i.notice)
+          .map((i) => i.notice)
+          .join(' ');
     return done(graded.passed, notice ? `${notice} ${graded.message}` : graded.message, [...output, graded]);
   }
 }

@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import type { SessionRow } from '../db/client';
 import type { Environment, HostState, ProgressStep } from '../environments/driver';
-import type { Challenge, Lab, Tab } from '../labs/schema';
+import type { Lab, Tab } from '../labs/schema';
 import { generateVariables } from '../checks/variables';
 import type { SessionDeps } from './store';
 import { HostWatch } from './host-watch';
@@ -29,7 +29,12 @@ export interface CheckResult {
 }
 
 /** Session ids appear in container and network names: short, lowercase, unguessable. */
-const newSessionId = () => crypto.randomBytes(10).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, 'x');
+const newSessionId = () =>
+  crypto
+    .randomBytes(10)
+    .toString('base64url')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, 'x');
 
 export class SessionService extends HostWatch {
   private provisioning = new Map<string, AbortController>();
@@ -389,11 +394,7 @@ export class SessionService extends HostWatch {
         await this.deps.db.session.update({ where: { id }, data: { environment: JSON.stringify(env) } });
       } else {
         await this.waitForCapacity(id, lab, report, abort.signal);
-        env = await driver.create(
-          { owner: id, lab: lab.track.slug, labRoot: lab.root, environment: lab.track.environment },
-          report,
-          abort.signal,
-        );
+        env = await driver.create({ owner: id, lab: lab.track.slug, labRoot: lab.root, environment: lab.track.environment }, report, abort.signal);
         await this.deps.db.session.update({ where: { id }, data: { environment: JSON.stringify(env) } });
       }
       const book = Runbook.of(driver, lab, env, vars);
@@ -459,7 +460,10 @@ export class SessionService extends HostWatch {
         id,
         cost: capacity.costOf(lab),
         onPosition: (p) => {
-          if (p > 0) (queued = true), report({ step, status: 'running', detail: `number ${p} in the queue` });
+          if (p > 0) {
+            queued = true;
+            report({ step, status: 'running', detail: `number ${p} in the queue` });
+          }
         },
       },
       signal,
@@ -496,7 +500,8 @@ export class SessionService extends HostWatch {
     await this.deps.db.session.update({ where: { id: row.id }, data: { status, endedAt: this.now(), error } });
     await this.deps.onEnded?.(row.id).catch(() => undefined);
     const driver = this.deps.drivers[lab.track.environment.driver];
-    if (row.environment) await driver?.destroy(JSON.parse(row.environment) as Environment).catch((e: Error) => this.log.warn({ err: e.message }, 'destroy failed'));
+    if (row.environment)
+      await driver?.destroy(JSON.parse(row.environment) as Environment).catch((e: Error) => this.log.warn({ err: e.message }, 'destroy failed'));
     else await driver?.destroyOwner(row.id).catch(() => undefined);
     await this.event(row.id, `session.${status}`, error ? { error } : {});
     this.log.info({ session: row.id, status }, 'session ended');
@@ -507,6 +512,4 @@ export class SessionService extends HostWatch {
     if (lab) await this.end(withEnv, lab, 'failed', message);
     else await this.deps.db.session.update({ where: { id: row.id }, data: { status: 'failed', error: message, endedAt: this.now() } });
   }
-
-
 }

@@ -47,7 +47,6 @@ export class SessionStore {
     return this.deps.db.challengeProgress.update({ where: { sessionId_index: { sessionId, index } }, data: { status } });
   }
 
-
   protected lifecycle(row: SessionRow, lab: Lab) {
     return new Lifecycle(this.driverFor(lab), lab, this.environmentOf(row), JSON.parse(row.variables) as Record<string, string>);
   }
@@ -76,7 +75,6 @@ export class SessionStore {
     if (!lab) throw new SessionError('unavailable', `the lab "${row.labSlug}" is no longer installed`);
     return { row, lab };
   }
-
 
   /**
    * Records what happened to one host (hosts.ts) and logs it as an event. Call under the session's

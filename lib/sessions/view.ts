@@ -107,7 +107,10 @@ export function sessionView(row: SessionRow, lab: Lab, progress: ProgressRow[]):
     })),
     current: current ? challengeView(current, byIndex.get(current.index)?.attempts) : undefined,
     progress: JSON.parse(row.progress) as ProgressStep[],
-    hosts: hostsView(parseHosts(row.hosts), lab.track.environment.hosts.map((h) => h.name)),
+    hosts: hostsView(
+      parseHosts(row.hosts),
+      lab.track.environment.hosts.map((h) => h.name),
+    ),
     createdAt: row.createdAt.toISOString(),
     startedAt: row.startedAt?.toISOString(),
     expiresAt: row.expiresAt?.toISOString(),

@@ -75,10 +75,10 @@ export class OutputBatcher {
     // Copy the pending reads into pieces of at most `max` data bytes (every data byte is written).
     let i = 0;
     let from = 0; // position inside pending[i]
-    for (let left = total; left > 0; ) {
+    for (let left = total; left > 0;) {
       const n = Math.min(max, left);
       const piece = this.alloc(h + n);
-      for (let at = h; at < h + n; ) {
+      for (let at = h; at < h + n;) {
         const src = pending[i];
         const take = Math.min(src.length - from, h + n - at);
         src.copy(piece, at, from, from + take);

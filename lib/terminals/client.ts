@@ -263,7 +263,8 @@ export class TerminalClient {
   private onOutput(ws: SocketLike, at: number, data: Uint8Array): void {
     let bytes = data;
     if (at + bytes.length <= this.offset) return; // all seen already
-    if (at < this.offset) bytes = bytes.subarray(this.offset - at); // overlap: keep the new tail
+    if (at < this.offset)
+      bytes = bytes.subarray(this.offset - at); // overlap: keep the new tail
     else if (at > this.offset) {
       // Should not happen (the server announces gaps); say so rather than pretend.
       this.o.sink.notice?.(`[labforge: ${at - this.offset} bytes of output missing]`);

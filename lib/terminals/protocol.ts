@@ -121,10 +121,7 @@ export type ClientMessage =
   | { type: 'hello'; hello: HelloPayload }
   | { type: 'ping'; nonce: number };
 
-export type ServerMessage =
-  | { type: 'output'; offset: number; data: Uint8Array }
-  | { type: 'status'; status: Status }
-  | { type: 'pong'; nonce: number };
+export type ServerMessage = { type: 'output'; offset: number; data: Uint8Array } | { type: 'status'; status: Status } | { type: 'pong'; nonce: number };
 
 export type Decoded<T> = { ok: true; msg: T } | { ok: false; error: string };
 

@@ -23,7 +23,19 @@ import type { IPty } from 'node-pty';
 import type { WebSocket } from 'ws';
 import type { Environment, EnvironmentDriver } from '../environments/driver';
 import type { Logger } from '../log';
-import { CLOSE, FLOW, OUTPUT_HEADER_BYTES, decodeClientFrame, encodeOutput, encodePong, encodeStatus, validDim, writeOutputHeader, type Role, type Status } from './protocol';
+import {
+  CLOSE,
+  FLOW,
+  OUTPUT_HEADER_BYTES,
+  decodeClientFrame,
+  encodeOutput,
+  encodePong,
+  encodeStatus,
+  validDim,
+  writeOutputHeader,
+  type Role,
+  type Status,
+} from './protocol';
 import { BATCH, OutputBatcher, type BatchTuning } from './batcher';
 import { FramePool, FrameRecycler } from './frames';
 import { DEFAULT_REPLAY_BYTES, ReplayBuffer } from './replay';
@@ -147,7 +159,12 @@ export class TerminalSession {
     // Pieces come with room for the OUTPUT header (one copy from pty reads to the frame sent), in recycled buffers.
     const pool = new FramePool(OUTPUT_HEADER_BYTES + this.batch.maxBytes);
     this.frames = new FrameRecycler(pool, () => this.replay.start);
-    this.batcher = new OutputBatcher(this.batch, (frame) => this.deliver(frame), OUTPUT_HEADER_BYTES, (n) => pool.take(n));
+    this.batcher = new OutputBatcher(
+      this.batch,
+      (frame) => this.deliver(frame),
+      OUTPUT_HEADER_BYTES,
+      (n) => pool.take(n),
+    );
     // The old screen and the note are the start of this terminal's stream: every client gets them
     // through the usual replay (a reset, as the stream id is new), before the new shell's output.
     if (opts.restored) this.restore(opts.restored);

@@ -168,14 +168,18 @@ export class ScreenStore {
 
   remove(sessionId: string, tab: string): Promise<void> {
     const file = this.fileOf(sessionId, tab);
-    return this.run(file, () => fs.promises.rm(file, { force: true }).catch((err: Error) => this.log.warn({ file, err: err.message }, 'could not remove a terminal screen')));
+    return this.run(file, () =>
+      fs.promises.rm(file, { force: true }).catch((err: Error) => this.log.warn({ file, err: err.message }, 'could not remove a terminal screen')),
+    );
   }
 
   /** Removes every screen of a lab session (it ended), after whatever is queued for them. */
   async removeSession(sessionId: string): Promise<void> {
     const folder = path.join(this.dir, safeName(sessionId));
     await Promise.all([...this.queue].filter(([f]) => f.startsWith(folder + path.sep)).map(([, p]) => p));
-    await fs.promises.rm(folder, { recursive: true, force: true }).catch((err: Error) => this.log.warn({ folder, err: err.message }, 'could not remove terminal screens'));
+    await fs.promises
+      .rm(folder, { recursive: true, force: true })
+      .catch((err: Error) => this.log.warn({ folder, err: err.message }, 'could not remove terminal screens'));
   }
 
   /** Removes the folders of sessions not in `live` (ended while this server was not running). */
@@ -270,7 +274,8 @@ function newest(chunks: Uint8Array[], max: number): Buffer {
 function parseHeader(line: string): Header | undefined {
   try {
     const h = JSON.parse(line) as Partial<Header>;
-    if (h.v === 1 && typeof h.session === 'string' && typeof h.tab === 'string' && typeof h.terminal === 'string' && Number.isSafeInteger(h.bytes)) return h as Header;
+    if (h.v === 1 && typeof h.session === 'string' && typeof h.tab === 'string' && typeof h.terminal === 'string' && Number.isSafeInteger(h.bytes))
+      return h as Header;
   } catch {
     /* not a header */
   }

@@ -6,7 +6,7 @@
  * grow the server's memory). Addresses are stored; names are put on at view
  * time, so a name learned late also labels earlier traffic.
  */
-import type { MembershipEvent, PacketEvent, TrafficEvent } from './parse';
+import type { PacketEvent, TrafficEvent } from './parse';
 import type { TrafficGroup, TrafficSender } from './types';
 
 export interface AggregateLimits {
@@ -64,7 +64,10 @@ function capMap<K, V>(map: Map<K, V>, max: number, key: (v: V) => number): void 
     let oldest: K | undefined;
     let best = Infinity;
     for (const [k, v] of map) {
-      if (key(v) < best) (best = key(v)), (oldest = k);
+      if (key(v) < best) {
+        best = key(v);
+        oldest = k;
+      }
     }
     if (oldest === undefined) return;
     map.delete(oldest);

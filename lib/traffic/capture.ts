@@ -202,7 +202,15 @@ export class TrafficCaptures {
     const docker = dockerOf(target.driver);
     const now = this.opts.now();
     if (!docker) {
-      return { groups: [], capturing: false, since: null, now, bucketMs: 0, windowMs: 0, problem: `traffic capture is not available for ${target.driver.name} environments yet` };
+      return {
+        groups: [],
+        capturing: false,
+        since: null,
+        now,
+        bucketMs: 0,
+        windowMs: 0,
+        problem: `traffic capture is not available for ${target.driver.name} environments yet`,
+      };
     }
     let c = this.captures.get(target.env.owner);
     if (!c) {
@@ -254,7 +262,10 @@ export class TrafficCaptures {
     this.watchers.set(env.owner, w);
     w.catch((err: Error) => {
       this.watchers.delete(env.owner);
-      this.log.warn({ owner: env.owner, err: err.message }, 'cannot watch the environment: the capture container is removed only by destroyOwner or the reconciler');
+      this.log.warn(
+        { owner: env.owner, err: err.message },
+        'cannot watch the environment: the capture container is removed only by destroyOwner or the reconciler',
+      );
     });
   }
 
@@ -265,7 +276,10 @@ export class TrafficCaptures {
       for (const [owner, c] of this.captures) {
         if (now - c.lastAsked > this.opts.idleMs || c.state === 'ended') this.forget(owner);
       }
-      if (!this.captures.size && this.sweeper) (clearInterval(this.sweeper), (this.sweeper = undefined));
+      if (!this.captures.size && this.sweeper) {
+        clearInterval(this.sweeper);
+        this.sweeper = undefined;
+      }
     }, 60_000);
     this.sweeper.unref();
   }

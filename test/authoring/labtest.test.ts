@@ -75,7 +75,7 @@ class PeekingDriver extends DockerDriver {
 // test/fixtures/walk-lab: each challenge's cleanup-workstation appends its slug to /root/cleanups.
 const WALK = path.join(root, 'test/fixtures/walk-lab');
 
-it('runs each challenge\'s cleanup scripts, in order, after its check passes', async () => {
+it("runs each challenge's cleanup scripts, in order, after its check passes", async () => {
   const peek = new PeekingDriver({ instance: `labtest-${process.pid}` });
   const report = await testLab(await loadLabOrThrow(WALK), peek);
   expect(report.ok, formatTable(report)).toBe(true);

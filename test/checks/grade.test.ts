@@ -40,10 +40,7 @@ describe('gradeAnswers', () => {
   });
 
   it('reports missing and empty fields', () => {
-    expect(messages('sender: leia\ngroup: 225.0.0.50\nport:\n')).toEqual([
-      'answers.yaml: "message" is missing',
-      'answers.yaml line 3: "port" is empty',
-    ]);
+    expect(messages('sender: leia\ngroup: 225.0.0.50\nport:\n')).toEqual(['answers.yaml: "message" is missing', 'answers.yaml line 3: "port" is empty']);
     expect(messages('message: ""\nsender: ~\ngroup: 225.0.0.50\nport: 1234\n')).toEqual([
       'answers.yaml line 2: "sender" is empty',
       'answers.yaml line 1: "message" is empty',
@@ -114,9 +111,7 @@ describe('gradeAnswers', () => {
   });
 
   it('uses describe for regexes and shortens long or multi-line values', () => {
-    expect(messages(good.replace('port: 1234', 'port: 80'))).toEqual([
-      'answers.yaml line 4: "port" is "80", expected a port number between 1000 and 99999',
-    ]);
+    expect(messages(good.replace('port: 1234', 'port: 80'))).toEqual(['answers.yaml line 4: "port" is "80", expected a port number between 1000 and 99999']);
     const long = 'x'.repeat(200);
     expect(messages(good.replace('sender: leia', `sender: ${long}`))[0]).toBe(
       `answers.yaml line 1: "sender" is "${'x'.repeat(80)}…", expected the host that sent to 225.0.0.50`,

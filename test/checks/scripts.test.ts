@@ -127,8 +127,12 @@ describe('runScript', () => {
     const pending = run(script('check-workstation', '#!/bin/bash\necho started\nsleep 3\necho done\n'), { vars: { TOKEN: 'abc123' } });
     let pid = '';
     for (let i = 0; i < 50 && !pid; i++) {
-      pid = (await sh('workstation', // The quotes keep this search's own command line from matching.
-        "for p in /proc/[0-9]*; do grep -qs 'echo d''one' $p/cmdline && echo ${p#/proc/}; done | head -n1")).stdout.trim();
+      pid = (
+        await sh(
+          'workstation', // The quotes keep this search's own command line from matching.
+          "for p in /proc/[0-9]*; do grep -qs 'echo d''one' $p/cmdline && echo ${p#/proc/}; done | head -n1",
+        )
+      ).stdout.trim();
       if (!pid) await new Promise((r) => setTimeout(r, 100));
     }
     expect(pid).toMatch(/^\d+$/);
@@ -247,7 +251,11 @@ describe('gradeFromHost (answer file read from the host)', () => {
   it('says plainly when the file is not there', async () => {
     await sh('workstation', 'rm -rf /root/answers.yaml');
     const r = await gradeFromHost(driver, env, grade, { SENDER: 'leia' });
-    expect(r).toEqual({ passed: false, message: '/root/answers.yaml not found in workstation', problems: [{ field: '', message: '/root/answers.yaml not found in workstation' }] });
+    expect(r).toEqual({
+      passed: false,
+      message: '/root/answers.yaml not found in workstation',
+      problems: [{ field: '', message: '/root/answers.yaml not found in workstation' }],
+    });
   });
 
   it('grades what the learner wrote', async () => {
@@ -271,8 +279,15 @@ describe('gradeFromHost (answer file read from the host)', () => {
 
 describe('verdictFrom / failLine', () => {
   const base: ScriptRun = {
-    host: 'workstation', kind: 'check', script: 'check-workstation', exitCode: 1,
-    stdout: '', stderr: '', timedOut: false, timeoutMs: 60_000, durationMs: 5,
+    host: 'workstation',
+    kind: 'check',
+    script: 'check-workstation',
+    exitCode: 1,
+    stdout: '',
+    stderr: '',
+    timedOut: false,
+    timeoutMs: 60_000,
+    durationMs: 5,
   };
   it('strips colours and CR, skips empty FAIL lines, prefers stdout', () => {
     expect(failLine('x\r\nFAIL:\n\x1b[31mFAIL: red alert\x1b[0m\r\n')).toBe('red alert');

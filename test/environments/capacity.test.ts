@@ -215,7 +215,7 @@ describe('capacity limits and costs', () => {
     expect(() => defaultCapacity(1024 ** 3, 1)).toThrow(/reserve/);
   });
 
-  it("costs a lab the memory its hosts declare (Kind nodes estimated)", async () => {
+  it('costs a lab the memory its hosts declare (Kind nodes estimated)', async () => {
     expect(mebibytes('1Gi')).toBe(1024);
     expect(mebibytes('96Mi')).toBe(96);
     expect(mebibytes(300)).toBe(300);

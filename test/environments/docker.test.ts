@@ -43,7 +43,9 @@ beforeAll(async () => {
   try {
     await docker.ping();
   } catch (err) {
-    throw new Error(`Docker engine not reachable at /var/run/docker.sock (${(err as Error).message}): install docker.io and start dockerd; these tests need a real engine`);
+    throw new Error(
+      `Docker engine not reachable at /var/run/docker.sock (${(err as Error).message}): install docker.io and start dockerd; these tests need a real engine`,
+    );
   }
   expect(await driver.prerequisites()).toEqual([]);
   labRoot = mkdtempSync(path.join(os.tmpdir(), 'lf-lab-'));
@@ -115,7 +117,11 @@ describe('a 3-host environment', () => {
   });
 
   it('copies host files with their modes', async () => {
-    const r = await driver.exec(env, 'workstation', ['sh', '-c', 'stat -c "%a %n" /opt/lab/bin/hello && /opt/lab/bin/hello && cat /root/tree/a.txt /root/tree/sub/b.txt']);
+    const r = await driver.exec(env, 'workstation', [
+      'sh',
+      '-c',
+      'stat -c "%a %n" /opt/lab/bin/hello && /opt/lab/bin/hello && cat /root/tree/a.txt /root/tree/sub/b.txt',
+    ]);
     expect(r).toMatchObject({ exitCode: 0, stderr: '' });
     expect(r.stdout).toBe('750 /opt/lab/bin/hello\nhello from the lab\nAB');
   });
@@ -289,9 +295,7 @@ describe('lifecycle edges', () => {
 
   it('a missing image is a clear error naming image and host, and leaves nothing behind', async () => {
     const owner = newOwner('noimage');
-    const err = await driver
-      .create(spec(owner, [host({ name: 'ok' }), host({ name: 'odd', image: 'labforge/does-not-exist:1' })]), () => {})
-      .catch((e) => e);
+    const err = await driver.create(spec(owner, [host({ name: 'ok' }), host({ name: 'odd', image: 'labforge/does-not-exist:1' })]), () => {}).catch((e) => e);
     expect(err).toBeInstanceOf(EnvironmentError);
     expect(err.message).toMatch(/host odd: image "labforge\/does-not-exist:1" is not on this machine/);
     expect(await labelled(owner)).toBe(0);

@@ -61,7 +61,7 @@ deb [arch=amd64 signed-by=/k.gpg] http://lines.example.invalid/debian bookworm m
 
 describe('ImageBuilder', () => {
   it('shares one build between concurrent callers', () => {
-    const builder = new ImageBuilder({ docker: new Dockerode() }) // default data dir: shares the build lock with other suites;
+    const builder = new ImageBuilder({ docker: new Dockerode() }); // default data dir: shares the build lock with other suites;
     const a = builder.build('labforge/base');
     const b = builder.build('labforge/base');
     expect(a).toBe(b);

@@ -4,8 +4,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { addonValues, expandPlaceholders, helmArgs, installAddons, isCiliumChart, localChart, mergeValues, type AddonContext } from '../../lib/environments/addons';
-import type { CommandOptions, CommandResult } from '../../lib/environments/command';
+import {
+  addonValues,
+  expandPlaceholders,
+  helmArgs,
+  installAddons,
+  isCiliumChart,
+  localChart,
+  mergeValues,
+  type AddonContext,
+} from '../../lib/environments/addons';
+import type { CommandResult } from '../../lib/environments/command';
 import { EnvironmentError } from '../../lib/environments/driver';
 import { kindAddonSchema, kindClusterSchema, type KindAddon } from '../../lib/labs/schema';
 
@@ -64,7 +73,11 @@ describe('Cilium values', () => {
   });
 
   it('puts the cluster name where the lab wrote ${CLUSTER_NAME}, and leaves other ${...} alone', () => {
-    const a = addon({ name: 'cilium', chart: 'cilium', values: { k8sServiceHost: '${CLUSTER_NAME}-control-plane', extraArgs: ['--cluster=${CLUSTER_NAME}', '${HOME}'] } });
+    const a = addon({
+      name: 'cilium',
+      chart: 'cilium',
+      values: { k8sServiceHost: '${CLUSTER_NAME}-control-plane', extraArgs: ['--cluster=${CLUSTER_NAME}', '${HOME}'] },
+    });
     const v = addonValues(a, ctx);
     expect(v.k8sServiceHost).toBe('lf-abc-control-plane');
     expect(v.extraArgs).toEqual(['--cluster=lf-abc', '${HOME}']);
@@ -79,18 +92,36 @@ describe('Cilium values', () => {
 describe('helm argv', () => {
   it('installs a repo chart at the pinned version, without waiting', () => {
     expect(helmArgs(cilium, ctx, '/tmp/v.yaml')).toEqual([
-      'upgrade', '--install', 'cilium', 'cilium',
-      '--repo', 'https://helm.cilium.io/',
-      '--version', '1.17.6',
-      '--namespace', 'kube-system', '--create-namespace',
-      '--kubeconfig', '/data/kube/abc.yaml',
-      '--values', '/tmp/v.yaml',
+      'upgrade',
+      '--install',
+      'cilium',
+      'cilium',
+      '--repo',
+      'https://helm.cilium.io/',
+      '--version',
+      '1.17.6',
+      '--namespace',
+      'kube-system',
+      '--create-namespace',
+      '--kubeconfig',
+      '/data/kube/abc.yaml',
+      '--values',
+      '/tmp/v.yaml',
     ]);
   });
 
   it('takes OCI references as they are', () => {
     const a = addon({ name: 'tetragon', chart: 'oci://quay.io/cilium/charts/tetragon', namespace: 'tetragon' });
-    expect(helmArgs(a, ctx, 'v.yaml').slice(0, 8)).toEqual(['upgrade', '--install', 'tetragon', 'oci://quay.io/cilium/charts/tetragon', '--version', '1.17.6', '--namespace', 'tetragon']);
+    expect(helmArgs(a, ctx, 'v.yaml').slice(0, 8)).toEqual([
+      'upgrade',
+      '--install',
+      'tetragon',
+      'oci://quay.io/cilium/charts/tetragon',
+      '--version',
+      '1.17.6',
+      '--namespace',
+      'tetragon',
+    ]);
   });
 
   it('resolves charts shipped in the lab folder, and refuses paths outside it', () => {
@@ -105,7 +136,7 @@ describe('installAddons', () => {
   type Call = { cmd: string; args: string[]; values?: unknown; raw?: string; valuesMode?: number };
   const recorder = (fail?: (args: string[]) => CommandResult | undefined) => {
     const calls: Call[] = [];
-    const run = async (cmd: string, args: string[], _o?: CommandOptions): Promise<CommandResult> => {
+    const run = async (cmd: string, args: string[]): Promise<CommandResult> => {
       const file = args[args.indexOf('--values') + 1];
       // The values file must exist while helm runs, private to us.
       const raw = readFileSync(file, 'utf8');
@@ -115,8 +146,12 @@ describe('installAddons', () => {
     return { calls, run };
   };
   const steps: string[] = [];
-  const hooks = { step: async <T,>(name: string, fn: () => Promise<T>) => (steps.push(name), fn()) };
-  const addons = [cilium, addon({ name: 'tetragon', chart: 'tetragon', repo: 'https://helm.cilium.io/' }), addon({ name: 'demo', chart: 'oci://example.org/demo' })];
+  const hooks = { step: async <T>(name: string, fn: () => Promise<T>) => (steps.push(name), fn()) };
+  const addons = [
+    cilium,
+    addon({ name: 'tetragon', chart: 'tetragon', repo: 'https://helm.cilium.io/' }),
+    addon({ name: 'demo', chart: 'oci://example.org/demo' }),
+  ];
 
   it('installs in the lab order, one helm call each, with the merged values, and removes the values files', async () => {
     steps.length = 0;
@@ -133,7 +168,14 @@ describe('installAddons', () => {
 
   it('stops at the first failing chart and says which, with what helm printed', async () => {
     const { calls, run } = recorder((args) =>
-      args[2] === 'tetragon' ? { code: 1, stdout: '', stderr: 'Error: INSTALLATION FAILED: looks like "https://helm.cilium.io/" is not a valid chart repository or cannot be reached: dial tcp: lookup helm.cilium.io: no such host\n' } : undefined,
+      args[2] === 'tetragon'
+        ? {
+            code: 1,
+            stdout: '',
+            stderr:
+              'Error: INSTALLATION FAILED: looks like "https://helm.cilium.io/" is not a valid chart repository or cannot be reached: dial tcp: lookup helm.cilium.io: no such host\n',
+          }
+        : undefined,
     );
     const err = await installAddons(run, addons, ctx, hooks).catch((e) => e);
     expect(err).toBeInstanceOf(EnvironmentError);

@@ -53,8 +53,12 @@ describe('parsing manifests', () => {
   });
 
   it('names the file and document of a broken one', () => {
-    expect(() => parseManifests('kind: ConfigMap\n---\nmetadata: {name: x}\n', 'm.yaml')).toThrow('m.yaml: document 1 is not a Kubernetes object (it needs apiVersion, kind and metadata.name)');
-    expect(() => parseManifests('apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\nkey: [unclosed\n', 'm.yaml')).toThrow(/^m\.yaml: document 2 is not valid YAML: /);
+    expect(() => parseManifests('kind: ConfigMap\n---\nmetadata: {name: x}\n', 'm.yaml')).toThrow(
+      'm.yaml: document 1 is not a Kubernetes object (it needs apiVersion, kind and metadata.name)',
+    );
+    expect(() => parseManifests('apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\nkey: [unclosed\n', 'm.yaml')).toThrow(
+      /^m\.yaml: document 2 is not valid YAML: /,
+    );
   });
 
   it('puts Namespaces, then CRDs, first, and keeps the lab order otherwise', () => {
@@ -71,7 +75,9 @@ describe('parsing manifests', () => {
       mkdirSync(path.join(root, 'manifests'));
       writeFileSync(path.join(root, 'manifests/fleet.yaml'), FLEET);
       expect(await readManifests(root, ['manifests/fleet.yaml'])).toHaveLength(3);
-      await expect(readManifests(root, ['manifests/missing.yaml'])).rejects.toThrow('cannot read manifest manifests/missing.yaml: no such file in the lab folder');
+      await expect(readManifests(root, ['manifests/missing.yaml'])).rejects.toThrow(
+        'cannot read manifest manifests/missing.yaml: no such file in the lab folder',
+      );
       await expect(readManifests(root, ['../outside.yaml'])).rejects.toThrow('manifest ../outside.yaml is outside the lab folder');
     } finally {
       rmSync(root, { recursive: true, force: true });
@@ -101,7 +107,10 @@ describe('applying (real client-node, fake API server)', () => {
 
   it('sends one server-side apply PATCH per object, field manager labforge, namespace first', async () => {
     const applied: string[] = [];
-    const n = await applyManifests(kc, parseManifests(FLEET, 'fleet.yaml'), { deadline: Date.now() + 10_000, onApplied: (m) => applied.push(m.object.kind ?? '?') });
+    const n = await applyManifests(kc, parseManifests(FLEET, 'fleet.yaml'), {
+      deadline: Date.now() + 10_000,
+      onApplied: (m) => applied.push(m.object.kind ?? '?'),
+    });
     expect(n).toBe(3);
     expect(applied).toEqual(['Namespace', 'ConfigMap', 'Deployment']);
     const patches = api.requests.filter((r) => r.method === 'PATCH');
@@ -116,12 +125,23 @@ describe('applying (real client-node, fake API server)', () => {
       expect(p.query.get('fieldManager')).toBe('labforge');
       expect(p.query.get('force')).toBe('true');
     }
-    expect(JSON.parse(patches[1].body)).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fleet', namespace: 'yavin' }, data: { groups: '225.0.0.10 225.0.0.11' } });
+    expect(JSON.parse(patches[1].body)).toEqual({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'fleet', namespace: 'yavin' },
+      data: { groups: '225.0.0.10 225.0.0.11' },
+    });
     expect(JSON.parse(patches[2].body).spec.template.spec.containers[0].image).toBe('nginx:1.27');
   });
 
   it('retries an object whose kind the API does not serve yet (CRD being established)', async () => {
-    api.on('GET', '/apis/labforge.example/v1', { status: 404, body: fixture('status-404') }, { status: 404, body: fixture('status-404') }, 'discovery-labforge-example-v1');
+    api.on(
+      'GET',
+      '/apis/labforge.example/v1',
+      { status: 404, body: fixture('status-404') },
+      { status: 404, body: fixture('status-404') },
+      'discovery-labforge-example-v1',
+    );
     api.handle('PATCH', '/apis/labforge.example/v1/namespaces/default/fleets/rebels', echo);
     const cr = parseManifests('apiVersion: labforge.example/v1\nkind: Fleet\nmetadata: {name: rebels}\nspec: {ships: 7}\n', 'cr.yaml');
     expect(await applyManifests(kc, cr, { deadline: Date.now() + 10_000 })).toBe(1);

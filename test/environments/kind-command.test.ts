@@ -45,9 +45,14 @@ describe('output helpers', () => {
   });
 
   it('mustRun turns a failure into a message naming the step, the tool and its last words', async () => {
-    const err = await mustRun(spawnRunner, 'creating kind cluster lf-x', 'sh', ['-c', 'echo progress; echo "ERROR: failed to create cluster: node(s) already exist for a cluster with the name \\"lf-x\\"" >&2; exit 1']).catch((e) => e);
+    const err = await mustRun(spawnRunner, 'creating kind cluster lf-x', 'sh', [
+      '-c',
+      'echo progress; echo "ERROR: failed to create cluster: node(s) already exist for a cluster with the name \\"lf-x\\"" >&2; exit 1',
+    ]).catch((e) => e);
     expect(err).toBeInstanceOf(EnvironmentError);
-    expect(err.message).toBe('creating kind cluster lf-x failed (sh exited with 1): ERROR: failed to create cluster: node(s) already exist for a cluster with the name "lf-x"');
+    expect(err.message).toBe(
+      'creating kind cluster lf-x failed (sh exited with 1): ERROR: failed to create cluster: node(s) already exist for a cluster with the name "lf-x"',
+    );
     const missing = await mustRun(spawnRunner, 'loading an image', 'surely-not-kind', []).catch((e) => e);
     expect(missing.message).toBe('loading an image failed: surely-not-kind not found on PATH');
     expect(tail({ code: 1, stdout: 'a\nb\n', stderr: '' })).toBe('a\nb');

@@ -48,7 +48,14 @@ const environment = (over: Record<string, unknown> = {}, hosts?: unknown[]) =>
       manifests: ['manifests/fleet.yaml'],
       ...over,
     },
-    hosts: hosts ?? [{ name: 'workstation', image: 'labforge/base', resources: { memory: '128Mi', cpus: 0.5, pids: 128 }, files: [{ from: 'assets/hello.txt', to: '/root/hello.txt' }] }],
+    hosts: hosts ?? [
+      {
+        name: 'workstation',
+        image: 'labforge/base',
+        resources: { memory: '128Mi', cpus: 0.5, pids: 128 },
+        files: [{ from: 'assets/hello.txt', to: '/root/hello.txt' }],
+      },
+    ],
   });
 function kindEnvironment(raw: unknown) {
   const env = environmentSchema.parse(raw);
@@ -89,7 +96,15 @@ function fakeTools(fail: { helm?: string } = {}) {
 }
 
 const newDriver = (runner: CommandRunner, over: Partial<ConstructorParameters<typeof KindDriver>[0]> = {}) =>
-  new KindDriver({ docker: dockerDriver, run: runner, dataDir, network: testNet, readyTimeoutMs: 20_000, probes: { which: (b) => `/usr/local/bin/${b}` }, ...over });
+  new KindDriver({
+    docker: dockerDriver,
+    run: runner,
+    dataDir,
+    network: testNet,
+    readyTimeoutMs: 20_000,
+    probes: { which: (b) => `/usr/local/bin/${b}` },
+    ...over,
+  });
 
 async function containersOf(owner: string) {
   return docker.listContainers({ all: true, filters: { label: [`${LABELS.session}=${owner}`] } });
@@ -98,7 +113,13 @@ async function containersOf(owner: string) {
 let hadLatestTag = true;
 
 beforeAll(async () => {
-  hadLatestTag = await docker.getImage('labforge/base:latest').inspect().then(() => true, () => false);
+  hadLatestTag = await docker
+    .getImage('labforge/base:latest')
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    );
   try {
     await docker.ping();
   } catch (err) {
@@ -111,7 +132,10 @@ beforeAll(async () => {
   mkdirSync(path.join(labRoot, 'manifests'));
   mkdirSync(path.join(labRoot, 'assets'));
   writeFileSync(path.join(labRoot, 'assets/hello.txt'), 'hello from the lab\n');
-  writeFileSync(path.join(labRoot, 'manifests/fleet.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fleet, namespace: yavin}\ndata: {size: "7"}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: yavin}\n');
+  writeFileSync(
+    path.join(labRoot, 'manifests/fleet.yaml'),
+    'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fleet, namespace: yavin}\ndata: {size: "7"}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: yavin}\n',
+  );
   api = await new FakeKubeApi().start();
   const echo = (req: { body: string }) => ({ body: JSON.parse(req.body) });
   api.on('GET', '/apis/apps/v1/daemonsets', 'daemonsets-rolling', 'daemonsets-ready');
@@ -123,12 +147,22 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of await docker.listContainers({ all: true, filters: { label: [`${LABELS.lab}=kind-driver-test`] } })) {
-    await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+    await docker
+      .getContainer(c.Id)
+      .remove({ force: true })
+      .catch(() => {});
   }
   await dockerDriver.destroyOwner(`test-${run}-kind`).catch(() => {});
-  await docker.getNetwork(testNet).remove().catch(() => {});
+  await docker
+    .getNetwork(testNet)
+    .remove()
+    .catch(() => {});
   // Only the tag this suite added; the image itself stays.
-  if (!hadLatestTag) await docker.getImage('labforge/base:latest').remove({ noprune: true }).catch(() => {});
+  if (!hadLatestTag)
+    await docker
+      .getImage('labforge/base:latest')
+      .remove({ noprune: true })
+      .catch(() => {});
   await api?.stop();
   for (const d of [labRoot, dataDir]) if (d) rmSync(d, { recursive: true, force: true });
 });
@@ -152,7 +186,9 @@ describe('KindDriver.create', () => {
       `kind load docker-image labforge/base --name ${name}`,
       `kind get kubeconfig --internal --name ${name}`,
       expect.stringMatching(
-        new RegExp(`^helm upgrade --install cilium cilium --repo https://helm.cilium.io/ --version 1.17.6 --namespace kube-system --create-namespace --kubeconfig ${kubeconfig} --values /\\S+/cilium-values.yaml$`),
+        new RegExp(
+          `^helm upgrade --install cilium cilium --repo https://helm.cilium.io/ --version 1.17.6 --namespace kube-system --create-namespace --kubeconfig ${kubeconfig} --values /\\S+/cilium-values.yaml$`,
+        ),
       ),
     ]);
     expect(tools.calls[0].stdin).toBe(kindConfigYaml(name, environment().cluster));
@@ -161,7 +197,16 @@ describe('KindDriver.create', () => {
     expect((await docker.getImage('labforge/base:latest').inspect()).Id).toBe((await docker.getImage(BASE).inspect()).Id);
 
     // Progress: steps with durations, in order, and kind's own lines as details.
-    const mine = ['Preparing cluster images', 'Creating cluster', 'Loading images', 'Installing cilium', 'Waiting for nodes', 'Waiting for system pods', 'Applying manifests', 'Connecting hosts to the cluster'];
+    const mine = [
+      'Preparing cluster images',
+      'Creating cluster',
+      'Loading images',
+      'Installing cilium',
+      'Waiting for nodes',
+      'Waiting for system pods',
+      'Applying manifests',
+      'Connecting hosts to the cluster',
+    ];
     const done = progress.filter((p) => p.status === 'done');
     expect(done.map((p) => p.step).filter((s) => mine.includes(s))).toEqual(mine);
     for (const p of done) expect(typeof p.ms).toBe('number');
@@ -199,9 +244,13 @@ describe('KindDriver.create', () => {
     const owner = `test-${run}-helmfail`;
     const tools = fakeTools({ helm: 'Error: INSTALLATION FAILED: chart "cilium" version "9.9.9" not found in https://helm.cilium.io/ repository\n' });
     const progress: ProgressStep[] = [];
-    const err = await newDriver(tools.runner).create(spec(owner), (p) => progress.push(p)).catch((e) => e);
+    const err = await newDriver(tools.runner)
+      .create(spec(owner), (p) => progress.push(p))
+      .catch((e) => e);
     expect(err).toBeInstanceOf(EnvironmentError);
-    expect(err.message).toBe('installing cilium (cilium 1.17.6) failed (helm exited with 1): Error: INSTALLATION FAILED: chart "cilium" version "9.9.9" not found in https://helm.cilium.io/ repository');
+    expect(err.message).toBe(
+      'installing cilium (cilium 1.17.6) failed (helm exited with 1): Error: INSTALLATION FAILED: chart "cilium" version "9.9.9" not found in https://helm.cilium.io/ repository',
+    );
     expect(progress).toContainEqual(expect.objectContaining({ step: 'Installing cilium', status: 'failed' }));
     expect(tools.calls.at(-1)!.args.slice(0, 4)).toEqual(['delete', 'cluster', '--name', clusterName(owner)]);
     expect(tools.clusters.size).toBe(0);
@@ -216,7 +265,11 @@ describe('KindDriver.create', () => {
     const err = await newDriver(tools.runner, { readyTimeoutMs: 1000 })
       .create(spec(owner, environment({ images: [], addons: [], manifests: [] })), () => {})
       .catch((e) => e);
-    expect(err.message).toMatch(new RegExp(`^cluster ${clusterName(owner)}: nodes not ready after 1 s: node lf-test-control-plane NotReady \\(KubeletNotReady: container runtime network not ready`));
+    expect(err.message).toMatch(
+      new RegExp(
+        `^cluster ${clusterName(owner)}: nodes not ready after 1 s: node lf-test-control-plane NotReady \\(KubeletNotReady: container runtime network not ready`,
+      ),
+    );
     expect(tools.calls.map((c) => c.args[0])).toEqual(['create', 'get', 'delete']);
     expect(tools.clusters.size).toBe(0);
   });
@@ -235,7 +288,9 @@ describe('KindDriver.create', () => {
     ).rejects.toThrow('the kind driver cannot create a "docker" environment');
     expect(tools.calls).toEqual([]);
 
-    const err = await newDriver(tools.runner).create(spec(`test-${run}-noimg`, environment({ images: ['labforge/not-here:none'] })), () => {}).catch((e) => e);
+    const err = await newDriver(tools.runner)
+      .create(spec(`test-${run}-noimg`, environment({ images: ['labforge/not-here:none'] })), () => {})
+      .catch((e) => e);
     expect(err.message).toBe('cluster image not in the local Docker engine: labforge/not-here:none');
     expect(err.hint).toMatch(/docker pull/);
     expect(tools.calls.filter((c) => c.args[0] === 'create')).toEqual([]);
@@ -248,7 +303,10 @@ describe('KindDriver.list / destroyOwner', () => {
     const driver = newDriver(tools.runner, { instance: 'me' });
     mkdirSync(path.join(dataDir, 'kube'), { recursive: true });
     const claim = (owner: string, instance: string) =>
-      writeFileSync(path.join(dataDir, 'kube', `${owner}.json`), JSON.stringify({ owner, lab: 'l', cluster: clusterName(owner), instance, createdAt: new Date().toISOString() }));
+      writeFileSync(
+        path.join(dataDir, 'kube', `${owner}.json`),
+        JSON.stringify({ owner, lab: 'l', cluster: clusterName(owner), instance, createdAt: new Date().toISOString() }),
+      );
     claim(`test-${run}-stale`, 'me');
     claim(`test-${run}-theirs`, 'someone-else');
     expect(await driver.list()).toEqual([{ owner: `test-${run}-stale`, lab: 'l', resources: [] }]);
@@ -263,7 +321,11 @@ describe('KindDriver.list / destroyOwner', () => {
     // A container with kind's node label stands in for a node kind failed to remove.
     const node = await docker.createContainer({ Image: BASE, Cmd: ['true'], Labels: { 'io.x-k8s.kind.cluster': name, [LABELS.lab]: 'kind-driver-test' } });
     try {
-      const failing: CommandRunner = async () => ({ code: 1, stdout: '', stderr: 'ERROR: failed to delete cluster: error deleting nodes: permission denied\n' });
+      const failing: CommandRunner = async () => ({
+        code: 1,
+        stdout: '',
+        stderr: 'ERROR: failed to delete cluster: error deleting nodes: permission denied\n',
+      });
       const driver = newDriver(failing);
       mkdirSync(path.join(dataDir, 'kube'), { recursive: true });
       writeFileSync(path.join(dataDir, 'kube', `${owner}.json`), JSON.stringify({ owner, lab: 'l', cluster: name, createdAt: new Date().toISOString() }));

@@ -54,7 +54,13 @@ export class FakeKubeApi {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const u = new URL(req.url ?? '/', 'http://x');
-        const rec: Recorded = { method: req.method ?? 'GET', path: u.pathname, query: u.searchParams, contentType: req.headers['content-type'], body: Buffer.concat(chunks).toString('utf8') };
+        const rec: Recorded = {
+          method: req.method ?? 'GET',
+          path: u.pathname,
+          query: u.searchParams,
+          contentType: req.headers['content-type'],
+          body: Buffer.concat(chunks).toString('utf8'),
+        };
         this.requests.push(rec);
         const h = this.routes.get(`${rec.method} ${rec.path}`);
         const reply = h ? h(rec) : { status: 404, body: fixture('status-404') };

@@ -21,14 +21,23 @@ describe('kind prerequisites', () => {
   it('names kind and helm when they are not on PATH', async () => {
     const problems = await check({ which: () => null });
     expect(problems).toEqual([
-      { what: 'kind not found on PATH (it creates the Kubernetes clusters)', fix: 'install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation) and put it on PATH' },
-      { what: 'helm not found on PATH (it installs the lab addons, e.g. Cilium)', fix: 'install Helm 3 (https://helm.sh/docs/intro/install/) and put it on PATH' },
+      {
+        what: 'kind not found on PATH (it creates the Kubernetes clusters)',
+        fix: 'install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation) and put it on PATH',
+      },
+      {
+        what: 'helm not found on PATH (it installs the lab addons, e.g. Cilium)',
+        fix: 'install Helm 3 (https://helm.sh/docs/intro/install/) and put it on PATH',
+      },
     ]);
   });
 
   it('passes the Docker problems through first', async () => {
     const docker: Problem = { what: 'Docker engine not reachable at /var/run/docker.sock', fix: 'install docker.io and start dockerd' };
-    expect(await check({ docker: async () => [docker], which: (b) => (b === 'helm' ? null : '/x') })).toEqual([docker, expect.objectContaining({ what: expect.stringMatching(/^helm not found/) })]);
+    expect(await check({ docker: async () => [docker], which: (b) => (b === 'helm' ? null : '/x') })).toEqual([
+      docker,
+      expect.objectContaining({ what: expect.stringMatching(/^helm not found/) }),
+    ]);
   });
 
   it('wants Linux 5.10 or later', async () => {

@@ -16,7 +16,8 @@ import { FakeKubeApi, fixture, kubeconfigFor } from './kind-fake-api';
 const nodes = (n: string) => (fixture(n) as V1NodeList).items;
 const sets = (n: string) => (fixture(n) as V1DaemonSetList).items;
 const deps = (n: string) => (fixture(n) as V1DeploymentList).items;
-const CNI = 'KubeletNotReady: container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized';
+const CNI =
+  'KubeletNotReady: container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized';
 
 describe('judging API objects', () => {
   it('nodes: NotReady with the kubelet reason, and nodes not yet registered', () => {

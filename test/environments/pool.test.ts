@@ -240,7 +240,7 @@ describe('warm pool with the Docker driver', () => {
   const labelled = async () => {
     const filters = { label: [`${LABELS.instance}=${instance}`] };
     const [c, n] = await Promise.all([docker.listContainers({ all: true, filters }), docker.listNetworks({ filters })]);
-    return [...c.map((x) => x.Labels[LABELS.session]), ...n.map((x) => x.Labels?.[LABELS.session] ?? "")];
+    return [...c.map((x) => x.Labels[LABELS.session]), ...n.map((x) => x.Labels?.[LABELS.session] ?? '')];
   };
 
   beforeAll(async () => {

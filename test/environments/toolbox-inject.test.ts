@@ -58,7 +58,10 @@ describe('the toolbox', () => {
 
   it('sandboxes: a learner process has no CAP_SETPCAP and cannot get it back', async () => {
     const r = await learner('listener', 'grep CapBnd /proc/self/status; /.labforge/bin/lf-sandbox grep CapBnd /proc/self/status');
-    const [first, again] = r.stdout.trim().split('\n').map((l) => BigInt(`0x${l.split(/\s+/)[1]}`));
+    const [first, again] = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => BigInt(`0x${l.split(/\s+/)[1]}`));
     const SETPCAP = 1n << 8n;
     expect(first & SETPCAP).toBe(0n);
     expect(again).toBe(first);
@@ -81,7 +84,10 @@ describe('inject', () => {
     await expect.poll(async () => (await learner('listener', 'cat /proc/net/igmp')).stdout, { timeout: 10_000 }).toContain('4D0000E1');
 
     // Meanwhile the sender host is searched for the payload, as a learner would.
-    const scan = learner('sender', `${pattern}; for i in $(seq 1 40); do cat /proc/[0-9]*/environ /proc/[0-9]*/cmdline 2>/dev/null | grep -qaF -f <(printf %s "$p") && echo FOUND; sleep 0.1; done; echo scanned`);
+    const scan = learner(
+      'sender',
+      `${pattern}; for i in $(seq 1 40); do cat /proc/[0-9]*/environ /proc/[0-9]*/cmdline 2>/dev/null | grep -qaF -f <(printf %s "$p") && echo FOUND; sleep 0.1; done; echo scanned`,
+    );
     await driver.inject(env, 'sender', { address: '225.0.0.77', port: 5555, payload: Buffer.from(`${payload}\n`), count: 2, intervalMs: 100 });
     await expect.poll(async () => (await learner('listener', 'cat /root/heard')).stdout, { timeout: 10_000 }).toBe(`${payload}\n${payload}\n`);
 
@@ -92,7 +98,9 @@ describe('inject', () => {
     expect(scanned.stdout).not.toContain('FOUND');
     // The same search finds the payload where it did arrive: it is no dud.
     expect((await learner('listener', `${pattern}; grep -qsF -f <(printf %s "$p") /root/heard && echo FOUND`)).stdout).toBe('FOUND\n');
-    expect((await learner('sender', `${pattern}; grep -rqsF -f <(printf %s "$p") / --exclude-dir=proc --exclude-dir=sys && echo FOUND; echo done`)).stdout).toBe('done\n');
+    expect(
+      (await learner('sender', `${pattern}; grep -rqsF -f <(printf %s "$p") / --exclude-dir=proc --exclude-dir=sys && echo FOUND; echo done`)).stdout,
+    ).toBe('done\n');
 
     const sidecars = await new Dockerode().listContainers({ all: true, filters: { label: [`${LABELS.session}=${env.owner}`, `${LABELS.role}=inject`] } });
     expect(sidecars).toEqual([]);

@@ -38,7 +38,13 @@ async function envOf(id: string): Promise<Environment> {
 }
 async function untilEngine(ms = 60_000) {
   for (const deadline = Date.now() + ms; ; await new Promise((r) => setTimeout(r, 250))) {
-    if (await docker.ping().then(() => true, () => false)) return;
+    if (
+      await docker.ping().then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     if (Date.now() > deadline) throw new Error('the engine did not come back');
   }
 }
@@ -49,7 +55,11 @@ beforeAll(async () => {
   else if (check.status !== 0) throw new Error(`setup-machine --restart-dockerd --check: ${check.stderr}`);
   const others = await docker.listContainers();
   // Restarting the engine stops every container on it: never someone else's.
-  if (!refusal && others.length) refusal = `${others.length} running container(s) this test did not create (${others.map((c) => c.Names[0]).slice(0, 3).join(', ')}) would be stopped by an engine restart`;
+  if (!refusal && others.length)
+    refusal = `${others.length} running container(s) this test did not create (${others
+      .map((c) => c.Names[0])
+      .slice(0, 3)
+      .join(', ')}) would be stopped by an engine restart`;
   if (refusal) return;
   h = await sessionHarness('engine', { files: { 'engine-lab/track.yml': TRACK, 'engine-lab/01-only/assignment.md': CHALLENGE } });
   svc = h.service();
@@ -89,7 +99,9 @@ describe('the Docker engine restarted under a live session', () => {
     expect(view.status).toBe('active');
     for (const host of view.hosts) {
       expect(host.state).toBe('stopped');
-      expect(host.notices.at(-1)!.message).toMatch(new RegExp(`^${host.name} stopped at \\d\\d:\\d\\d UTC: the container engine restarted\\. Your files are kept`));
+      expect(host.notices.at(-1)!.message).toMatch(
+        new RegExp(`^${host.name} stopped at \\d\\d:\\d\\d UTC: the container engine restarted\\. Your files are kept`),
+      );
     }
     const states = await h.driver.hosts(env);
     const exits = await Promise.all(env.hosts.map(async (x) => (await docker.getContainer(x.ref).inspect()).State.ExitCode));
@@ -119,7 +131,7 @@ describe('the Docker engine restarted under a live session', () => {
     let out = '';
     pty.onData((d) => (out += d.toString()));
     pty.write('cat /root/keep\r');
-    for (const deadline = Date.now() + 15_000; !out.includes('workstation kept') && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
+    for (const deadline = Date.now() + 15_000; !out.includes('workstation kept') && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 100));
     pty.kill();
     expect(out).toContain('workstation kept');
 

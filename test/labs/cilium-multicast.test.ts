@@ -23,7 +23,8 @@ const FAKES = path.resolve('test/fixtures/cilium-multicast');
 const tmpDirs: string[] = [];
 afterAll(() => tmpDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
-// Parsed YAML: the tests poke into it freely.
+// Parsed YAML: the tests poke into it freely (any: a Kubernetes manifest's shape, checked by the asserts).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;
 
 function tmpDir(prefix: string): string {

@@ -58,7 +58,10 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // socat needs a moment to listen
   for (let i = 0; i < 50; i++) {
-    const ok = await fetch(`${base}${WEB}/`, { redirect: 'manual' }).then((r) => r.status === 302, () => false);
+    const ok = await fetch(`${base}${WEB}/`, { redirect: 'manual' }).then(
+      (r) => r.status === 302,
+      () => false,
+    );
     if (ok) break;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -72,7 +75,13 @@ afterAll(async () => {
 describe('service proxy', () => {
   it('parses and rewrites what it must', () => {
     const k = 'K'.repeat(22);
-    expect(parseServiceUrl(`/svc/abc/grafana/${k}/d/x?y=1`)).toEqual({ sessionId: 'abc', tab: 'grafana', key: k, rest: '/d/x?y=1', prefix: `/svc/abc/grafana/${k}` });
+    expect(parseServiceUrl(`/svc/abc/grafana/${k}/d/x?y=1`)).toEqual({
+      sessionId: 'abc',
+      tab: 'grafana',
+      key: k,
+      rest: '/d/x?y=1',
+      prefix: `/svc/abc/grafana/${k}`,
+    });
     expect(parseServiceUrl(`/svc/abc/grafana/${k}`)?.rest).toBe('/');
     expect(parseServiceUrl('/svc/abc/grafana/d/x')).toBeUndefined(); // no key
     expect(parseServiceUrl(`/svc/${'a'.repeat(65)}/grafana/${k}/`)).toBeUndefined(); // identifiers have a length

@@ -176,130 +176,153 @@ afterAll(async () => {
   }
 }, 120_000);
 
-it.skipIf(!!skip)('read-only database, then a full disk: 503 saying so, reads work, no corruption, recovery by itself', async () => {
-  const svc = useService(db);
-  const learner = newLearner();
-  const started = await start(learner);
-  expect(started.status).toBe(201);
-  const id = started.body.id as string;
-  await waitActive(svc, id, learner);
-  expect((await check(id, learner)).body).toMatchObject({ passed: false });
-  expect(onDisk()).toEqual({ integrity: 'ok', runs: 1, sessions: 1 });
-
-  // ---- read-only: the file and its folder (where SQLite makes its journal) immutable.
-  execFileSync('chattr', ['+i', dbFile, dataDir]);
-  let t = Date.now();
-  const refused = await check(id, learner);
-  const refusedMs = Date.now() - t;
-  expect(refused.status).toBe(503);
-  expect(refused.retryAfter).toBe('5');
-  expect(refused.body.code).toBe('storage');
-  expect(refused.body.error).toBe(`the platform cannot save right now: its database is read-only (${dbFile}); nothing was saved \u2014 try again in a moment`);
-  const other = newLearner();
-  const refusedStart = await start(other);
-  expect(refusedStart.status).toBe(503);
-  expect(refusedStart.body.error).toMatch(/^the platform cannot save right now: its database is read-only/);
-  // Reads still work, and say what was there.
-  const during = await view(id, learner);
-  expect(during.status).toBe(200);
-  expect(during.body).toMatchObject({ status: 'active', challenges: [{ slug: 'only', attempts: 1 }] });
-  const sick = await health();
-  expect(sick.operator.status).toBe(503);
-  expect(sick.operator.body).toMatchObject({ ok: false, reason: `database: its database is read-only (${dbFile})`, database: { ok: false, code: 'SQLITE_CANTOPEN' } });
-  expect(sick.anyone).toEqual({ status: 503, retryAfter: null, body: { ok: false, labs: 1, reason: 'the platform cannot save right now' } });
-  execFileSync('chattr', ['-i', dbFile, dataDir]);
-  expect(onDisk()).toEqual({ integrity: 'ok', runs: 1, sessions: 1 });
-
-  // Cleared: the same writes work, with no restart; nothing of the refused ones was half-saved.
-  expect((await health()).operator.body).toMatchObject({ ok: true, database: { ok: true, lastFault: { code: 'SQLITE_CANTOPEN' } } });
-  expect((await check(id, learner)).body).toMatchObject({ passed: false });
-  const second = await start(other);
-  expect(second.status).toBe(201);
-  // Provisioning goes on in the background: let it finish before the next fault (see the report on service.ts).
-  await waitActive(svc, second.body.id as string, other);
-  expect((await view(id, learner)).body).toMatchObject({ challenges: [{ attempts: 2 }] });
-  expect(onDisk()).toEqual({ integrity: 'ok', runs: 2, sessions: 2 });
-
-  // ---- disk full: the tmpfs filled to ENOSPC.
-  const filler = fillDisk();
-  t = Date.now();
-  const full = await check(id, learner);
-  const fullMs = Date.now() - t;
-  expect(full.status).toBe(503);
-  expect(full.body.error).toMatch(new RegExp(`^the platform cannot save right now: the disk holding its database is full \\(${dataDir}: \\d+ (bytes|KiB) free\\); nothing was saved`));
-  expect((await start(newLearner())).status).toBe(503);
-  expect((await view(id, learner)).body).toMatchObject({ status: 'active', challenges: [{ attempts: 2 }] });
-  const fullHealth = await health();
-  expect(fullHealth.operator.status).toBe(503);
-  expect(String(fullHealth.operator.body.reason)).toMatch(/the disk holding its database is full/);
-  expect(onDisk()).toEqual({ integrity: 'ok', runs: 2, sessions: 2 });
-  fs.rmSync(filler);
-
-  expect((await health()).operator.body).toMatchObject({ ok: true });
-  expect((await check(id, learner)).body).toMatchObject({ passed: false });
-  expect((await view(id, learner)).body).toMatchObject({ challenges: [{ attempts: 3 }] });
-  expect(onDisk()).toEqual({ integrity: 'ok', runs: 3, sessions: 2 });
-  expect(unhandled).toEqual([]);
-  console.log(`read-only: Check answered 503 in ${refusedMs} ms; disk full: 503 in ${fullMs} ms; db ${fs.statSync(dbFile).size} bytes`);
-}, 300_000);
-
-it.skipIf(!!skip)('a server that opened its database while it was read-only recovers once it is writable', async () => {
-  // SQLite opens a write-protected file read-only and keeps it so: the connection must be reopened.
-  execFileSync('chattr', ['+i', dbFile, dataDir]);
-  const late = createDb(config.databaseUrl);
-  useService(late);
-  const learner = newLearner();
-  const refused = await start(learner);
-  expect(refused.status).toBe(503);
-  expect(refused.body.error).toMatch(/its database is read-only/);
-  execFileSync('chattr', ['-i', dbFile, dataDir]);
-  // The health probe meets SQLITE_READONLY on a writable file, reopens, and is ok.
-  const healed = await health();
-  expect(healed.operator.body).toMatchObject({ ok: true, database: { ok: true, lastFault: { code: 'SQLITE_READONLY' } } });
-  const again = await start(learner);
-  expect(again.status).toBe(201);
-  expect(onDisk()).toMatchObject({ integrity: 'ok', sessions: 3 });
-  await late.$disconnect();
-  expect(unhandled).toEqual([]);
-}, 120_000);
-
-it.skipIf(!!skip)('the file alone read-only, on a disk filesystem: the failed COMMIT answers 503, and nothing hangs once it clears', async () => {
-  // On ext4 (not tmpfs, which lets an open file be written after chattr +i) SQLite writes its
-  // journal, then fails to write the file at COMMIT (SQLITE_IOERR_WRITE). Prisma masks that as
-  // P2028, and with the plain adapter kept its transaction lock: the next one never returned.
-  const own = fs.mkdtempSync(path.join(os.tmpdir(), 'labforge-dbfile-'));
-  const cfg = loadConfig({ LABFORGE_DATA_DIR: own } as unknown as NodeJS.ProcessEnv);
-  const file = path.join(own, 'labforge.db');
-  await migrate(cfg.databaseUrl, path.resolve(__dirname, '../..'));
-  const mine = createDb(cfg.databaseUrl);
-  try {
-    const svc = useService(mine, cfg);
+it.skipIf(!!skip)(
+  'read-only database, then a full disk: 503 saying so, reads work, no corruption, recovery by itself',
+  async () => {
+    const svc = useService(db);
     const learner = newLearner();
     const started = await start(learner);
+    expect(started.status).toBe(201);
     const id = started.body.id as string;
     await waitActive(svc, id, learner);
-    execFileSync('chattr', ['+i', file]);
-    const refused = await next(id, learner); // its first write: an updateMany, in a transaction
-    expect(refused.status).toBe(503);
-    expect(refused.body.error).toBe(`the platform cannot save right now: its database is read-only (${file}); nothing was saved \u2014 try again in a moment`);
-    // A hot journal now sits beside the file and SQLite cannot roll it back: it refuses reads
-    // too (rather than show a half-written page), and they say so the same way.
-    const read = await view(id, learner);
-    expect(read.status).toBe(503);
-    expect(read.body.code).toBe('storage');
-    expect((await health()).operator.status).toBe(503);
-    execFileSync('chattr', ['-i', file]);
+    expect((await check(id, learner)).body).toMatchObject({ passed: false });
+    expect(onDisk()).toEqual({ integrity: 'ok', runs: 1, sessions: 1 });
 
-    const within = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, no) => setTimeout(() => no(new Error('no answer in 10 s: the database is wedged')), 10_000))]);
-    // The same call goes through: its write is done, then Next refuses as the challenge is not complete.
-    expect((await within(next(id, learner))).status).toBe(409);
-    expect((await within(view(id, learner))).body).toMatchObject({ status: 'active', challenges: [{ attempts: 0 }] });
+    // ---- read-only: the file and its folder (where SQLite makes its journal) immutable.
+    execFileSync('chattr', ['+i', dbFile, dataDir]);
+    let t = Date.now();
+    const refused = await check(id, learner);
+    const refusedMs = Date.now() - t;
+    expect(refused.status).toBe(503);
+    expect(refused.retryAfter).toBe('5');
+    expect(refused.body.code).toBe('storage');
+    expect(refused.body.error).toBe(
+      `the platform cannot save right now: its database is read-only (${dbFile}); nothing was saved \u2014 try again in a moment`,
+    );
+    const other = newLearner();
+    const refusedStart = await start(other);
+    expect(refusedStart.status).toBe(503);
+    expect(refusedStart.body.error).toMatch(/^the platform cannot save right now: its database is read-only/);
+    // Reads still work, and say what was there.
+    const during = await view(id, learner);
+    expect(during.status).toBe(200);
+    expect(during.body).toMatchObject({ status: 'active', challenges: [{ slug: 'only', attempts: 1 }] });
+    const sick = await health();
+    expect(sick.operator.status).toBe(503);
+    expect(sick.operator.body).toMatchObject({
+      ok: false,
+      reason: `database: its database is read-only (${dbFile})`,
+      database: { ok: false, code: 'SQLITE_CANTOPEN' },
+    });
+    expect(sick.anyone).toEqual({ status: 503, retryAfter: null, body: { ok: false, labs: 1, reason: 'the platform cannot save right now' } });
+    execFileSync('chattr', ['-i', dbFile, dataDir]);
+    expect(onDisk()).toEqual({ integrity: 'ok', runs: 1, sessions: 1 });
+
+    // Cleared: the same writes work, with no restart; nothing of the refused ones was half-saved.
+    expect((await health()).operator.body).toMatchObject({ ok: true, database: { ok: true, lastFault: { code: 'SQLITE_CANTOPEN' } } });
+    expect((await check(id, learner)).body).toMatchObject({ passed: false });
+    const second = await start(other);
+    expect(second.status).toBe(201);
+    // Provisioning goes on in the background: let it finish before the next fault (see the report on service.ts).
+    await waitActive(svc, second.body.id as string, other);
+    expect((await view(id, learner)).body).toMatchObject({ challenges: [{ attempts: 2 }] });
+    expect(onDisk()).toEqual({ integrity: 'ok', runs: 2, sessions: 2 });
+
+    // ---- disk full: the tmpfs filled to ENOSPC.
+    const filler = fillDisk();
+    t = Date.now();
+    const full = await check(id, learner);
+    const fullMs = Date.now() - t;
+    expect(full.status).toBe(503);
+    expect(full.body.error).toMatch(
+      new RegExp(`^the platform cannot save right now: the disk holding its database is full \\(${dataDir}: \\d+ (bytes|KiB) free\\); nothing was saved`),
+    );
+    expect((await start(newLearner())).status).toBe(503);
+    expect((await view(id, learner)).body).toMatchObject({ status: 'active', challenges: [{ attempts: 2 }] });
+    const fullHealth = await health();
+    expect(fullHealth.operator.status).toBe(503);
+    expect(String(fullHealth.operator.body.reason)).toMatch(/the disk holding its database is full/);
+    expect(onDisk()).toEqual({ integrity: 'ok', runs: 2, sessions: 2 });
+    fs.rmSync(filler);
+
     expect((await health()).operator.body).toMatchObject({ ok: true });
-    expect(onDisk(file)).toMatchObject({ integrity: 'ok', sessions: 1 });
+    expect((await check(id, learner)).body).toMatchObject({ passed: false });
+    expect((await view(id, learner)).body).toMatchObject({ challenges: [{ attempts: 3 }] });
+    expect(onDisk()).toEqual({ integrity: 'ok', runs: 3, sessions: 2 });
     expect(unhandled).toEqual([]);
-  } finally {
-    execFileSync('chattr', ['-i', file]);
-    await mine.$disconnect();
-    fs.rmSync(own, { recursive: true, force: true });
-  }
-}, 180_000);
+    console.log(`read-only: Check answered 503 in ${refusedMs} ms; disk full: 503 in ${fullMs} ms; db ${fs.statSync(dbFile).size} bytes`);
+  },
+  300_000,
+);
+
+it.skipIf(!!skip)(
+  'a server that opened its database while it was read-only recovers once it is writable',
+  async () => {
+    // SQLite opens a write-protected file read-only and keeps it so: the connection must be reopened.
+    execFileSync('chattr', ['+i', dbFile, dataDir]);
+    const late = createDb(config.databaseUrl);
+    useService(late);
+    const learner = newLearner();
+    const refused = await start(learner);
+    expect(refused.status).toBe(503);
+    expect(refused.body.error).toMatch(/its database is read-only/);
+    execFileSync('chattr', ['-i', dbFile, dataDir]);
+    // The health probe meets SQLITE_READONLY on a writable file, reopens, and is ok.
+    const healed = await health();
+    expect(healed.operator.body).toMatchObject({ ok: true, database: { ok: true, lastFault: { code: 'SQLITE_READONLY' } } });
+    const again = await start(learner);
+    expect(again.status).toBe(201);
+    expect(onDisk()).toMatchObject({ integrity: 'ok', sessions: 3 });
+    await late.$disconnect();
+    expect(unhandled).toEqual([]);
+  },
+  120_000,
+);
+
+it.skipIf(!!skip)(
+  'the file alone read-only, on a disk filesystem: the failed COMMIT answers 503, and nothing hangs once it clears',
+  async () => {
+    // On ext4 (not tmpfs, which lets an open file be written after chattr +i) SQLite writes its
+    // journal, then fails to write the file at COMMIT (SQLITE_IOERR_WRITE). Prisma masks that as
+    // P2028, and with the plain adapter kept its transaction lock: the next one never returned.
+    const own = fs.mkdtempSync(path.join(os.tmpdir(), 'labforge-dbfile-'));
+    const cfg = loadConfig({ LABFORGE_DATA_DIR: own } as unknown as NodeJS.ProcessEnv);
+    const file = path.join(own, 'labforge.db');
+    await migrate(cfg.databaseUrl, path.resolve(__dirname, '../..'));
+    const mine = createDb(cfg.databaseUrl);
+    try {
+      const svc = useService(mine, cfg);
+      const learner = newLearner();
+      const started = await start(learner);
+      const id = started.body.id as string;
+      await waitActive(svc, id, learner);
+      execFileSync('chattr', ['+i', file]);
+      const refused = await next(id, learner); // its first write: an updateMany, in a transaction
+      expect(refused.status).toBe(503);
+      expect(refused.body.error).toBe(
+        `the platform cannot save right now: its database is read-only (${file}); nothing was saved \u2014 try again in a moment`,
+      );
+      // A hot journal now sits beside the file and SQLite cannot roll it back: it refuses reads
+      // too (rather than show a half-written page), and they say so the same way.
+      const read = await view(id, learner);
+      expect(read.status).toBe(503);
+      expect(read.body.code).toBe('storage');
+      expect((await health()).operator.status).toBe(503);
+      execFileSync('chattr', ['-i', file]);
+
+      const within = <T>(p: Promise<T>) =>
+        Promise.race([p, new Promise<never>((_, no) => setTimeout(() => no(new Error('no answer in 10 s: the database is wedged')), 10_000))]);
+      // The same call goes through: its write is done, then Next refuses as the challenge is not complete.
+      expect((await within(next(id, learner))).status).toBe(409);
+      expect((await within(view(id, learner))).body).toMatchObject({ status: 'active', challenges: [{ attempts: 0 }] });
+      expect((await health()).operator.body).toMatchObject({ ok: true });
+      expect(onDisk(file)).toMatchObject({ integrity: 'ok', sessions: 1 });
+      expect(unhandled).toEqual([]);
+    } finally {
+      execFileSync('chattr', ['-i', file]);
+      await mine.$disconnect();
+      fs.rmSync(own, { recursive: true, force: true });
+    }
+  },
+  180_000,
+);

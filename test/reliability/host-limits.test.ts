@@ -102,14 +102,22 @@ describe('limit counters', () => {
     expect('counters' in viaDefault && viaDefault.counters).toEqual({ oom_kill: 0, pids_max: 0 });
 
     const cgroupV1 = (await asLearner(small.env, 'test -d /sys/fs/cgroup/memory')).exitCode === 0;
-    const files = cgroupV1 ? ['/sys/fs/cgroup/memory/memory.oom_control', '/sys/fs/cgroup/pids/pids.events'] : ['/sys/fs/cgroup/memory.events', '/sys/fs/cgroup/pids.events'];
+    const files = cgroupV1
+      ? ['/sys/fs/cgroup/memory/memory.oom_control', '/sys/fs/cgroup/pids/pids.events']
+      : ['/sys/fs/cgroup/memory.events', '/sys/fs/cgroup/pids.events'];
     for (const f of files) {
       const w = await asLearner(small.env, `echo 'oom_kill 999' > ${f}`);
       expect(w.exitCode, `writing ${f}`).not.toBe(0);
       expect(w.stderr).toMatch(/Read-only file system|Permission denied|Invalid argument/);
     }
     const dir = cgroupV1 ? '/sys/fs/cgroup/pids' : '/sys/fs/cgroup';
-    for (const cmd of [`mount -t tmpfs none ${dir}`, `umount -l ${dir}`, `mount -o remount,rw ${dir}`, `mkdir -p /tmp/f && mount --bind /tmp/f ${dir}`, `unshare -m true`]) {
+    for (const cmd of [
+      `mount -t tmpfs none ${dir}`,
+      `umount -l ${dir}`,
+      `mount -o remount,rw ${dir}`,
+      `mkdir -p /tmp/f && mount --bind /tmp/f ${dir}`,
+      `unshare -m true`,
+    ]) {
       const m = await asLearner(small.env, cmd);
       expect(m.exitCode, cmd).not.toBe(0);
     }
@@ -136,7 +144,9 @@ describe('limit counters', () => {
 
     const { r: read, c } = await pass();
     expect(read.counters!.oom_kill).toBeGreaterThanOrEqual(1);
-    expect(c.notices).toEqual([{ kind: 'oom', message: expect.stringMatching(/^the kernel ended \d+ process(es)? in workstation: it ran out of memory \(64 MiB limit\)$/) }]);
+    expect(c.notices).toEqual([
+      { kind: 'oom', message: expect.stringMatching(/^the kernel ended \d+ process(es)? in workstation: it ran out of memory \(64 MiB limit\)$/) },
+    ]);
     expect(c.stop).toBe(false);
     // The exec way reads the same rise; and the host itself still answers.
     const viaExec = await readHostLimits(h.driver.docker, small.env, { platformCgroupRoot: null });
@@ -170,7 +180,9 @@ describe('limit counters', () => {
     }
     const { r, c } = await pass();
     expect(r.counters!.pids_max).toBeGreaterThanOrEqual(1);
-    expect(c.notices).toEqual([{ kind: 'pids', message: expect.stringMatching(/^workstation refused \d+ new process(es)?: it reached its limit of 64 processes$/) }]);
+    expect(c.notices).toEqual([
+      { kind: 'pids', message: expect.stringMatching(/^workstation refused \d+ new process(es)?: it reached its limit of 64 processes$/) },
+    ]);
   }, 180_000);
 });
 
@@ -196,7 +208,9 @@ describe('disk watchdog', () => {
     expect(rec.workstation.state).toBe('stopped');
     expect(rec.workstation.notices.at(-1)).toMatchObject({
       kind: 'disk',
-      message: expect.stringMatching(/^workstation wrote 1\d\d MiB, more than its 64 MiB disk: it was stopped so the platform's disk stays safe\. Restart it, then delete/),
+      message: expect.stringMatching(
+        /^workstation wrote 1\d\d MiB, more than its 64 MiB disk: it was stopped so the platform's disk stays safe\. Restart it, then delete/,
+      ),
     });
     expect(await othersAnswer()).toBeLessThan(10_000);
     await h.driver.containHost(small.env, 'workstation'); // already stopped: fine

@@ -41,7 +41,9 @@ describe('why a container stopped', () => {
     // Long before the engine started: something else stopped it.
     expect(stopReason(state({ ExitCode: 137, FinishedAt: '2026-11-30T05:30:00Z' }), undefined, engine)).toBe('it was killed (SIGKILL)');
     // Started by the new engine, then killed: not the restart.
-    expect(stopReason(state({ ExitCode: 137, StartedAt: '2026-11-30T06:00:10Z', FinishedAt: '2026-11-30T06:00:20Z' }), undefined, engine)).toBe('it was killed (SIGKILL)');
+    expect(stopReason(state({ ExitCode: 137, StartedAt: '2026-11-30T06:00:10Z', FinishedAt: '2026-11-30T06:00:20Z' }), undefined, engine)).toBe(
+      'it was killed (SIGKILL)',
+    );
     // Engine start unknown (no default bridge): never claimed.
     expect(stopReason(state({ ExitCode: 143, FinishedAt: '2026-11-30T05:59:50Z' }), undefined, undefined)).toBe('it was told to stop (SIGTERM)');
   });
@@ -73,7 +75,8 @@ describe('the watch pass plan', () => {
           state: 'stopped',
           notice: {
             kind: 'stopped',
-            message: 'workstation stopped at 06:01 UTC: it ran out of memory (limit 512 MiB). Your files are kept; programs that were running ended. Press Restart workstation.',
+            message:
+              'workstation stopped at 06:01 UTC: it ran out of memory (limit 512 MiB). Your files are kept; programs that were running ended. Press Restart workstation.',
           },
         },
       ],
@@ -88,7 +91,11 @@ describe('the watch pass plan', () => {
 
   it('fails on a gone host, or on a part of the environment the lab does not name that is not running', () => {
     expect(planHosts([{ host: 'server', state: 'gone', reason: 'its container was removed' }], {}, labHosts, now).gone).toBe('host server is gone');
-    const node: HostState = { host: 'lf-x-worker', state: 'gone', reason: 'kind node lf-x-worker is exited (Exited (137)); a cluster node cannot be restarted safely' };
+    const node: HostState = {
+      host: 'lf-x-worker',
+      state: 'gone',
+      reason: 'kind node lf-x-worker is exited (Exited (137)); a cluster node cannot be restarted safely',
+    };
     expect(planHosts([stopped, node], {}, labHosts, now).gone).toBe(node.reason);
   });
 
@@ -108,7 +115,13 @@ describe('the watch pass plan', () => {
 });
 
 describe('the Kind driver (fake Docker underneath)', () => {
-  const env = { driver: 'kind', owner: 'k1', lab: 'l', hosts: [{ name: 'workstation', ref: 'c1', spec: {} }], meta: { cluster: 'lf-k1' } } as unknown as Environment;
+  const env = {
+    driver: 'kind',
+    owner: 'k1',
+    lab: 'l',
+    hosts: [{ name: 'workstation', ref: 'c1', spec: {} }],
+    meta: { cluster: 'lf-k1' },
+  } as unknown as Environment;
   function kind(nodes: { Names: string[]; State: string; Status: string; Id: string }[]) {
     const restartHost = vi.fn(async () => ({ name: 'workstation', ref: 'c1', address: '10.0.0.9' }));
     const listContainers = vi.fn(async () => nodes);
@@ -130,7 +143,11 @@ describe('the Kind driver (fake Docker underneath)', () => {
     expect(states).toEqual([
       { host: 'workstation', state: 'stopped', reason: 'it was killed (SIGKILL)' },
       { host: 'lf-k1-control-plane', state: 'running' },
-      { host: 'lf-k1-worker', state: 'gone', reason: 'kind node lf-k1-worker is exited (Exited (137) 3 seconds ago); a cluster node cannot be restarted safely' },
+      {
+        host: 'lf-k1-worker',
+        state: 'gone',
+        reason: 'kind node lf-k1-worker is exited (Exited (137) 3 seconds ago); a cluster node cannot be restarted safely',
+      },
     ]);
     expect(planHosts(states, {}, ['workstation'], new Date()).gone).toMatch(/^kind node lf-k1-worker is exited/);
   });

@@ -67,7 +67,13 @@ async function engineExec(c: Dockerode.Container, argv: string[]): Promise<void>
 }
 
 beforeAll(async () => {
-  h = await sessionHarness('hosts', { files: { 'hosts-lab/track.yml': TRACK, 'hosts-lab/01-only/assignment.md': CHALLENGE, 'hosts-lab/01-only/check-workstation': '#!/bin/bash\ntest -f /root/done || { echo "FAIL: /root/done does not exist yet"; exit 1; }\n' } });
+  h = await sessionHarness('hosts', {
+    files: {
+      'hosts-lab/track.yml': TRACK,
+      'hosts-lab/01-only/assignment.md': CHALLENGE,
+      'hosts-lab/01-only/check-workstation': '#!/bin/bash\ntest -f /root/done || { echo "FAIL: /root/done does not exist yet"; exit 1; }\n',
+    },
+  });
   svc = h.service();
   const config = loadConfig({ LABFORGE_DATA_DIR: h.dir } as unknown as NodeJS.ProcessEnv);
   setRuntime({ config, db: h.db, catalog: h.catalog, drivers: { docker: h.driver }, sessions: svc, tokens: new TokenStore(), log } as unknown as Runtime);
@@ -138,7 +144,7 @@ describe('a learner host killed under a live session', () => {
     let out = '';
     pty.onData((d) => (out += d.toString()));
     pty.write('cat /root/keep\r');
-    for (const deadline = Date.now() + 15_000; !out.includes('kept') && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
+    for (const deadline = Date.now() + 15_000; !out.includes('kept') && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 100));
     pty.kill();
     expect(out).toContain('kept');
 

@@ -26,7 +26,11 @@ const fakes: Attack = {
   apply: async (live, host) => {
     const files = DIRS.flatMap((d) => FAKED.map((t) => `${d}/${t}`)).join(' ');
     await ok(
-      asLearner(live, host, `mkdir -p ${DIRS.join(' ')} && for f in ${files}; do cat > "$f" <<'EOF'\n${FAKE}EOF\nchmod 755 "$f"; done && echo 'export PATH=/run/labforge/bin:/root/bin:$PATH' > /etc/profile.d/00-tamper.sh`),
+      asLearner(
+        live,
+        host,
+        `mkdir -p ${DIRS.join(' ')} && for f in ${files}; do cat > "$f" <<'EOF'\n${FAKE}EOF\nchmod 755 "$f"; done && echo 'export PATH=/run/labforge/bin:/root/bin:$PATH' > /etc/profile.d/00-tamper.sh`,
+      ),
       'planting fakes',
     );
   },
@@ -40,7 +44,11 @@ const shellsReplaced: Attack = {
     // /bin is /usr/bin; sh is a symlink to dash. A running bash cannot be overwritten, but renamed.
     const fake = FAKE.replace('#!/bin/sh', '#!/usr/bin/dash');
     await ok(
-      asLearner(live, host, `mv /usr/bin/bash /root/.bash.orig && rm /usr/bin/sh && for f in /usr/bin/bash /usr/bin/sh; do cat > $f <<'EOF'\n${fake}EOF\nchmod 755 $f; done`),
+      asLearner(
+        live,
+        host,
+        `mv /usr/bin/bash /root/.bash.orig && rm /usr/bin/sh && for f in /usr/bin/bash /usr/bin/sh; do cat > $f <<'EOF'\n${fake}EOF\nchmod 755 $f; done`,
+      ),
       'replacing the shells',
     );
   },

@@ -36,8 +36,7 @@ for (const slug of ['abuse-a', 'abuse-b', 'abuse-c', 'abuse-d']) {
 }
 LABS['abuse-loud/track.yml'] = track('abuse-loud');
 LABS['abuse-loud/01-only/assignment.md'] = challenge;
-LABS['abuse-loud/01-only/check-workstation'] =
-  "#!/bin/bash\nhead -c 1048576 /dev/zero | tr '\\0' x\nhead -c 1048576 /dev/zero | tr '\\0' y >&2\nexit 0\n";
+LABS['abuse-loud/01-only/check-workstation'] = "#!/bin/bash\nhead -c 1048576 /dev/zero | tr '\\0' x\nhead -c 1048576 /dev/zero | tr '\\0' y >&2\nexit 0\n";
 
 let h: SessionHarness;
 let dir: string;
@@ -74,7 +73,12 @@ beforeAll(async () => {
   h = await sessionHarness('abuse', { files: LABS });
   ({ dir, db } = h);
   const catalog = h.catalog;
-  expect(catalog.list().map((l) => l.track.slug).sort()).toEqual(['abuse-a', 'abuse-b', 'abuse-c', 'abuse-d', 'abuse-loud']);
+  expect(
+    catalog
+      .list()
+      .map((l) => l.track.slug)
+      .sort(),
+  ).toEqual(['abuse-a', 'abuse-b', 'abuse-c', 'abuse-d', 'abuse-loud']);
   // The server's defaults (no LABFORGE_* set): 1 live session per lab, 3 per learner, default rate limits.
   config = loadConfig({ LABFORGE_DATA_DIR: dir } as unknown as NodeJS.ProcessEnv);
   svc = h.service({
@@ -184,7 +188,12 @@ describe('rate limits', () => {
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(((await res.json()) as { error: string }).error).toMatch(/from your network address: at most 30 a minute/);
-    const spoofed = await call(sessionsRoute.POST, '/api/v1/sessions', {}, { address: '203.0.113.7', body: { lab: 'no-such-lab' }, headers: { 'x-forwarded-for': '198.51.100.9' } });
+    const spoofed = await call(
+      sessionsRoute.POST,
+      '/api/v1/sessions',
+      {},
+      { address: '203.0.113.7', body: { lab: 'no-such-lab' }, headers: { 'x-forwarded-for': '198.51.100.9' } },
+    );
     expect(spoofed.status).toBe(429);
     // Another address is not affected.
     expect((await startLab('no-such-lab', { address: '203.0.113.8' })).status).toBe(404);
@@ -233,7 +242,9 @@ describe('rate limits', () => {
 
     it('a Check flood: 40 at once, 30 run and 10 answer 429 at once', async () => {
       const t0 = Date.now();
-      const flood = Promise.all(Array.from({ length: 40 }, () => call(checkRoute.POST, `/api/v1/sessions/${id}/check`, { id }, { learner, address: '192.0.2.30' })));
+      const flood = Promise.all(
+        Array.from({ length: 40 }, () => call(checkRoute.POST, `/api/v1/sessions/${id}/check`, { id }, { learner, address: '192.0.2.30' })),
+      );
       const res = await flood;
       const statuses = res.map((r) => r.status);
       expect(statuses.filter((s) => s === 429)).toHaveLength(10);
@@ -246,7 +257,8 @@ describe('rate limits', () => {
     }, 120_000);
 
     it('terminal tokens: the 61st in a minute answers 429', async () => {
-      for (let i = 0; i < 60; i++) expect((await call(tokenRoute.POST, `/api/v1/sessions/${id}/terminals/shell/token`, { id, tab: 'shell' }, { learner })).status).toBe(200);
+      for (let i = 0; i < 60; i++)
+        expect((await call(tokenRoute.POST, `/api/v1/sessions/${id}/terminals/shell/token`, { id, tab: 'shell' }, { learner })).status).toBe(200);
       const res = await call(tokenRoute.POST, `/api/v1/sessions/${id}/terminals/shell/token`, { id, tab: 'shell' }, { learner });
       expect(res.status).toBe(429);
       expect(res.headers.get('retry-after')).toMatch(/^\d+$/);

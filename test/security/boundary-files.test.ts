@@ -102,7 +102,11 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  console.log(`boundary-files measurements:\n${Object.entries(numbers).map(([k, v]) => `  ${k}: ${v}`).join('\n')}`);
+  console.log(
+    `boundary-files measurements:\n${Object.entries(numbers)
+      .map(([k, v]) => `  ${k}: ${v}`)
+      .join('\n')}`,
+  );
   setRuntime(undefined);
   await h?.close();
 });
@@ -113,7 +117,10 @@ describe('editor tab: what the learner put at the path is refused before it is r
     await replaceAnswers(`truncate -s ${size} ${ANSWERS}`);
     const m = await editorGet();
     note(`editor GET, ${shown} sparse file`, m);
-    expect(m.value).toEqual({ status: 400, body: { code: 'invalid', error: `${ANSWERS} is ${shown}: editor files may be at most 1 MiB; edit it in a terminal` } });
+    expect(m.value).toEqual({
+      status: 400,
+      body: { code: 'invalid', error: `${ANSWERS} is ${shown}: editor files may be at most 1 MiB; edit it in a terminal` },
+    });
     expect(m.ms).toBeLessThan(1000);
     expect(m.rssGrowthMB).toBeLessThan(10);
   }
@@ -221,7 +228,10 @@ describe('grading answers.yaml', () => {
     expect(fifo.value).toEqual({ passed: false, message: `${ANSWERS} in workstation is a named pipe; it must be a file` });
     expect(fifo.ms).toBeLessThan(10_000);
     await replaceAnswers(`ln -s /dev/zero ${ANSWERS}`);
-    expect((await check()).value).toEqual({ passed: false, message: `${ANSWERS} in workstation is a symlink to /dev/zero, a character device; it must be a file` });
+    expect((await check()).value).toEqual({
+      passed: false,
+      message: `${ANSWERS} in workstation is a symlink to /dev/zero, a character device; it must be a file`,
+    });
     await replaceAnswers(`mkdir ${ANSWERS}`);
     expect((await check()).value).toEqual({ passed: false, message: `${ANSWERS} in workstation is a directory; it must be a file` });
   });
@@ -245,7 +255,10 @@ describe('grading answers.yaml', () => {
 
   it('nesting too deep, as blocks and as a 60 000-level flow or dash pile: a message, not a crashed server', async () => {
     await driver.writeFile(env, 'workstation', ANSWERS, 'sender:\n a:\n  b:\n   c:\n    d:\n     e: leia\n');
-    expect((await check()).value).toEqual({ passed: false, message: 'answers.yaml line 6: nested more than 5 levels deep; it should hold only field: value lines' });
+    expect((await check()).value).toEqual({
+      passed: false,
+      message: 'answers.yaml line 6: nested more than 5 levels deep; it should hold only field: value lines',
+    });
     for (const text of [`sender: ${'['.repeat(60_000)}\n`, `${'- '.repeat(30_000)}leia\n`]) {
       await driver.writeFile(env, 'workstation', ANSWERS, text);
       const m = await check();

@@ -54,7 +54,15 @@ describe('the host boundary', () => {
     const net0 = await driver.docker.getNetwork(env.meta.networkId).inspect();
     const gateway = net0.IPAM?.Config?.[0]?.Gateway as string;
     // The server answers on those addresses from the machine itself...
-    await new Promise<void>((resolve, reject) => net.connect(port, gateway).on('connect', function (this: net.Socket) { this.destroy(); resolve(); }).on('error', reject));
+    await new Promise<void>((resolve, reject) =>
+      net
+        .connect(port, gateway)
+        .on('connect', function (this: net.Socket) {
+          this.destroy();
+          resolve();
+        })
+        .on('error', reject),
+    );
     // ...but not to a learner.
     expect(await probe(gateway)).toBe('closed');
     expect(await probe('172.17.0.1')).toBe('closed');
@@ -77,7 +85,9 @@ describe('the host boundary', () => {
     const listener = spawn('ip', ['netns', 'exec', ns, 'socat', `TCP-LISTEN:${port},reuseaddr,fork`, 'SYSTEM:echo outside'], { stdio: 'ignore' });
     try {
       // It answers from the platform machine itself: the probe target is real.
-      await expect.poll(() => sh(`timeout 2 bash -c 'echo > /dev/tcp/10.250.77.2/${port}' 2>/dev/null && echo open || echo closed`).trim(), { timeout: 10_000 }).toBe('open');
+      await expect
+        .poll(() => sh(`timeout 2 bash -c 'echo > /dev/tcp/10.250.77.2/${port}' 2>/dev/null && echo open || echo closed`).trim(), { timeout: 10_000 })
+        .toBe('open');
       expect(await probe('10.250.77.2')).toBe('closed');
     } finally {
       listener.kill();
@@ -98,7 +108,9 @@ describe('the host boundary', () => {
 
   it('bounds the writable space of a host', async (ctx) => {
     if (!(await diskLimitSupported(driver.docker, await driver.images.ensure('labforge/base')))) {
-      console.warn("skipped: this Docker engine cannot limit a container's disk (it needs overlay2 on XFS with pquota; scripts/setup-machine.sh sets one up where the kernel has XFS quotas)");
+      console.warn(
+        "skipped: this Docker engine cannot limit a container's disk (it needs overlay2 on XFS with pquota; scripts/setup-machine.sh sets one up where the kernel has XFS quotas)",
+      );
       ctx.skip();
     }
     expect((await inspect()).HostConfig.StorageOpt).toEqual({ size: String(256 * 1024 * 1024) });

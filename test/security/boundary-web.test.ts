@@ -37,10 +37,12 @@ const OPERATOR_TOKEN = 'op-'.padEnd(40, 'x');
 let lookups: string[] = [];
 
 function stubRuntime() {
-  const record = (name: string) => async (...args: unknown[]) => {
-    lookups.push(`${name}(${args.map((a) => String(a).slice(0, 20)).join(', ')})`);
-    throw Object.assign(new Error('session not found'), { name: 'SessionError', code: 'not_found' });
-  };
+  const record =
+    (name: string) =>
+    async (...args: unknown[]) => {
+      lookups.push(`${name}(${args.map((a) => String(a).slice(0, 20)).join(', ')})`);
+      throw Object.assign(new Error('session not found'), { name: 'SessionError', code: 'not_found' });
+    };
   const sessions = new Proxy({}, { get: (_t, name) => record(String(name)) });
   const prerequisites = async () => [{ what: 'fs.inotify.max_user_watches is 8192, below 524288', fix: 'sysctl -w fs.inotify.max_user_watches=524288' }];
   setRuntime({
@@ -55,7 +57,10 @@ function stubRuntime() {
 
 type Handler<P> = (req: Request, ctx: { params: Promise<P> }) => Promise<Response>;
 function call<P>(handler: Handler<P>, url: string, params: P, init: RequestInit & { duplex?: 'half' } = {}) {
-  const req = new Request(`http://localhost${url}`, { ...init, headers: { cookie: `labforge_learner=${LEARNER}`, ...(init.headers as Record<string, string>) } });
+  const req = new Request(`http://localhost${url}`, {
+    ...init,
+    headers: { cookie: `labforge_learner=${LEARNER}`, ...(init.headers as Record<string, string>) },
+  });
   return handler(req, { params: Promise.resolve(params) });
 }
 
@@ -88,7 +93,12 @@ describe('request bodies are capped before they are read', () => {
   it('stops pulling a 50 MB streamed body just past 64 KiB and answers 413', async () => {
     const { stream, counter } = countingBody(MB50);
     const started = Date.now();
-    const res = await call(sessionsRoute.POST as Handler<object>, '/api/v1/sessions', {}, { method: 'POST', body: stream, duplex: 'half', headers: { 'content-type': 'application/json' } });
+    const res = await call(
+      sessionsRoute.POST as Handler<object>,
+      '/api/v1/sessions',
+      {},
+      { method: 'POST', body: stream, duplex: 'half', headers: { 'content-type': 'application/json' } },
+    );
     expect(res.status).toBe(413);
     expect(res.headers.get('connection')).toBe('close');
     expect(((await res.json()) as { error: string }).error).toBe('the request body is larger than 64 KiB');
@@ -98,22 +108,32 @@ describe('request bodies are capped before they are read', () => {
 
   it('refuses a declared Content-Length over the limit without reading a byte', async () => {
     const { stream, counter } = countingBody(MB50);
-    const res = await call(sessionsRoute.POST as Handler<object>, '/api/v1/sessions', {}, {
-      method: 'POST',
-      body: stream,
-      duplex: 'half',
-      headers: { 'content-type': 'application/json', 'content-length': String(MB50) },
-    });
+    const res = await call(
+      sessionsRoute.POST as Handler<object>,
+      '/api/v1/sessions',
+      {},
+      {
+        method: 'POST',
+        body: stream,
+        duplex: 'half',
+        headers: { 'content-type': 'application/json', 'content-length': String(MB50) },
+      },
+    );
     expect(res.status).toBe(413);
     expect(counter.pulled).toBe(0);
   });
 
   it('lets an editor save carry a 1 MiB file, and no more than its own limit', async () => {
     const file = 'x\n'.repeat(512 * 1024); // 1 MiB of text, 1.5 MiB as JSON
-    const ok = await call(filesRoute.PUT, '/api/v1/sessions/abc/files/notes', { id: 'abc', tab: 'notes' }, {
-      method: 'PUT',
-      body: JSON.stringify({ content: file, version: 'missing' }),
-    });
+    const ok = await call(
+      filesRoute.PUT,
+      '/api/v1/sessions/abc/files/notes',
+      { id: 'abc', tab: 'notes' },
+      {
+        method: 'PUT',
+        body: JSON.stringify({ content: file, version: 'missing' }),
+      },
+    );
     expect(ok.status).toBe(404); // past the body: the (stub) session does not exist
     expect(lookups.some((l) => l.startsWith('editorTarget(abc'))).toBe(true);
     const { stream, counter } = countingBody(MB50);
@@ -166,7 +186,10 @@ describe('identifiers are checked before use and never echoed at length', () => 
   });
 
   it('a long Origin is refused without being echoed', async () => {
-    const text = await expectQuiet(await call(nextRoute.POST, '/api/v1/sessions/abc/next', { id: 'abc' }, { method: 'POST', headers: { origin: `http://${long}` } }), 403);
+    const text = await expectQuiet(
+      await call(nextRoute.POST, '/api/v1/sessions/abc/next', { id: 'abc' }, { method: 'POST', headers: { origin: `http://${long}` } }),
+      403,
+    );
     expect(text).toContain('(50007 characters)');
   });
 });
@@ -307,7 +330,13 @@ describe('the real server', () => {
     server.stderr!.on('data', (d) => (stderr += d));
     for (const deadline = Date.now() + 90_000; ; await new Promise((r) => setTimeout(r, 300))) {
       if (server.exitCode !== null) throw new Error(`server exited ${server.exitCode}: ${stderr}`);
-      if (await fetch(`${url}/api/v1/labs`).then((r) => r.ok, () => false)) break;
+      if (
+        await fetch(`${url}/api/v1/labs`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
       if (Date.now() > deadline) throw new Error(`server not ready after 90 s: ${stderr}`);
     }
   }, 120_000);
@@ -331,13 +360,22 @@ describe('the real server', () => {
       expect(r.body.length).toBeLessThan(1024);
       expect(r.ms).toBeLessThan(5000);
     }
-    expect(results.some((r) => r.status === 413), 'at least one client read the 413').toBe(true);
-    console.log(`50 MB bodies: RSS ${Math.round(before / 1024)} MB → ${Math.round(after / 1024)} MB; sent before the 413: ${results.map((r) => `${(r.sent / 1e6).toFixed(1)} MB`).join(', ')}; ${results.map((r) => `${r.ms} ms`).join(', ')}`);
+    expect(
+      results.some((r) => r.status === 413),
+      'at least one client read the 413',
+    ).toBe(true);
+    console.log(
+      `50 MB bodies: RSS ${Math.round(before / 1024)} MB → ${Math.round(after / 1024)} MB; sent before the 413: ${results.map((r) => `${(r.sent / 1e6).toFixed(1)} MB`).join(', ')}; ${results.map((r) => `${r.ms} ms`).join(', ')}`,
+    );
     expect(after - before).toBeLessThan(20 * 1024);
   }, 60_000);
 
   it('does not echo a long lab back, and refuses overlong URLs before Next renders them', async () => {
-    const res = await fetch(`${url}/api/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lab: 'a'.repeat(60_000) }) });
+    const res = await fetch(`${url}/api/v1/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ lab: 'a'.repeat(60_000) }),
+    });
     expect(res.status).toBe(400);
     expect((await res.text()).length).toBeLessThan(1024);
     const page = await fetch(`${url}/labs/${'a'.repeat(8000)}`);

@@ -17,7 +17,20 @@ import { gradeFromHost } from '../../lib/checks/grade';
 import { gradeSchema } from '../../lib/labs/schema';
 import { compile, PROBE_C } from './programs';
 import {
-  asLearner, asPlatform, CAP_SETPCAP, capBnd, check, closeSuite, hasCap, LEARNER, ok, openSuite, startSession, until, type Live, type Suite,
+  asLearner,
+  asPlatform,
+  CAP_SETPCAP,
+  capBnd,
+  check,
+  closeSuite,
+  hasCap,
+  LEARNER,
+  ok,
+  openSuite,
+  startSession,
+  until,
+  type Live,
+  type Suite,
 } from './support';
 
 const VERDICTS: Record<'none' | 'done', CheckResult> = {
@@ -100,7 +113,7 @@ describe('ptrace and /proc of a running check', () => {
     }
   });
 
-  it('the probe works: the platform (full capabilities) can read a check\'s environ and seize it', async () => {
+  it("the probe works: the platform (full capabilities) can read a check's environ and seize it", async () => {
     await setState('none');
     const { targets, sandboxed, log } = await probeDuringCheck('control');
     expect(sandboxed).toBe(false);
@@ -119,7 +132,11 @@ describe('ptrace and /proc of a running check', () => {
     const running = targets.filter((t) => t.alive === '1');
     expect(running.length, `found a running check to attack:\n${log}`).toBeGreaterThanOrEqual(1);
     for (const t of running) expect(t, log).toMatchObject(REFUSED[MODE[state]]);
-    for (const t of targets) expect(Object.entries(t).filter(([k, v]) => v === 'ok' && k !== 'pid'), log).toEqual([]);
+    for (const t of targets)
+      expect(
+        Object.entries(t).filter(([k, v]) => v === 'ok' && k !== 'pid'),
+        log,
+      ).toEqual([]);
     for (const t of targets) expect(t.marker, log).toBe('0');
   });
 });
@@ -132,7 +149,7 @@ describe('forged output', () => {
     // A learner process of its own as a victim: proof that the forger's writes land where they may.
     await ok(asLearner(live, HOST, 'nohup sleep 300 >/var/tmp/victim.out 2>&1 </dev/null & echo $! > /var/tmp/victim.pid'), 'victim');
     await ok(asLearner(live, HOST, 'nohup bash /var/tmp/forger.sh </dev/null >/var/tmp/forger.out 2>&1 &'), 'forger');
-    await until('a forged line in the victim\'s output', async () => (await asPlatform(live, HOST, 'cat /var/tmp/victim.out')).stdout.includes('FAIL: forged'));
+    await until("a forged line in the victim's output", async () => (await asPlatform(live, HOST, 'cat /var/tmp/victim.out')).stdout.includes('FAIL: forged'));
     let log = '';
     try {
       expect(await check(live)).toEqual(VERDICTS[state]);
@@ -140,12 +157,27 @@ describe('forged output', () => {
       log = await stopAndRead('/var/tmp/forger.stop', '/var/tmp/forger.log');
       await asPlatform(live, HOST, 'kill "$(cat /var/tmp/victim.pid)"; rm -f /var/tmp/victim.pid');
     }
-    const lines = [...log.matchAll(/^pid=(\d+) fd=(\d) check=(\d) bnd=(\S+) result=(\w+)$/gm)].map(([, pid, fd, chk, bnd, result]) => ({ pid, fd, chk, bnd, result }));
+    const lines = [...log.matchAll(/^pid=(\d+) fd=(\d) check=(\d) bnd=(\S+) result=(\w+)$/gm)].map(([, pid, fd, chk, bnd, result]) => ({
+      pid,
+      fd,
+      chk,
+      bnd,
+      result,
+    }));
     const privileged = lines.filter((l) => l.bnd !== '?' && hasCap(BigInt(`0x${l.bnd}`), CAP_SETPCAP));
     expect(lines.filter((l) => l.chk === '1').length, `the forger found the running check:\n${log}`).toBeGreaterThanOrEqual(3);
-    expect(privileged.filter((l) => l.result === 'ok'), 'a write into a process with CAP_SETPCAP worked').toEqual([]);
-    expect(lines.filter((l) => l.chk === '1' && l.result === 'ok'), 'a write into a check worked').toEqual([]);
-    expect(lines.some((l) => l.result === 'ok'), 'the forger can write into learner processes').toBe(true);
+    expect(
+      privileged.filter((l) => l.result === 'ok'),
+      'a write into a process with CAP_SETPCAP worked',
+    ).toEqual([]);
+    expect(
+      lines.filter((l) => l.chk === '1' && l.result === 'ok'),
+      'a write into a check worked',
+    ).toEqual([]);
+    expect(
+      lines.some((l) => l.result === 'ok'),
+      'the forger can write into learner processes',
+    ).toBe(true);
   });
 });
 
@@ -159,25 +191,28 @@ const fakeMkdir = (mode: Mode) =>
   ].join('\n');
 
 describe('programs the platform starts in a host', () => {
-  it.each(['none', 'done'] as const)('with the work %s: an editor save into a missing folder runs no learner program with the platform\'s capabilities', async (state) => {
-    await setState(state);
-    await ok(asPlatform(live, HOST, 'rm -rf /root/notes /var/tmp/mkdir.caps /var/tmp/probe.log /var/tmp/probe.stop'), 'reset');
-    await ok(asLearner(live, HOST, `cat > /usr/local/bin/mkdir <<'EOF'\n${fakeMkdir(MODE[state])}\nEOF\nchmod 755 /usr/local/bin/mkdir`), 'planting mkdir');
-    try {
-      // The Notes tab's file is in /root/notes, which does not exist yet: the first save creates it.
-      const tab = (await suite.svc.get(live.id, LEARNER)).current?.tabs.find((t) => t.type === 'editor')?.id;
-      await writeTarget(await suite.svc.editorTarget(live.id, LEARNER, tab!), 'a note\n', 'missing');
-      const ran = (await asPlatform(live, HOST, 'cat /var/tmp/mkdir.caps 2>/dev/null')).stdout;
-      const verdict = await check(live);
-      const log = (await asPlatform(live, HOST, 'cat /var/tmp/probe.log 2>/dev/null')).stdout;
-      expect.soft(ran !== '' && hasCap(capBnd(ran), CAP_SETPCAP), `the learner's mkdir ran with CAP_SETPCAP:\n${log}`).toBe(false);
-      expect(verdict, log).toEqual(VERDICTS[state]);
-    } finally {
-      await asPlatform(live, HOST, 'touch /var/tmp/probe.stop; rm -rf /usr/local/bin/mkdir /root/notes');
-    }
-  });
+  it.each(['none', 'done'] as const)(
+    "with the work %s: an editor save into a missing folder runs no learner program with the platform's capabilities",
+    async (state) => {
+      await setState(state);
+      await ok(asPlatform(live, HOST, 'rm -rf /root/notes /var/tmp/mkdir.caps /var/tmp/probe.log /var/tmp/probe.stop'), 'reset');
+      await ok(asLearner(live, HOST, `cat > /usr/local/bin/mkdir <<'EOF'\n${fakeMkdir(MODE[state])}\nEOF\nchmod 755 /usr/local/bin/mkdir`), 'planting mkdir');
+      try {
+        // The Notes tab's file is in /root/notes, which does not exist yet: the first save creates it.
+        const tab = (await suite.svc.get(live.id, LEARNER)).current?.tabs.find((t) => t.type === 'editor')?.id;
+        await writeTarget(await suite.svc.editorTarget(live.id, LEARNER, tab!), 'a note\n', 'missing');
+        const ran = (await asPlatform(live, HOST, 'cat /var/tmp/mkdir.caps 2>/dev/null')).stdout;
+        const verdict = await check(live);
+        const log = (await asPlatform(live, HOST, 'cat /var/tmp/probe.log 2>/dev/null')).stdout;
+        expect.soft(ran !== '' && hasCap(capBnd(ran), CAP_SETPCAP), `the learner's mkdir ran with CAP_SETPCAP:\n${log}`).toBe(false);
+        expect(verdict, log).toEqual(VERDICTS[state]);
+      } finally {
+        await asPlatform(live, HOST, 'touch /var/tmp/probe.stop; rm -rf /usr/local/bin/mkdir /root/notes');
+      }
+    },
+  );
 
-  it('the grade of a Check, when the answers file is missing, runs no learner program with the platform\'s capabilities', async () => {
+  it("the grade of a Check, when the answers file is missing, runs no learner program with the platform's capabilities", async () => {
     const fakeSh = ['#!/usr/bin/dash', 'grep CapBnd /proc/self/status > /var/tmp/sh.caps', 'exec /usr/bin/dash "$@"'].join('\n');
     await ok(asPlatform(live, HOST, 'rm -f /var/tmp/sh.caps /root/answers.yaml'), 'reset');
     await ok(asLearner(live, HOST, `cat > /usr/local/bin/sh <<'EOF'\n${fakeSh}\nEOF\nchmod 755 /usr/local/bin/sh`), 'planting sh');

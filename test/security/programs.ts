@@ -14,7 +14,10 @@ const run = promisify(execFile);
 
 /** Compiles once per source and flags (cached in the temp dir); returns the binary. */
 export async function compile(name: string, source: string, flags: string[]): Promise<Buffer> {
-  const hash = createHash('sha256').update(JSON.stringify([source, flags])).digest('hex').slice(0, 12);
+  const hash = createHash('sha256')
+    .update(JSON.stringify([source, flags]))
+    .digest('hex')
+    .slice(0, 12);
   const dir = path.join(os.tmpdir(), 'labforge-tamper-bin');
   const out = path.join(dir, `${name}-${hash}`);
   if (!fs.existsSync(out)) {

@@ -50,7 +50,10 @@ export async function startScanners(live: Live, secrets: string[], walkMs = 1000
   await Promise.all(
     live.env.hosts.map(async ({ name }) => {
       await live.s.driver.writeFile(live.env, name, BIN, bin, 0o755);
-      await ok(asLearner(live, name, `rm -f ${LOG} ${STOP}; nohup ${BIN} ${arg(secrets)} ${LOG} ${STOP} ${walkMs} </dev/null >/dev/null 2>&1 &`), `starting lf-scan in ${name}`);
+      await ok(
+        asLearner(live, name, `rm -f ${LOG} ${STOP}; nohup ${BIN} ${arg(secrets)} ${LOG} ${STOP} ${walkMs} </dev/null >/dev/null 2>&1 &`),
+        `starting lf-scan in ${name}`,
+      );
       await until(`lf-scan START in ${name}`, async () => (await asPlatform(live, name, `cat ${LOG} 2>/dev/null`)).stdout.includes('START'), 30_000);
     }),
   );
@@ -74,10 +77,15 @@ export async function stopScanners(live: Live): Promise<ScanReport[]> {
   return Promise.all(
     live.env.hosts.map(async ({ name }) => {
       await ok(asPlatform(live, name, `touch ${STOP}`), 'stopping lf-scan');
-      const log = await until(`lf-scan EXIT in ${name}`, async () => {
-        const text = (await asPlatform(live, name, `cat ${LOG}`)).stdout;
-        return /^EXIT /m.test(text) && text;
-      }, 60_000, 250);
+      const log = await until(
+        `lf-scan EXIT in ${name}`,
+        async () => {
+          const text = (await asPlatform(live, name, `cat ${LOG}`)).stdout;
+          return /^EXIT /m.test(text) && text;
+        },
+        60_000,
+        250,
+      );
       return parse(name, log);
     }),
   );
@@ -86,7 +94,12 @@ export async function stopScanners(live: Live): Promise<ScanReport[]> {
 function parse(host: string, log: string): ScanReport {
   const start = Number(/^START (\d+)/m.exec(log)?.[1]);
   const rounds = [...log.matchAll(/^ROUND (\d+) (\d+) (\d+) full=(\d) files=\d+ procs=\d+ denied=(\d+) passes=\d+ procgap=(\d+)$/gm)].map((m) => ({
-    n: Number(m[1]), t0: Number(m[2]), t1: Number(m[3]), full: m[4] === '1', denied: Number(m[5]), procGap: Number(m[6]),
+    n: Number(m[1]),
+    t0: Number(m[2]),
+    t1: Number(m[3]),
+    full: m[4] === '1',
+    denied: Number(m[5]),
+    procGap: Number(m[6]),
   }));
   const hits = [...log.matchAll(/^HIT (\d+) (file|environ|cmdline) (.*)$/gm)].map((m) => ({ host, t: Number(m[1]), where: m[2] as Hit['where'], path: m[3] }));
   return { host, start, rounds, hits, log };

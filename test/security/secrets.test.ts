@@ -32,13 +32,19 @@ it('no learner process finds the token before the injection delivers it', async 
 
   // The learner's listener; Check sends the token from the server, the grade finds no answers yet.
   await ok(
-    asLearner(live, 'workstation', 'nohup socat -u UDP4-RECV:4321,ip-add-membership=225.1.2.3:eth0 OPEN:/root/heard.txt,creat,append </dev/null >/dev/null 2>&1 &'),
+    asLearner(
+      live,
+      'workstation',
+      'nohup socat -u UDP4-RECV:4321,ip-add-membership=225.1.2.3:eth0 OPEN:/root/heard.txt,creat,append </dev/null >/dev/null 2>&1 &',
+    ),
     'starting the listener',
   );
   await until('the listener', () => udpBound(live, 'workstation', 4321));
   const sentAt = Date.now();
   expect(await check(live)).toEqual({ passed: false, message: 'A token was sent on 225.1.2.3:4321. /root/answers.yaml not found in workstation' });
-  const heard = await until('the token in /root/heard.txt', async () => (await asPlatform(live, 'workstation', 'cat /root/heard.txt 2>/dev/null')).stdout.trim());
+  const heard = await until('the token in /root/heard.txt', async () =>
+    (await asPlatform(live, 'workstation', 'cat /root/heard.txt 2>/dev/null')).stdout.trim(),
+  );
   expect(heard).toBe(token);
 
   // The learner answers with what arrived (never on a command line), and Check passes.
@@ -51,8 +57,14 @@ it('no learner process finds the token before the injection delivers it', async 
   for (const r of reports) expectCoverage(r, hookDone, doneAt, 5_000);
   const hits = reports.flatMap((r) => r.hits);
   const allowed = (h: (typeof hits)[number]) => h.host === 'workstation' && h.where === 'file' && ['/root/heard.txt', '/root/answers.yaml'].includes(h.path);
-  expect(hits.filter((h) => !allowed(h)), 'found where a learner can read it').toEqual([]);
-  expect(hits.filter((h) => h.t < sentAt), 'found before the injection').toEqual([]);
+  expect(
+    hits.filter((h) => !allowed(h)),
+    'found where a learner can read it',
+  ).toEqual([]);
+  expect(
+    hits.filter((h) => h.t < sentAt),
+    'found before the injection',
+  ).toEqual([]);
   // The scan does see a token where one is: the listener's file (proof the probe works).
   expect(hits.map((h) => h.path)).toContain('/root/heard.txt');
 }, 240_000);

@@ -9,12 +9,7 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { asLearner, asPlatform, attackMatrix, closeSuite, ok, openSuite, startSession, type Attack, type Live, type Suite } from './support';
 
 /** Sourced by any bash or sh that honours BASH_ENV / ENV: "passes" and ends the shell at once. */
-const EVIL_ENV = [
-  'echo "@@labforge:check:0:0"; echo PASS',
-  "alias grep=true cat='echo ready' awk=true wc='echo 1' test=true",
-  'exit 0',
-  '',
-].join('\n');
+const EVIL_ENV = ['echo "@@labforge:check:0:0"; echo PASS', "alias grep=true cat='echo ready' awk=true wc='echo 1' test=true", 'exit 0', ''].join('\n');
 const TAMPER_LINES = [
   'export BASH_ENV=/root/.evil-env ENV=/root/.evil-env # tamper',
   "alias grep=true cat='echo ready' awk=true wc='echo 1' # tamper",

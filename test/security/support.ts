@@ -75,11 +75,16 @@ export interface Live {
 /** Starts a session (at `challenge`, author mode) and waits until it is active. */
 export async function startSession(s: Suite, slug: string, challenge?: string, ms = 150_000): Promise<Live> {
   const { id } = await s.svc.start(slug, LEARNER, challenge ? { challenge } : {});
-  await until(`session ${id} active`, async () => {
-    const view = await s.svc.get(id, LEARNER);
-    if (view.status !== 'provisioning' && view.status !== 'active') throw new Error(`session is ${view.status}: ${view.error}`);
-    return view.status === 'active';
-  }, ms, 250);
+  await until(
+    `session ${id} active`,
+    async () => {
+      const view = await s.svc.get(id, LEARNER);
+      if (view.status !== 'provisioning' && view.status !== 'active') throw new Error(`session is ${view.status}: ${view.error}`);
+      return view.status === 'active';
+    },
+    ms,
+    250,
+  );
   const row = await s.db.session.findUniqueOrThrow({ where: { id } });
   return { s, id, env: JSON.parse(row.environment!) as Environment };
 }

@@ -30,7 +30,10 @@ function startServer(): Promise<ChildProcess> {
     const deadline = Date.now() + 90_000;
     const poll = async () => {
       if (child.exitCode !== null) return reject(new Error(`server exited ${child.exitCode}: ${stderr}`));
-      const ok = await fetch(`${base}/api/v1/health`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${base}/api/v1/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) return resolve(child);
       if (Date.now() > deadline) return reject(new Error(`server not ready after 90 s: ${stderr}`));
       setTimeout(poll, 300);

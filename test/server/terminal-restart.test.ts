@@ -65,7 +65,10 @@ function startServer(): Promise<ChildProcess> {
     const deadline = Date.now() + 90_000;
     const poll = async () => {
       if (child.exitCode !== null) return reject(new Error(`server exited ${child.exitCode}: ${stderr}`));
-      const up = await fetch(`${base}/api/v1/health`).then(() => true, () => false);
+      const up = await fetch(`${base}/api/v1/health`).then(
+        () => true,
+        () => false,
+      );
       if (up) return resolve(child);
       if (Date.now() > deadline) return reject(new Error(`server not ready after 90 s: ${stderr}`));
       setTimeout(poll, 300);
@@ -157,7 +160,9 @@ it('a terminal reconnects with its screen, and a working shell, after the server
   const screenFile = path.join(dataDir, 'terminals', id, 'shell.screen');
   // (Not asserted here: the code before this feature saved nothing, and must fail on the screen below.)
   const t0 = Date.now();
-  const saved = await waitFor('the screen to be saved', () => fs.existsSync(screenFile) && fs.readFileSync(screenFile).includes(marker), 10_000, 50).catch(() => false);
+  const saved = await waitFor('the screen to be saved', () => fs.existsSync(screenFile) && fs.readFileSync(screenFile).includes(marker), 10_000, 50).catch(
+    () => false,
+  );
   const savedAfterMs = Date.now() - t0;
 
   // Progress to keep: the Check passes and completes the challenge.
@@ -192,14 +197,16 @@ it('a terminal reconnects with its screen, and a working shell, after the server
     const cmd = "cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | grep '^LABFORGE_TERMINAL=' | sort -u";
     return execFileSync('docker', ['exec', c.Id, 'sh', '-c', cmd]).toString().trim().split('\n').filter(Boolean);
   };
-  for (const deadline = Date.now() + 20_000; (await markers()).length !== 1 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 250));
+  for (const deadline = Date.now() + 20_000; (await markers()).length !== 1 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 250));
   expect(await markers(), 'the previous shell was ended').toHaveLength(1);
 
   // Progress is intact.
   const view = (await api('GET', `/api/v1/sessions/${id}`, cookie)).body as unknown as View;
   expect(view.status).toBe('active');
   expect(view.challenges[0]).toMatchObject({ slug: 'only', status: 'completed' });
-  console.log(`screen saved ${savedAfterMs} ms after the marker; terminal back ${back} ms after the kill; ${connections} connections; replay ${Buffer.byteLength(replayed)} bytes`);
+  console.log(
+    `screen saved ${savedAfterMs} ms after the marker; terminal back ${back} ms after the kill; ${connections} connections; replay ${Buffer.byteLength(replayed)} bytes`,
+  );
 
   // A clean restart (SIGTERM) saves the screen on the way out, and it comes back the same way.
   const restarts = () => sink.text().split('[labforge: the platform restarted').length - 1;

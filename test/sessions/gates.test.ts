@@ -123,7 +123,9 @@ describe('tabs of later challenges', () => {
     expect(started.status).toBe(200);
     await expect.poll(async () => (await sidecars(id)).length, { timeout: 60_000 }).toBe(1);
     await expect
-      .poll(async () => ((await (await call(trafficRoute.GET, `/api/v1/sessions/${id}/traffic`, { id })).json()) as { capturing: boolean }).capturing, { timeout: 60_000 })
+      .poll(async () => ((await (await call(trafficRoute.GET, `/api/v1/sessions/${id}/traffic`, { id })).json()) as { capturing: boolean }).capturing, {
+        timeout: 60_000,
+      })
       .toBe(true);
     expect(await sidecars(id)).toHaveLength(1);
   });

@@ -23,9 +23,7 @@ function fakeLife(failing?: string) {
   const calls: string[] = [];
   const phase = (name: string): PhaseResult => {
     calls.push(name);
-    return name === failing
-      ? { ok: false, runs: [], failure: { host: 'workstation', script: 'x-workstation', message: 'boom' } }
-      : { ok: true, runs: [] };
+    return name === failing ? { ok: false, runs: [], failure: { host: 'workstation', script: 'x-workstation', message: 'boom' } } : { ok: true, runs: [] };
   };
   const life: Steps = {
     trackSetup: async () => phase('track setup'),
@@ -48,15 +46,7 @@ describe('the walk, against a faked Lifecycle', () => {
       wrapped.push(`${what} ${c.slug}`);
       await run();
     });
-    expect(calls).toEqual([
-      'setup first',
-      'solve first',
-      'cleanup first',
-      'setup second',
-      'solve second',
-      'cleanup second',
-      'setup third',
-    ]);
+    expect(calls).toEqual(['setup first', 'solve first', 'cleanup first', 'setup second', 'solve second', 'cleanup second', 'setup third']);
     expect(wrapped).toEqual(['replay first', 'replay second', 'enter third']);
   });
 

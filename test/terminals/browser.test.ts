@@ -13,7 +13,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROMPT, sleep, startServer, type TestServer } from './helpers';
 
-const CHROMIUM = '/usr/bin/chromium';
+import { CHROMIUM_ARGS, CHROMIUM_PATH as CHROMIUM } from '../../e2e/support/chromium';
 const root = path.resolve(__dirname, '../..');
 let outDir: string;
 let srv: TestServer;
@@ -59,7 +59,7 @@ beforeAll(async () => {
   });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--headless', ...CHROMIUM_ARGS],
   });
 }, 120_000);
 
@@ -124,7 +124,10 @@ describe('<Terminal> in Chromium', () => {
     await page.keyboard.type('stty size');
     await page.keyboard.press('Enter');
     await waitScreen(page, /\n?\d+ \d+/);
-    const [rows, cols] = (await screenText(page)).match(/(\d+) (\d+)\s*\n/)!.slice(1).map(Number);
+    const [rows, cols] = (await screenText(page))
+      .match(/(\d+) (\d+)\s*\n/)!
+      .slice(1)
+      .map(Number);
     // 900x500 px box at 14 px: roughly 100 columns, 25 rows; never the 80x24 default
     expect(cols).toBeGreaterThan(90);
     expect(cols).toBeLessThan(120);
@@ -187,7 +190,9 @@ describe('<Terminal> in Chromium', () => {
     await page.keyboard.press('Enter');
     await waitScreen(page, /TP_5/, 60_000);
     const secs = (performance.now() - t1) / 1000;
-    console.log(`[measure] chromium: main thread answered in ${evalMs.toFixed(0)} ms during yes; Ctrl-C -> shell answers in ${ccMs.toFixed(0)} ms; 20 MB to the screen in ${secs.toFixed(2)} s (${(20 / secs).toFixed(1)} MB/s)`);
+    console.log(
+      `[measure] chromium: main thread answered in ${evalMs.toFixed(0)} ms during yes; Ctrl-C -> shell answers in ${ccMs.toFixed(0)} ms; 20 MB to the screen in ${secs.toFixed(2)} s (${(20 / secs).toFixed(1)} MB/s)`,
+    );
     expect(ccMs).toBeLessThan(3_000);
     await page.close();
   }, 90_000);

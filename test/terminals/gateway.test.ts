@@ -458,7 +458,9 @@ describe('terminal gateway: flow control', () => {
     await waitFor('prompt', () => Buffer.concat(seen).toString('latin1').includes(PROMPT), 5_000, 1);
     const ms = performance.now() - t0;
     const after = Buffer.concat(seen).length;
-    console.log(`[measure] Ctrl-C -> prompt: ${ms.toFixed(0)} ms, ${after} bytes still in flight after ^C; ${(before / 1.5 / 1e6).toFixed(1)} MB/s of 'yes' through xterm-headless`);
+    console.log(
+      `[measure] Ctrl-C -> prompt: ${ms.toFixed(0)} ms, ${after} bytes still in flight after ^C; ${(before / 1.5 / 1e6).toFixed(1)} MB/s of 'yes' through xterm-headless`,
+    );
     expect(ms).toBeLessThan(1_000);
     c.client.dispose();
     term.dispose();
@@ -518,7 +520,9 @@ describe('terminal gateway: measurements', () => {
     await waitFor('throughput done', () => sink.has('TP_5'), 60_000, 2);
     const secs = (performance.now() - t0) / 1000;
     const mbs = (sink.bytes().length - start) / secs / 1e6;
-    console.log(`[measure] echo latency p50 ${p50.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms; throughput ${mbs.toFixed(1)} MB/s (${total / 1e6} MB in ${secs.toFixed(2)} s)`);
+    console.log(
+      `[measure] echo latency p50 ${p50.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms; throughput ${mbs.toFixed(1)} MB/s (${total / 1e6} MB in ${secs.toFixed(2)} s)`,
+    );
     // Loose floors (the machine is shared): they catch a broken echo path or an O(n²), not noise.
     expect(p50).toBeLessThan(50);
     expect(mbs).toBeGreaterThan(2);

@@ -75,7 +75,13 @@ describe('protocol: client -> server', () => {
     expect(client(encodeHello(hello))).toEqual({ type: 'hello', hello });
     expect(client(encodeHello({ offset: 0, cols: 1, rows: 1000 }))).toEqual({ type: 'hello', hello: { offset: 0, cols: 1, rows: 1000 } });
     const enc = (v: unknown) => new Uint8Array([MSG.HELLO, ...new TextEncoder().encode(JSON.stringify(v))]);
-    for (const bad of [{ offset: -1, cols: 80, rows: 24 }, { offset: 0, cols: 0, rows: 24 }, { offset: 0, cols: 80 }, { offset: 0, cols: 80, rows: 24, extra: 1 }, 'x']) {
+    for (const bad of [
+      { offset: -1, cols: 80, rows: 24 },
+      { offset: 0, cols: 0, rows: 24 },
+      { offset: 0, cols: 80 },
+      { offset: 0, cols: 80, rows: 24, extra: 1 },
+      'x',
+    ]) {
       const r = decodeClientFrame(enc(bad));
       expect(r.ok, JSON.stringify(bad)).toBe(false);
     }

@@ -70,7 +70,12 @@ describe('TrafficAggregate', () => {
     expect(a.size).toBe(3);
     expect(a.view(nameOf, T0 + 100).map((g) => g.group)).toEqual(['225.0.1.7', '225.0.1.8', '225.0.1.9']);
     for (let i = 0; i < 5; i++) a.add(pkt(T0 + 200 + i, `172.20.0.${10 + i}`, '225.0.1.9'));
-    expect(a.view(nameOf, T0 + 300).find((g) => g.group === '225.0.1.9')!.senders.map((s) => s.ip)).toEqual(['172.20.0.13', '172.20.0.14']);
+    expect(
+      a
+        .view(nameOf, T0 + 300)
+        .find((g) => g.group === '225.0.1.9')!
+        .senders.map((s) => s.ip),
+    ).toEqual(['172.20.0.13', '172.20.0.14']);
   });
 
   it('adds up senders past the per-bucket limit as "other hosts"', () => {
@@ -82,9 +87,12 @@ describe('TrafficAggregate', () => {
 
   it('sorts groups by address, senders by packets', () => {
     const a = new TrafficAggregate();
-    [pkt(T0, '172.20.0.3', '225.0.0.21'), pkt(T0, '172.20.0.2', '225.0.0.11'), pkt(T0, '172.20.0.4', '225.0.0.21'), pkt(T0 + 1, '172.20.0.4', '225.0.0.21')].forEach((e) =>
-      a.add(e),
-    );
+    [
+      pkt(T0, '172.20.0.3', '225.0.0.21'),
+      pkt(T0, '172.20.0.2', '225.0.0.11'),
+      pkt(T0, '172.20.0.4', '225.0.0.21'),
+      pkt(T0 + 1, '172.20.0.4', '225.0.0.21'),
+    ].forEach((e) => a.add(e));
     const v = a.view(nameOf, T0 + 10);
     expect(v.map((g) => g.group)).toEqual(['225.0.0.11', '225.0.0.21']);
     expect(v[1].senders.map((s) => s.host)).toEqual(['darth-vader', 'luke']);

@@ -145,10 +145,14 @@ describe('a capture beside a 3-host environment', () => {
     try {
       expect((await fresh.view({ driver, env })).capturing).toBe(true);
       // The log replays asynchronously: the next poll or two shows it.
-      await until('the replayed sender', async () => {
-        const g = (await fresh.view({ driver, env })).groups.find((x) => x.group === '225.0.0.42');
-        return g?.senders[0]?.host === 'sender' && g.senders[0].packets === 3;
-      }, 10_000);
+      await until(
+        'the replayed sender',
+        async () => {
+          const g = (await fresh.view({ driver, env })).groups.find((x) => x.group === '225.0.0.42');
+          return g?.senders[0]?.host === 'sender' && g.senders[0].packets === 3;
+        },
+        10_000,
+      );
       expect(await sidecars(owner)).toHaveLength(1);
     } finally {
       fresh.close();

@@ -18,7 +18,7 @@ import { TcpdumpParser, type TrafficEvent } from '../../lib/traffic/parse';
 import type { TrafficView } from '../../lib/traffic/types';
 import { VERBOSE } from './fixtures/samples';
 
-const CHROMIUM = '/usr/bin/chromium';
+import { CHROMIUM_ARGS, CHROMIUM_PATH as CHROMIUM } from '../../e2e/support/chromium';
 const root = path.resolve(__dirname, '../..');
 const NAMES: Record<string, string> = { '172.28.0.2': 'obi-wan', '172.28.0.3': 'luke', '172.28.0.5': 'red-leader' };
 // The capture up to the first leave: luke joined 225.0.0.11 and .12, red-leader 225.0.0.21.
@@ -42,7 +42,8 @@ const requests = new Map<string, number>();
 function answer(session: string, n: number): { status: number; body: unknown } {
   if (session === 'battle') return { status: 200, body: viewOf(BATTLE) };
   if (session === 'poll') {
-    const extra: TrafficEvent[] = n >= 3 ? [{ kind: 'packet', t: NOW - 2_000, src: '172.28.0.9', group: '225.0.0.11', port: 6666, bytes: 60, proto: 'UDP' }] : [];
+    const extra: TrafficEvent[] =
+      n >= 3 ? [{ kind: 'packet', t: NOW - 2_000, src: '172.28.0.9', group: '225.0.0.11', port: 6666, bytes: 60, proto: 'UDP' }] : [];
     return { status: 200, body: viewOf(BATTLE, extra) };
   }
   if (session === 'empty') return { status: 200, body: { ...viewOf(''), groups: [] } };
@@ -84,7 +85,7 @@ beforeAll(async () => {
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--headless', ...CHROMIUM_ARGS],
   });
 }, 120_000);
 
@@ -109,13 +110,15 @@ describe('<TrafficTab> in Chromium', () => {
     const menu = page.getByRole('combobox', { name: 'Multicast group' });
     await menu.waitFor();
     await page.locator('caption', { hasText: 'Senders to' }).waitFor();
-    expect(await menu.locator('option').allTextContents()).toEqual([
-      '225.0.0.11 (1 sender, 1 joined)',
-      '225.0.0.12 (0 senders, 1 joined)',
-      '225.0.0.21 (0 senders, 1 joined)',
-      '225.0.0.42 (1 sender, 0 joined)',
-      '224.0.0.251 (1 sender, 0 joined)',
-    ].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })));
+    expect(await menu.locator('option').allTextContents()).toEqual(
+      [
+        '225.0.0.11 (1 sender, 1 joined)',
+        '225.0.0.12 (0 senders, 1 joined)',
+        '225.0.0.21 (0 senders, 1 joined)',
+        '225.0.0.42 (1 sender, 0 joined)',
+        '224.0.0.251 (1 sender, 0 joined)',
+      ].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })),
+    );
     // The group that spoke last comes first: 225.0.0.42 (the ICMP echo).
     expect(await menu.inputValue()).toBe('225.0.0.42');
     expect(await table(page, 'Senders to 225.0.0.42').locator('tbody th').allTextContents()).toEqual(['obi-wan']);

@@ -4,8 +4,15 @@ import { SessionIdSchema } from '@/lib/api/http';
 
 export const dynamic = 'force-dynamic';
 
-export default async function SessionPage({ params }: { params: Promise<{ id: string }> }) {
+export default async function SessionPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const { id } = await params;
   if (!SessionIdSchema.safeParse(id).success) notFound();
-  return <SessionView id={id} />;
+  // ?a11y=1: terminals in screen-reader mode (their text in the DOM), for people and for tests.
+  return <SessionView id={id} a11y={(await searchParams).a11y === '1'} />;
 }

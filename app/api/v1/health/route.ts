@@ -45,7 +45,10 @@ function isOperator(req: Request, token: string | undefined): boolean {
 function fromLoopback(req: Request): boolean {
   const peer = req.headers.get(PEER_HEADER);
   if (!peer || !isLoopback(peer) || req.headers.has('forwarded')) return false;
-  const forwardedFor = (req.headers.get('x-forwarded-for') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const forwardedFor = (req.headers.get('x-forwarded-for') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return forwardedFor.every(isLoopback);
 }
 
