@@ -14,12 +14,12 @@
  */
 import { z } from 'zod';
 import { runtime } from '../runtime';
-import { isSessionError, type SessionErrorCode } from '../sessions/errors';
+import { isSessionError } from '../sessions/errors';
 import { learnerCookie, learnerFromCookieHeader, newLearnerId } from '../auth/learner';
 import { databaseFile, storageFault, storageMessage, storageReason, type StorageFault } from '../db/faults';
 import { noteStorageFault, recoverFrom } from '../db/health';
-
-const STATUS: Record<SessionErrorCode, number> = { not_found: 404, forbidden: 403, conflict: 409, invalid: 400, unavailable: 503 };
+import { originAllowed } from './origin';
+import { SESSION_ERROR_STATUS } from './status';
 
 export class HttpError extends Error {
   constructor(
@@ -49,10 +49,9 @@ export function caller(req: Request, { create = false } = {}): Caller {
 /** Browsers send Origin on cross-site requests: refuse state changes from other sites. */
 export function requireSameOrigin(req: Request): void {
   const origin = req.headers.get('origin');
-  if (!origin) return; // non-browser clients (CLI, graders)
-  const allowed = runtime().config.allowedOrigins;
-  const self = new URL(req.url).origin;
-  if (origin !== self && !allowed.includes(origin)) throw new HttpError(403, `origin ${quote(origin)} is not allowed`);
+  // No Origin: non-browser clients (CLI, graders).
+  if (!originAllowed(origin, { allowed: runtime().config.allowedOrigins, self: new URL(req.url).origin, missing: 'allow' }))
+    throw new HttpError(403, `origin ${quote(origin ?? '')} is not allowed`);
 }
 
 /**
@@ -171,7 +170,7 @@ export async function handle(fn: () => Promise<Response>): Promise<Response> {
         { error: cap(e.message), ...(e.extra.code ? { code: e.extra.code } : {}) },
         { status: e.status, retryAfter: e.extra.retryAfter, headers: close },
       );
-    if (isSessionError(e)) return json({ ...e.details, error: cap(e.message), code: e.code }, { status: STATUS[e.code] });
+    if (isSessionError(e)) return json({ ...e.details, error: cap(e.message), code: e.code }, { status: SESSION_ERROR_STATUS[e.code] });
     const fault = storageFault(e);
     if (fault) return storageUnavailable(fault);
     runtime().log.error({ err: (e as Error).message, stack: (e as Error).stack }, 'request failed');

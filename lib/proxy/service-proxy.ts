@@ -22,6 +22,8 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { LEARNER_COOKIE } from '../auth/learner';
 import { SERVICE_CSP } from '../api/headers';
+import { originAllowed } from '../api/origin';
+import { SESSION_ERROR_STATUS } from '../api/status';
 import type { Logger } from '../log';
 
 export const SERVICE_PREFIX = '/svc/';
@@ -112,7 +114,7 @@ export function createServiceProxy(opts: ServiceProxyOptions) {
     const hit = cache.get(key);
     if (hit && Date.now() - hit.at < cacheMs) return hit.target;
     const t = await opts.resolve(p.sessionId, p.tab).catch((e: Error & { code?: string }) => {
-      throw Object.assign(new Error(e.message), { status: e.code === 'not_found' ? 404 : 409 });
+      throw Object.assign(new Error(e.message), { status: SESSION_ERROR_STATUS[e.code as keyof typeof SESSION_ERROR_STATUS] ?? 409 });
     });
     cache.set(key, { target: t, at: Date.now() });
     return t;
@@ -189,9 +191,8 @@ export function createServiceProxy(opts: ServiceProxyOptions) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return true;
     }
-    const origin = req.headers.origin;
     // `null`: the service's own page, sandboxed in an opaque origin (the key authorises it).
-    if (origin && origin !== 'null' && !opts.allowedOrigins.includes(origin)) {
+    if (!originAllowed(req.headers.origin, { allowed: opts.allowedOrigins, missing: 'allow', opaque: 'allow' })) {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       return true;
     }

@@ -12,6 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TokenClaims, TokenStore } from '../auth/tokens';
+import { originAllowed } from '../api/origin';
 import type { Logger } from '../log';
 import { CLOSE, LIMITS, WS_PATH, encodeStatus } from './protocol';
 import { TerminalSession, clip, type BatchTuning, type FlowTuning, type TerminalStats, type TerminalTarget } from './pty';
@@ -69,17 +70,8 @@ function refuse(socket: Duplex, status: number, message: string): void {
   setTimeout(() => socket.destroy(), 1000).unref();
 }
 
-function normalizeOrigin(o: string): string | null {
-  try {
-    return new URL(o).origin;
-  } catch {
-    return null;
-  }
-}
-
 export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGateway {
   const log = opts.log.child({ module: 'terminals' });
-  const allowed = new Set(opts.allowedOrigins.map(normalizeOrigin).filter((o): o is string => o !== null));
   const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxClientFrame, perMessageDeflate: false });
   const terminals = new Map<string, TerminalSession>();
   const alive = new WeakMap<WebSocket, boolean>();
@@ -136,8 +128,7 @@ export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGat
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== WS_PATH) return refuse(socket, 404, `No WebSocket endpoint at this path (terminals use ${WS_PATH}).`);
 
-    const origin = req.headers.origin ? normalizeOrigin(req.headers.origin) : null;
-    if (!origin || !allowed.has(origin)) {
+    if (!originAllowed(req.headers.origin, { allowed: opts.allowedOrigins, missing: 'refuse' })) {
       log.warn(peer, 'terminal upgrade refused: origin not allowed');
       return refuse(socket, 403, 'This origin may not open terminals. Open the lab from the platform URL (LABFORGE_PUBLIC_URL).');
     }
