@@ -1,7 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BATCH, OutputBatcher } from '../../lib/terminals/batcher';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// The batcher's timing runs on fake clocks (its timer and performance.now): exact, no margins.
+beforeEach(() => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] }));
+afterEach(() => vi.useRealTimers());
+const advance = (ms: number) => vi.advanceTimersByTime(ms);
 
 function make() {
   const out: Buffer[] = [];
@@ -18,7 +21,7 @@ describe('OutputBatcher', () => {
     }
   });
 
-  it('coalesces a flood into few frames, in order, without losing a byte', async () => {
+  it('coalesces a flood into few frames, in order, without losing a byte', () => {
     const { b, out } = make();
     const sent: Buffer[] = [];
     for (let i = 0; i < 200; i++) {
@@ -26,22 +29,24 @@ describe('OutputBatcher', () => {
       sent.push(chunk);
       b.push(chunk);
     }
-    await sleep(BATCH.delayMs + 20);
+    advance(BATCH.delayMs);
     expect(Buffer.concat(out).equals(Buffer.concat(sent))).toBe(true);
     expect(out.length).toBeLessThanOrEqual(Math.ceil((200 * 4096) / BATCH.maxBytes) + 2);
     for (const p of out) expect(p.length).toBeLessThanOrEqual(BATCH.maxBytes);
   });
 
-  it('waits at most delayMs under load, and is immediate again after a quiet spell', async () => {
+  it('waits exactly delayMs under load, and is immediate again after a quiet spell', () => {
     const { b, out } = make();
     b.push(Buffer.alloc(4096)); // first: idle, immediate
     expect(out).toHaveLength(1);
     b.push(Buffer.alloc(4096)); // right after a big flush: coalesced
     expect(out).toHaveLength(1);
     expect(b.pendingBytes).toBe(4096);
-    await sleep(BATCH.delayMs + 15);
+    advance(BATCH.delayMs - 1);
+    expect(out, 'not before delayMs').toHaveLength(1);
+    advance(1);
     expect(out).toHaveLength(2);
-    await sleep(BATCH.idleMs + 5);
+    advance(BATCH.idleMs);
     b.push(Buffer.alloc(4096));
     expect(out).toHaveLength(3);
   });
@@ -54,7 +59,7 @@ describe('OutputBatcher', () => {
     expect(Buffer.concat(out).equals(big)).toBe(true);
   });
 
-  it('flush() sends what is pending now; dispose() drops it', async () => {
+  it('flush() sends what is pending now; dispose() drops it', () => {
     const { b, out } = make();
     b.push(Buffer.alloc(4096));
     b.push(Buffer.from('xyz'));
@@ -65,7 +70,7 @@ describe('OutputBatcher', () => {
     b.push(Buffer.alloc(4096)); // after a big one: waits
     b.push(Buffer.alloc(10));
     b.dispose();
-    await sleep(BATCH.delayMs + 10);
+    advance(BATCH.delayMs * 2);
     expect(b.pendingBytes).toBe(0);
     expect(out.length).toBe(delivered);
   });
