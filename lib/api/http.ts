@@ -49,9 +49,9 @@ export function caller(req: Request, { create = false } = {}): Caller {
 /** Browsers send Origin on cross-site requests: refuse state changes from other sites. */
 export function requireSameOrigin(req: Request): void {
   const origin = req.headers.get('origin');
-  // No Origin: non-browser clients (CLI, graders).
-  if (!originAllowed(origin, { allowed: runtime().config.allowedOrigins, self: new URL(req.url).origin, missing: 'allow' }))
-    throw new HttpError(403, `origin ${quote(origin ?? '')} is not allowed`);
+  if (!origin) return; // non-browser clients (CLI, graders): the runtime's config is not needed
+  if (!originAllowed(origin, { allowed: runtime().config.allowedOrigins, self: new URL(req.url).origin, missing: 'refuse' }))
+    throw new HttpError(403, `origin ${quote(origin)} is not allowed`);
 }
 
 /**
