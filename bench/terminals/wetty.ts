@@ -10,12 +10,12 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { progress, sleep } from '../lib/stats';
 import type { IoFactory } from './connectors';
 import type { ShellCommand } from './container';
+import { freePort } from '../../test/support/server';
 
 const run = promisify(execFile);
 
@@ -63,17 +63,6 @@ export async function installWetty(dir: string): Promise<{ version: string }> {
   if (!installedVersion(dir, 'socket.io-client')) await npm(dir, ['install', 'socket.io-client@4']);
   await ensureNodePty(dir);
   return { version: installedVersion(dir, 'wetty')! };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitHttp(url: string, proc: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {

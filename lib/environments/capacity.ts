@@ -10,6 +10,7 @@
  * pool refill never stands in line ahead of a learner.
  */
 import type { Lab } from '../labs/schema';
+import { sizeBytes } from '../labs/schema';
 
 export interface Ticket {
   /** Unique while held or queued: a session id, or a pool member's owner. */
@@ -263,11 +264,9 @@ const MIB = 1024 * 1024;
  */
 export const KIND_NODE_MIB = 1024;
 
-/** `256Mi`, `1Gi` or a number of MiB, in MiB (same rules as the Docker driver). */
+/** `256Mi`, `1Gi` or a number of MiB, in MiB. */
 export function mebibytes(m: string | number): number {
-  if (typeof m === 'number') return m;
-  const n = parseInt(m, 10);
-  return m.endsWith('Gi') ? n * 1024 : n;
+  return sizeBytes(m) / 1024 ** 2;
 }
 
 /** Memory a lab's environment may use: its hosts' declared limits, plus an estimate per Kind node. */

@@ -13,16 +13,7 @@
 import type Dockerode from 'dockerode';
 import { EnvironmentError, LABELS, type Environment, type HostLimitReading } from './driver';
 import { readCounters } from './cgroup-counters';
-
-/**
- * `256Mi`, `1Gi` or a number of MiB, in bytes: the same reading as docker.ts's memoryBytes (which
- * sets the kernel's limits), kept here so that docker.ts → docker-disk.ts stays one-way.
- */
-export function sizeBytes(m: string | number): number {
-  if (typeof m === 'number') return m * 1024 * 1024;
-  const n = parseInt(m, 10);
-  return m.endsWith('Gi') ? n * 1024 ** 3 : n * 1024 ** 2;
-}
+import { sizeBytes } from '../labs/schema';
 
 /** From this share of its limit on, a host's layer is checked for an engine-side limit. */
 export const NEAR_LIMIT = 0.5;

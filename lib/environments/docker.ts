@@ -10,7 +10,7 @@ import path from 'node:path';
 import Dockerode from 'dockerode';
 import * as pty from 'node-pty';
 import { z } from 'zod';
-import type { DockerHost } from '../labs/schema';
+import { sizeBytes, type DockerHost } from '../labs/schema';
 import { log as rootLog } from '../log';
 import {
   EnvironmentError,
@@ -66,13 +66,6 @@ const terminalSchema = z.object({
 
 export const networkName = (owner: string) => `lf-${owner}`;
 export const containerName = (owner: string, host: string) => `lf-${owner}-${host}`;
-
-/** `256Mi`, `1Gi` or a number of MiB, in bytes. */
-export function memoryBytes(m: string | number): number {
-  if (typeof m === 'number') return m * 1024 * 1024;
-  const n = parseInt(m, 10);
-  return m.endsWith('Gi') ? n * 1024 ** 3 : n * 1024 ** 2;
-}
 
 function statusOf(err: unknown): number | undefined {
   return (err as { statusCode?: number }).statusCode;
@@ -235,7 +228,7 @@ export class DockerDriver implements EnvironmentDriver {
               net,
               labels(h.name),
               toolbox,
-              diskLimit ? String(memoryBytes(h.resources.disk)) : null,
+              diskLimit ? String(sizeBytes(h.resources.disk)) : null,
             ).catch((err) => {
               throw new EnvironmentError(`creating host ${h.name} failed: ${reason(err)}`);
             });
@@ -308,7 +301,7 @@ export class DockerDriver implements EnvironmentDriver {
   /** `diskSize`: the engine's StorageOpt size for this host, when the engine can limit disks. */
   private createContainer(owner: string, h: DockerHost, image: string, net: string, labels: Record<string, string>, toolbox: string, diskSize: string | null) {
     const env = { LANG: 'C.UTF-8', TERM: 'xterm-256color', ...h.env };
-    const memory = memoryBytes(h.resources.memory);
+    const memory = sizeBytes(h.resources.memory);
     return this.docker.createContainer({
       name: containerName(owner, h.name),
       Hostname: h.name,

@@ -21,6 +21,13 @@ export const memory = z.union([
   z.string().regex(/^\d+(Mi|Gi)$/, 'must look like 256Mi or 1Gi'),
 ]);
 
+/** A `memory`/`disk` value (`256Mi`, `1Gi`, or a number of MiB) in bytes. */
+export function sizeBytes(m: string | number): number {
+  if (typeof m === 'number') return m * 1024 * 1024;
+  const n = parseInt(m, 10);
+  return m.endsWith('Gi') ? n * 1024 ** 3 : n * 1024 ** 2;
+}
+
 export const resourcesSchema = z
   .object({
     memory: memory.default('512Mi'),

@@ -6,7 +6,7 @@ import path from 'node:path';
 import Dockerode from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_IMAGES, ImageBuilder, mirrorFromAptConfig, resolveImage } from '../../lib/environments/images';
-import { memoryBytes } from '../../lib/environments/docker';
+import { sizeBytes as memoryBytes } from '../../lib/labs/schema';
 
 describe('resolveImage', () => {
   it('maps builtin names to a deterministic recipe tag and passes other names through', () => {

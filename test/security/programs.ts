@@ -85,16 +85,23 @@ static long long now_ms(void) {
   clock_gettime(CLOCK_REALTIME, &t);
   return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
 }
-static int is_check(int pid) {
-  char p[64], buf[8192];
-  const char needle[] = {'-', '-', 'n', 'o', 'p', 'r', 'o', 'f', 'i', 'l', 'e', 0};
-  snprintf(p, sizeof p, "/proc/%d/cmdline", pid);
+/* /proc/PID/NAME into buf (NUL-terminated): its length, or 0 when it cannot be read. */
+static ssize_t read_proc(int pid, const char *name, char *buf, size_t size) {
+  char p[64];
+  snprintf(p, sizeof p, "/proc/%d/%s", pid, name);
   int fd = open(p, O_RDONLY);
   if (fd < 0) return 0;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
+  ssize_t n = read(fd, buf, size - 1);
   close(fd);
   if (n <= 0) return 0;
   buf[n] = 0;
+  return n;
+}
+static int is_check(int pid) {
+  char buf[8192];
+  const char needle[] = {'-', '-', 'n', 'o', 'p', 'r', 'o', 'f', 'i', 'l', 'e', 0};
+  ssize_t n = read_proc(pid, "cmdline", buf, sizeof buf);
+  if (!n) return 0;
   for (ssize_t i = 0; i < n; i += strlen(buf + i) + 1)
     if (strcmp(buf + i, needle) == 0) return 1;
   return 0;
@@ -139,14 +146,8 @@ static int attach(int pid, int forge, int *forged) {
 /* Still running after the attempts (not gone, not a zombie)? A check that ended meanwhile refuses
  * everything for that reason alone (EPERM, ENOENT), which says nothing about the boundary. */
 static int alive(int pid) {
-  char p[64], buf[512];
-  snprintf(p, sizeof p, "/proc/%d/stat", pid);
-  int fd = open(p, O_RDONLY);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  buf[n] = 0;
+  char buf[512];
+  if (!read_proc(pid, "stat", buf, sizeof buf)) return 0;
   char *paren = strrchr(buf, ')');
   return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
 }

@@ -4,12 +4,13 @@
  * and the cut-off sessions are failed with a reason. Needs a production build
  * (`next build`), which `npm test` makes before this suite runs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startServerProcess } from '../support/server';
 
 const root = path.resolve(__dirname, '../..');
 const docker = new Dockerode();
@@ -18,29 +19,7 @@ const base = `http://localhost:${port}`;
 let dataDir: string;
 let server: ChildProcess | undefined;
 
-function startServer(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['bin/labforge.mjs', 'serve'], {
-    cwd: root,
-    env: { ...process.env, PORT: String(port), LABFORGE_DATA_DIR: dataDir, LABFORGE_LOG_LEVEL: 'warn', NODE_ENV: 'production' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + 90_000;
-    const poll = async () => {
-      if (child.exitCode !== null) return reject(new Error(`server exited ${child.exitCode}: ${stderr}`));
-      const ok = await fetch(`${base}/api/v1/health`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) return resolve(child);
-      if (Date.now() > deadline) return reject(new Error(`server not ready after 90 s: ${stderr}`));
-      setTimeout(poll, 300);
-    };
-    void poll();
-  });
-}
+const startServer = () => startServerProcess(port, { LABFORGE_DATA_DIR: dataDir });
 
 const labelled = async (session: string) =>
   (await docker.listContainers({ all: true, filters: { label: [`labforge.session=${session}`] } })).length +

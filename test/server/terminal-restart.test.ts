@@ -7,10 +7,9 @@
  * works; the progress stored before the kill is intact. Real SQLite, real Docker.
  * Needs a production build (`next build`), which `npm test` makes first.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Dockerode from 'dockerode';
@@ -19,6 +18,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TerminalClient, type SocketLike } from '../../lib/terminals/client';
 import { CollectSink, waitFor } from '../terminals/helpers';
 import { oneHostTrack, shellChallenge } from '../support/sessions';
+import { freePort, startServerProcess } from '../support/server';
 
 const root = path.resolve(__dirname, '../..');
 let dataDir: string;
@@ -26,7 +26,6 @@ let labsDir: string;
 let port: number;
 let base: string;
 let server: ChildProcess | undefined;
-let stderr = '';
 let sessionId: string | undefined;
 
 const LAB = 'terminal-restart';
@@ -36,46 +35,7 @@ const files: Record<string, string> = {
   '01-only/check-workstation': '#!/bin/bash\ntest -f /root/done || { echo "FAIL: /root/done is missing"; exit 1; }\n',
 };
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-function startServer(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['bin/labforge.mjs', 'serve'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      LABFORGE_DATA_DIR: dataDir,
-      LABFORGE_LABS_DIR: labsDir,
-      LABFORGE_LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr!.on('data', (d) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + 90_000;
-    const poll = async () => {
-      if (child.exitCode !== null) return reject(new Error(`server exited ${child.exitCode}: ${stderr}`));
-      const up = await fetch(`${base}/api/v1/health`).then(
-        () => true,
-        () => false,
-      );
-      if (up) return resolve(child);
-      if (Date.now() > deadline) return reject(new Error(`server not ready after 90 s: ${stderr}`));
-      setTimeout(poll, 300);
-    };
-    void poll();
-  });
-}
+const startServer = () => startServerProcess(port, { LABFORGE_DATA_DIR: dataDir, LABFORGE_LABS_DIR: labsDir }, 'any');
 
 async function api(method: string, url: string, cookie?: string, body?: unknown) {
   const res = await fetch(`${base}${url}`, {
