@@ -19,6 +19,7 @@ import { createCapacity } from './lib/environments/capacity';
 import { WarmPool } from './lib/environments/pool';
 import { Runbook } from './lib/sessions/runbook';
 import { SessionService } from './lib/sessions/service';
+import { isTemporary } from './lib/sessions/errors';
 import { TokenStore } from './lib/auth/tokens';
 import { createTerminalGateway } from './lib/terminals/gateway';
 import { ScreenStore } from './lib/terminals/screens';
@@ -96,6 +97,7 @@ export async function startServer(opts: { dev?: boolean; config?: Config } = {})
     graceMs: config.terminalGraceMs,
     log,
     resolve: (claims) => sessions.terminalTarget(claims.sessionId, claims.learnerId, claims.tab),
+    isTemporary,
     // Activity is a hint: a database that cannot be written right now must not take the server down.
     onInput: (sessionId) => void sessions.touch(sessionId).catch((e: Error) => slog.warn({ err: e.message }, 'could not record terminal activity')),
     screens,
@@ -169,8 +171,12 @@ export async function startServer(opts: { dev?: boolean; config?: Config } = {})
       clearInterval(housekeeping);
       await pool.stop();
       await gateway.close();
-      await new Promise<void>((r) => server.close(() => r()));
-      server.closeAllConnections();
+      // No new connections; idle keep-alive ones end now, requests in flight get a moment to finish.
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      const grace = setTimeout(() => server.closeAllConnections(), 5_000);
+      await closed;
+      clearTimeout(grace);
       await app.close?.();
       await db.$disconnect();
       setRuntime(undefined);

@@ -24,8 +24,14 @@ async function main(argv: string[]): Promise<number> {
       // A database that cannot be written must not take the server down from background work.
       (await import('../lib/db/health')).keepServingThroughStorageFaults(log);
       const server = await startServer({ dev: values.dev });
+      // Terminals' screens are saved and hosts' shells ended on the way out; a shutdown that hangs
+      // (an engine that does not answer) still ends, so a supervisor's restart is never stuck.
       const stop = async (signal: string) => {
         log.info({ signal }, 'shutting down');
+        setTimeout(() => {
+          log.error({ signal }, 'shutdown took longer than 30 s; exiting anyway');
+          process.exit(1);
+        }, 30_000).unref();
         await server.close();
         process.exit(0);
       };

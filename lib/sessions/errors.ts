@@ -16,6 +16,17 @@ export class SessionError extends Error {
 export const notFound = (what: string) => new SessionError('not_found', `${what} not found`);
 
 /**
+ * Whether the same request may succeed later with nothing changed by the caller but time or a
+ * click elsewhere: the engine or the database failing (not a SessionError at all), a service
+ * unavailable, or a refusal marked `retryable` (a stopped host, an environment still being
+ * prepared). A terminal keeps reconnecting after these, and gives up on the others.
+ */
+export function isTemporary(e: unknown): boolean {
+  if (!isSessionError(e)) return true;
+  return e.code === 'unavailable' || e.details?.retryable === true;
+}
+
+/**
  * Route handlers are bundled by Next, so the class they import is not the one
  * the runtime threw: recognise session errors by shape, not by instanceof.
  */

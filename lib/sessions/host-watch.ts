@@ -129,6 +129,6 @@ export abstract class HostWatch extends SessionStore {
     if (record) await this.applyHostStates(row, lab, states);
     const names = host ? [host] : this.hostNames(lab);
     const stopped = states.filter((s) => s.state === 'stopped' && names.includes(s.host)).map((s) => s.host);
-    if (stopped.length) throw new SessionError('conflict', stoppedRefusal(stopped));
+    if (stopped.length) throw new SessionError('conflict', stoppedRefusal(stopped), { hosts: stopped, retryable: true });
   }
 }

@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import type { SessionRow } from '../db/client';
-import type { Environment, HostState, ProgressStep } from '../environments/driver';
+import type { Environment, ProgressStep } from '../environments/driver';
 import type { Lab, Tab } from '../labs/schema';
 import { generateVariables } from '../checks/variables';
 import type { SessionDeps } from './store';
@@ -322,16 +322,20 @@ export class SessionService extends HostWatch {
         continue;
       }
       // A host that is gone fails the session; a stopped one is recorded for the learner to restart.
-      const states = await readHostStates(this.driverFor(lab), this.environmentOf(row)).catch((e: Error): HostState[] => [
-        { host: 'the engine', state: 'gone', reason: e.message },
-      ]);
-      const { gone } = planHosts(states, parseHosts(row.hosts), this.hostNames(lab), this.now());
-      if (gone) await this.fail(row, lab, `the environment is gone (${gone}): start the lab again`);
-      else {
-        await this.applyHostStates(row, lab, states);
-        this.deps.capacity?.hold({ id: row.id, cost: this.deps.capacity.costOf(lab) });
-        this.log.info({ session: row.id }, 'resumed');
+      // An engine that cannot be asked right now (restarting, overloaded) fails nothing: the
+      // session is resumed as it was, and the watch pass judges its hosts once the engine answers.
+      const states = await readHostStates(this.driverFor(lab), this.environmentOf(row)).catch((e: Error) => {
+        this.log.warn({ session: row.id, err: e.message }, 'could not read the hosts on resume; the watch pass will');
+        return undefined;
+      });
+      const { gone } = states ? planHosts(states, parseHosts(row.hosts), this.hostNames(lab), this.now()) : { gone: undefined };
+      if (gone) {
+        await this.fail(row, lab, `the environment is gone (${gone}): start the lab again`);
+        continue;
       }
+      if (states) await this.applyHostStates(row, lab, states);
+      this.deps.capacity?.hold({ id: row.id, cost: this.deps.capacity.costOf(lab) });
+      this.log.info({ session: row.id, hostsRead: !!states }, 'resumed');
     }
   }
 

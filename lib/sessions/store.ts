@@ -63,7 +63,7 @@ export class SessionStore {
   }
 
   protected requireActive(row: SessionRow) {
-    if (row.status === 'provisioning') throw new SessionError('conflict', 'the environment is still being prepared');
+    if (row.status === 'provisioning') throw new SessionError('conflict', 'the environment is still being prepared', { retryable: true });
     if (row.status !== 'active') throw new SessionError('conflict', `this session is ${row.status}`);
   }
 

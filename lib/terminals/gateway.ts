@@ -29,6 +29,8 @@ export interface TerminalGatewayOptions {
   tokens: TokenStore;
   /** Claims -> where the shell runs. Throw an Error with a human message when there is nothing to attach to. */
   resolve: (claims: TokenClaims) => Promise<ResolvedTerminal>;
+  /** Whether a `resolve` error may pass by itself (a stopped host, a busy engine): the client then reconnects. Default: none does. */
+  isTemporary?: (err: unknown) => boolean;
   /** How long a pty outlives its last socket. */
   graceMs: number;
   log: Logger;
@@ -146,11 +148,11 @@ export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGat
     }
 
     let target: ResolvedTerminal | undefined;
-    let problem: string | undefined;
+    let problem: { message: string; temporary: boolean } | undefined;
     try {
       target = await opts.resolve(claims);
     } catch (err) {
-      problem = err instanceof Error ? err.message : String(err);
+      problem = { message: err instanceof Error ? err.message : String(err), temporary: opts.isTemporary?.(err) ?? false };
     }
     // No terminal in memory for this tab: a previous server process may have saved its screen.
     const restored = target && opts.screens && !live(target.key) ? await opts.screens.load(claims.sessionId, claims.tab) : undefined;
@@ -163,8 +165,9 @@ export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGat
       if (!target) {
         // Upgraded first so the page can show why (browsers hide HTTP errors of a failed upgrade).
         log.info({ sessionId: claims.sessionId, tab: claims.tab, problem }, 'terminal target unavailable');
-        ws.send(encodeStatus({ type: 'error', message: clip(problem ?? 'This terminal is not available.', 2000), fatal: true }));
-        ws.close(CLOSE.unavailable, 'unavailable');
+        const temporary = problem?.temporary ?? false;
+        ws.send(encodeStatus({ type: 'error', message: clip(problem?.message ?? 'This terminal is not available.', 2000), fatal: !temporary }));
+        ws.close(temporary ? CLOSE.tryAgain : CLOSE.unavailable, temporary ? 'try again' : 'unavailable');
         return;
       }
       // Counted here, synchronously with the upgrade, so sockets arriving together cannot overshoot.

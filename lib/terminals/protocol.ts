@@ -74,6 +74,8 @@ export const CLOSE = {
   unavailable: 4004,
   /** A viewer fell too far behind: reconnect and resume. */
   tooSlow: 4008,
+  /** The target cannot be reached right now (a host stopped, the engine or database busy): reconnect with backoff. */
+  tryAgain: 4013,
   /** Starting the shell failed. */
   startFailed: 4011,
   /** This terminal already has its most sockets (windows) open: close one; do not reconnect. */

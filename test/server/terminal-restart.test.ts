@@ -7,7 +7,7 @@
  * works; the progress stored before the kill is intact. Real SQLite, real Docker.
  * Needs a production build (`next build`), which `npm test` makes first.
  */
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,14 +18,16 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TerminalClient, type SocketLike } from '../../lib/terminals/client';
 import { CollectSink, waitFor } from '../terminals/helpers';
 import { oneHostTrack, shellChallenge } from '../support/sessions';
-import { freePort, startServerProcess } from '../support/server';
+import { freePort, startServerProcess, type ServerProcess } from '../support/server';
 
 const root = path.resolve(__dirname, '../..');
 let dataDir: string;
 let labsDir: string;
 let port: number;
 let base: string;
-let server: ChildProcess | undefined;
+let server: ServerProcess | undefined;
+/** Every server's log (info and up), for a failure's message: a restart that does not come back says why. */
+let logs = '';
 let sessionId: string | undefined;
 
 const LAB = 'terminal-restart';
@@ -35,7 +37,33 @@ const files: Record<string, string> = {
   '01-only/check-workstation': '#!/bin/bash\ntest -f /root/done || { echo "FAIL: /root/done is missing"; exit 1; }\n',
 };
 
-const startServer = () => startServerProcess(port, { LABFORGE_DATA_DIR: dataDir, LABFORGE_LABS_DIR: labsDir }, 'any');
+async function startServer(): Promise<ServerProcess> {
+  if (server) logs += server.logs();
+  const started = Date.now();
+  const s = await startServerProcess(port, { LABFORGE_DATA_DIR: dataDir, LABFORGE_LABS_DIR: labsDir, LABFORGE_LOG_LEVEL: 'info' }, 'any');
+  timings.push(`server up in ${Date.now() - started} ms`);
+  return s;
+}
+
+/** Stops the server with `signal` and waits for it to exit. */
+async function stopServer(signal: NodeJS.Signals): Promise<void> {
+  const started = Date.now();
+  const exited = new Promise((r) => server!.once('exit', r));
+  server!.kill(signal);
+  await exited;
+  timings.push(`${signal}: exited in ${Date.now() - started} ms`);
+}
+
+const timings: string[] = [];
+let statuses: string[] = [];
+
+/** waitFor, with what the client went through and the servers' logs in the error: this test runs under CI load. */
+function until<T>(what: string, fn: () => T | undefined | false | null, timeoutMs: number, everyMs: number): Promise<T> {
+  return waitFor(what, fn, timeoutMs, everyMs).catch((e: Error) => {
+    const log = (logs + (server?.logs() ?? '')).split('\n').slice(-60).join('\n');
+    throw new Error(`${e.message}\n-- timings: ${timings.join('; ')}\n-- client: ${statuses.slice(-15).join(' | ')}\n-- server log (tail):\n${log}`);
+  });
+}
 
 async function api(method: string, url: string, cookie?: string, body?: unknown) {
   const res = await fetch(`${base}${url}`, {
@@ -105,6 +133,7 @@ it('a terminal reconnects with its screen, and a working shell, after the server
     },
     size: () => ({ cols: 100, rows: 30 }),
     sink,
+    onStatus: (s) => (statuses = [...statuses.slice(-50), `${new Date().toISOString().slice(11, 23)} ${s.state}${s.message ? `: ${s.message}` : ''}`]),
     backoff: { initialMs: 200, maxMs: 1000, giveUpAfterMs: 150_000 },
   });
   client.start();
@@ -129,15 +158,14 @@ it('a terminal reconnects with its screen, and a working shell, after the server
   const check = await api('POST', `/api/v1/sessions/${id}/check`, cookie);
   expect(check.body).toMatchObject({ passed: true });
 
-  server.kill('SIGKILL');
-  await new Promise((r) => server!.once('exit', r));
-  await waitFor('the client to notice', () => client.state !== 'ready', 30_000, 50);
+  await stopServer('SIGKILL');
+  await until('the client to notice', () => client.state !== 'ready', 30_000, 50);
   const resetsBefore = sink.resets;
   const killedAt = Date.now();
 
   server = await startServer();
   // The same client reconnects on its own (new token, new socket) and is told to start its screen over.
-  await waitFor('the terminal to be ready again', () => client.state === 'ready' && sink.resets > resetsBefore, 120_000, 50);
+  await until('the terminal to be ready again', () => client.state === 'ready' && sink.resets > resetsBefore, 120_000, 50);
   const back = Date.now() - killedAt;
   const replayed = sink.text();
   expect(replayed, 'the screen before the kill is shown again').toContain(marker);
@@ -148,7 +176,7 @@ it('a terminal reconnects with its screen, and a working shell, after the server
   // The new shell works.
   const after = `AFTER-42-${tag}`;
   client.sendInput(`echo AFTER-$((2*21))-${tag}; test -f /root/done && echo STILL-$((1+1))-${tag}\r`);
-  await waitFor('the new shell to answer', () => sink.has(after) && sink.has(`STILL-2-${tag}`), 30_000, 20);
+  await until('the new shell to answer', () => sink.has(after) && sink.has(`STILL-2-${tag}`), 30_000, 20);
 
   // The killed server's shell, still running in the host after the kill, is ended by the restore:
   // one terminal's processes are left (LABFORGE_TERMINAL is the marker every terminal process carries).
@@ -174,14 +202,14 @@ it('a terminal reconnects with its screen, and a working shell, after the server
   client.sendInput(`echo ${typed}-$((3*3))\r`);
   await waitFor('the last line on screen', () => sink.has(`${typed}-9`), 30_000, 20);
   const resetsBeforeTerm = sink.resets;
-  server.kill('SIGTERM');
-  await new Promise((r) => server!.once('exit', r));
+  await stopServer('SIGTERM');
   expect(fs.readFileSync(screenFile).includes(`${typed}-9`), 'saved on a clean shutdown').toBe(true);
   server = await startServer();
-  await waitFor('the terminal to be ready after a clean restart', () => client.state === 'ready' && sink.resets > resetsBeforeTerm, 120_000, 50);
+  await until('the terminal to be ready after a clean restart', () => client.state === 'ready' && sink.resets > resetsBeforeTerm, 120_000, 50);
   expect(sink.text()).toContain(marker);
   expect(sink.text()).toContain(`${typed}-9`);
   expect(restarts()).toBe(2);
+  console.log(`restarts: ${timings.join('; ')}`);
 
   // The screen goes with the session.
   client.dispose();

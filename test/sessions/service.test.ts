@@ -169,6 +169,27 @@ describe('restarts, expiry and idleness', () => {
     expect(await containersOf(a)).toEqual([]);
   });
 
+  it('an engine that cannot be asked at restart fails no session: it is resumed, and judged later', async () => {
+    const first = service();
+    const id = (await first.start('good-docker', learner)).id;
+    await untilStatus(first, id, learner, 'active');
+    // The same driver, but every question about hosts fails as a busy or restarting engine's would.
+    const unreachable = Object.assign(Object.create(driver) as DockerDriver, {
+      hosts: async () => {
+        throw new Error('connect ECONNREFUSED /var/run/docker.sock');
+      },
+    });
+    const second = new SessionService({ db, catalog, drivers: { docker: unreachable }, log, onEnded: async (x) => void ended.push(x) });
+    await second.resumeAll();
+    expect((await second.get(id, learner)).status).toBe('active');
+    // Once the engine answers again, the session works as before.
+    const third = service();
+    await third.resumeAll();
+    expect((await third.check(id, learner)).message).toBe('/root/seen does not exist yet');
+    await third.stop(id, learner);
+    expect(await containersOf(id)).toEqual([]);
+  });
+
   it('a session cut off mid-provisioning is failed on restart, with a reason', async () => {
     await db.session.create({ data: { id: 'cutoff0001', labSlug: 'good-docker', learnerId: learner, status: 'provisioning' } });
     await service().resumeAll();

@@ -20,16 +20,19 @@ export function freePort(): Promise<number> {
 /**
  * Starts the server (production mode, logs at warn) on `port` with `env` added, and resolves once
  * `/api/v1/health` answers: `ok` (the default) waits for a 2xx, `any` for any answer (a server whose
- * database is faulty answers 503 and is still up). Its stderr is kept for the error messages.
+ * database is faulty answers 503 and is still up). Its stderr is kept for error messages: `logs()`.
  */
-export function startServerProcess(port: number, env: Record<string, string>, ready: 'ok' | 'any' = 'ok'): Promise<ChildProcess> {
+export type ServerProcess = ChildProcess & { logs(): string };
+
+export function startServerProcess(port: number, env: Record<string, string>, ready: 'ok' | 'any' = 'ok'): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['bin/labforge.mjs', 'serve'], {
     cwd: ROOT,
     env: { ...process.env, PORT: String(port), LABFORGE_LOG_LEVEL: 'warn', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
+  child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-20_000)));
+  const server = Object.assign(child, { logs: () => stderr });
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + 90_000;
     const poll = async () => {
@@ -38,7 +41,7 @@ export function startServerProcess(port: number, env: Record<string, string>, re
         (r) => ready === 'any' || r.ok,
         () => false,
       );
-      if (up) return resolve(child);
+      if (up) return resolve(server);
       if (Date.now() > deadline) return reject(new Error(`server not ready after 90 s: ${stderr}`));
       setTimeout(poll, 300);
     };

@@ -8,7 +8,19 @@ import WebSocket from 'ws';
 import { TokenStore } from '../../lib/auth/tokens';
 import { CLOSE, FLOW, decodeServerFrame, encodeAck, encodeHello, encodeInput, encodeResize, type Status } from '../../lib/terminals/protocol';
 import { BATCH } from '../../lib/terminals/pty';
-import { CollectSink, LocalPtyDriver, PROMPT, connectClient, processesInSession, sleep, startServer, tryUpgrade, waitFor, type TestServer } from './helpers';
+import {
+  CollectSink,
+  LocalPtyDriver,
+  PROMPT,
+  fakeEnv,
+  connectClient,
+  processesInSession,
+  sleep,
+  startServer,
+  tryUpgrade,
+  waitFor,
+  type TestServer,
+} from './helpers';
 
 let servers: TestServer[] = [];
 async function server(...args: Parameters<typeof startServer>) {
@@ -106,6 +118,29 @@ describe('terminal gateway: handshake security', () => {
     expect(c.statuses.at(-1)?.message).toBe('This lab session has ended.');
     await sleep(300);
     expect(c.sockets.length).toBe(1);
+  });
+
+  it('keeps reconnecting while the target is temporarily out of reach (a stopped host), and attaches once it is back', async () => {
+    let refusals = 0;
+    const stopped = Object.assign(new Error('workstation is stopped: restart it first'), { temporary: true });
+    const srv = await server({
+      resolve: async (claims) => {
+        if (refusals < 3) {
+          refusals++;
+          throw stopped;
+        }
+        return { driver: new LocalPtyDriver(), env: fakeEnv, host: 'main', key: `${claims.sessionId}:${claims.tab}` };
+      },
+      isTemporary: (err) => (err as { temporary?: boolean }).temporary === true,
+    });
+    const c = connectClient(srv);
+    await waitFor('ready', () => c.client.state === 'ready');
+    expect(refusals).toBe(3);
+    expect(c.sockets.length).toBe(4);
+    // While refused, the page said why and that it was retrying.
+    expect(c.statuses).toContainEqual(expect.objectContaining({ state: 'reconnecting', message: 'workstation is stopped: restart it first' }));
+    expect(c.statuses.some((s) => s.state === 'closed')).toBe(false);
+    c.client.dispose();
   });
 });
 
