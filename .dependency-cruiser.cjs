@@ -2,23 +2,32 @@
  * The layers of Labforge, enforced (`npm run lint:layers`, part of the test command). Lower
  * layers never import higher ones; the browser never gets node-only code. Read from the bottom:
  *
- *   lib/config.ts, lib/log.ts                 base
+ *   lib/base                                  configuration, logging, small helpers
  *   lib/labs, lib/db, lib/auth                content, storage, identity
- *   lib/environments                          drivers (Docker, Kind) behind the EnvironmentDriver seam
+ *   lib/environments                          the EnvironmentDriver seam; docker/ and kind/ behind it
  *   lib/checks, lib/traffic                   what runs in environments
  *   lib/sessions                              the session state machine
- *   lib/terminals, lib/proxy, lib/api, lib/authoring
- *   lib/runtime.ts                            composition of every service
+ *   lib/terminals, lib/http, lib/authoring    transports and tools that drive sessions
+ *   lib/runtime                               composition of every service, and its shutdown
  *   app/, components/, cli/, server.ts        entry points
  *
- * Type-only imports are not dependencies at run time and are not checked (tsPreCompilationDeps off).
+ * Type-only imports (`import type`) are erased at build time: they count for the seam between drivers
+ * and the rest (a type is knowledge of a backend too), not for the browser rules or for cycles.
  */
 const NODE_ONLY = '^(dockerode|node-pty|ws|pino|@prisma|better-sqlite3|@kubernetes|tar-stream|rate-limiter-flexible)';
-const above = (...folders) => `^lib/(${folders.join('|')})(/|\\.ts$)`;
+const above = (...folders) => `^lib/(${folders.join('|')})/`;
+/** Written for the browser as well: no Node built-ins, no node-only libraries, nothing else from lib/. */
+const BROWSER_SAFE = '^lib/(terminals/common/|http/sandbox\\.ts$)';
 
 module.exports = {
   forbidden: [
-    { name: 'no-circular', severity: 'error', comment: 'Modules form a tree of layers, not a loop.', from: {}, to: { circular: true } },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'Modules form a tree of layers, not a loop.',
+      from: {},
+      to: { circular: true, dependencyTypesNot: ['type-only'] },
+    },
     {
       name: 'lib-below-entry-points',
       severity: 'error',
@@ -29,60 +38,82 @@ module.exports = {
     {
       name: 'base-is-base',
       severity: 'error',
-      from: { path: '^lib/(config|log)\\.ts$' },
-      to: { path: '^lib/' },
+      from: { path: '^lib/base/' },
+      to: { path: '^lib/', pathNot: '^lib/base/' },
     },
     {
       name: 'labs-db-auth-below-environments',
       severity: 'error',
       comment: 'Lab content, storage and identity know nothing of drivers, checks or sessions.',
       from: { path: '^lib/(labs|db|auth)/' },
-      to: { path: above('environments', 'checks', 'traffic', 'sessions', 'terminals', 'proxy', 'api', 'authoring', 'runtime') },
+      to: { path: above('environments', 'checks', 'traffic', 'sessions', 'terminals', 'http', 'authoring', 'runtime') },
     },
     {
       name: 'drivers-below-checks',
       severity: 'error',
       comment: 'Drivers implement the seam; what runs on top of them is not their business.',
       from: { path: '^lib/environments/' },
-      to: { path: above('checks', 'traffic', 'sessions', 'terminals', 'proxy', 'api', 'authoring', 'runtime') },
+      to: { path: above('checks', 'traffic', 'sessions', 'terminals', 'http', 'authoring', 'runtime') },
+    },
+    {
+      name: 'drivers-behind-the-seam',
+      severity: 'error',
+      comment:
+        'Above lib/environments, code talks to EnvironmentDriver (driver.ts), never to one backend: a new backend is one new folder. ' +
+        'The runtime builds the drivers (environments/index.ts) and is the one exception.',
+      from: { path: '^lib/', pathNot: '^lib/(environments|runtime)/' },
+      to: { path: '^lib/environments/(docker|kind)/' },
+    },
+    {
+      name: 'docker-knows-no-kind',
+      severity: 'error',
+      comment: 'Kind runs its nodes as Docker containers (kind/ uses docker/); Docker knows nothing of Kind.',
+      from: { path: '^lib/environments/docker/' },
+      to: { path: '^lib/environments/kind/' },
     },
     {
       name: 'checks-below-sessions',
       severity: 'error',
       from: { path: '^lib/(checks|traffic)/' },
-      to: { path: above('sessions', 'terminals', 'proxy', 'api', 'authoring', 'runtime') },
+      to: { path: above('sessions', 'terminals', 'http', 'authoring', 'runtime') },
     },
     {
       name: 'sessions-below-transports',
       severity: 'error',
       comment: 'Sessions are driven by the API, terminals and authoring tools, never the other way round.',
       from: { path: '^lib/sessions/' },
-      to: { path: above('terminals', 'proxy', 'api', 'authoring', 'runtime') },
+      to: { path: above('terminals', 'http', 'authoring', 'runtime') },
     },
     {
       name: 'runtime-composes-alone',
       severity: 'error',
-      comment: 'Only the API layer and the entry points reach the composed runtime.',
-      from: { path: '^lib/', pathNot: '^lib/api/' },
-      to: { path: '^lib/runtime\\.ts$' },
+      comment: 'Only the entry points (and route helpers in lib/http) reach the composed runtime.',
+      from: { path: '^lib/', pathNot: '^lib/(http|runtime)/' },
+      to: { path: '^lib/runtime/' },
     },
     {
       name: 'browser-imports-browser-safe-modules',
       severity: 'error',
       comment: 'Components run in the browser: from lib/ they take only modules written for it.',
       from: { path: '^components/' },
-      to: { path: '^lib/', pathNot: '^lib/(terminals/(client|protocol)|proxy/sandbox)\\.ts$' },
+      to: { path: '^lib/', pathNot: BROWSER_SAFE, dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'browser-safe-modules-stay-browser-safe',
       severity: 'error',
-      from: { path: '^(components/|lib/(terminals/(client|protocol)|proxy/sandbox)\\.ts$)' },
+      from: { path: `^components/|${BROWSER_SAFE}` },
       to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'browser-safe-modules-import-browser-safe-modules',
+      severity: 'error',
+      from: { path: BROWSER_SAFE },
+      to: { path: '^lib/', pathNot: BROWSER_SAFE, dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'browser-safe-modules-no-node-libraries',
       severity: 'error',
-      from: { path: '^(components/|lib/(terminals/(client|protocol)|proxy/sandbox)\\.ts$)' },
+      from: { path: `^components/|${BROWSER_SAFE}` },
       to: { path: `node_modules/${NODE_ONLY.slice(1)}` },
     },
     { name: 'not-to-unresolvable', severity: 'error', from: {}, to: { couldNotResolve: true } },
@@ -91,7 +122,7 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '^(lib/db/generated|node_modules)' },
     tsConfig: { fileName: 'tsconfig.json' },
-    tsPreCompilationDeps: false,
+    tsPreCompilationDeps: true,
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
   },
 };

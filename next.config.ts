@@ -1,6 +1,6 @@
 import type { NextConfig } from 'next';
 
-// Route handlers reach the live runtime through globalThis (see lib/runtime.ts), so
+// Route handlers reach the live runtime through globalThis (see lib/runtime/index.ts), so
 // native and server-only packages never need to be bundled by Next.
 const config: NextConfig = {
   serverExternalPackages: ['node-pty', 'dockerode', 'better-sqlite3', '@prisma/client', 'pino', 'ws'],

@@ -8,25 +8,25 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import next from 'next';
-import { loadConfig, type Config } from './lib/config';
-import { log } from './lib/log';
+import { loadConfig, type Config } from './lib/base/config';
+import { log } from './lib/base/log';
 import { createDb, migrate } from './lib/db/client';
 import { LabCatalog } from './lib/labs/catalog';
 import { createDrivers } from './lib/environments';
 import os from 'node:os';
 import { reconcile } from './lib/environments/reconciler';
 import { createCapacity } from './lib/environments/capacity';
-import { WarmPool } from './lib/environments/pool';
+import { WarmPool } from './lib/environments/pool/pool';
 import { Runbook } from './lib/sessions/runbook';
 import { SessionService } from './lib/sessions/service';
 import { isTemporary } from './lib/sessions/errors';
 import { TokenStore } from './lib/auth/tokens';
-import { createTerminalGateway } from './lib/terminals/gateway';
-import { ScreenStore } from './lib/terminals/screens';
+import { createTerminalGateway } from './lib/terminals/node/gateway';
+import { ScreenStore } from './lib/terminals/node/screens';
 import { setRuntime } from './lib/runtime';
-import { SERVICE_PREFIX, createServiceProxy } from './lib/proxy/service-proxy';
-import { PEER_HEADER } from './lib/api/limits';
-import { secureNextRequest } from './lib/api/headers';
+import { SERVICE_PREFIX, createServiceProxy } from './lib/http/service-proxy';
+import { PEER_HEADER } from './lib/http/limits';
+import { secureNextRequest } from './lib/http/headers';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 
@@ -83,7 +83,7 @@ export async function startServer(opts: { dev?: boolean; config?: Config } = {})
   setRuntime({ config, db, catalog, drivers, sessions, tokens, log });
 
   await sessions.resumeAll();
-  // Terminal screens saved by the previous process (lib/terminals/screens.ts); those of sessions
+  // Terminal screens saved by the previous process (lib/terminals/node/screens.ts); those of sessions
   // that are over (ended while no server ran, or just now by resumeAll) are removed.
   const screens = new ScreenStore(path.join(config.dataDir, 'terminals'), log);
   await screens.sweep(await sessions.liveOwners());
@@ -123,7 +123,7 @@ export async function startServer(opts: { dev?: boolean; config?: Config } = {})
 
   const server = http.createServer((req, res) => {
     if (services.handleRequest(req, res)) return;
-    // The client's socket address, for per-address rate limits (lib/api/limits.ts); a client cannot set it.
+    // The client's socket address, for per-address rate limits (lib/http/limits.ts); a client cannot set it.
     req.headers[PEER_HEADER] = req.socket.remoteAddress ?? '';
     if (!secureNextRequest(req, res, { dev: !!opts.dev })) return; // CSP with a nonce, nosniff, framing, referrer; 414
     void handle(req, res);

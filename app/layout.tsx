@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { headers } from 'next/headers';
-import { NONCE_HEADER } from '@/lib/api/headers';
+import { NONCE_HEADER } from '@/lib/http/headers';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -18,7 +18,7 @@ export const metadata: Metadata = {
 const ANNOUNCER = `(function(){if(document.getElementsByName('next-route-announcer').length)return;var c=document.createElement('next-route-announcer');c.setAttribute('name','next-route-announcer');c.style.cssText='position:absolute';var d=document.createElement('div');d.setAttribute('aria-live','assertive');d.id='__next-route-announcer__';d.style.cssText='position:absolute;width:1px;height:1px;margin:-1px;overflow:hidden;clip:rect(0 0 0 0)';c.attachShadow({mode:'open'}).appendChild(d);document.body.appendChild(c);})();`;
 
 export default async function RootLayout({ children }: { children: React.ReactNode }) {
-  // server.ts sets this request's CSP nonce (lib/api/headers.ts); Next puts it on its own scripts.
+  // server.ts sets this request's CSP nonce (lib/http/headers.ts); Next puts it on its own scripts.
   const nonce = (await headers()).get(NONCE_HEADER) ?? undefined;
   return (
     <html lang="en">

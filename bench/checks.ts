@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Bench, BenchOptions } from './run';
-import { DockerDriver } from '../lib/environments/docker';
+import { DockerDriver } from '../lib/environments/docker/driver';
 import type { Environment } from '../lib/environments/driver';
 import { dockerHostSchema } from '../lib/labs/schema';
 import { runScript } from '../lib/checks/scripts';

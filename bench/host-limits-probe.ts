@@ -4,9 +4,9 @@
  * with 100,000 small files, and how fast one host can write (the watchdog's overshoot).
  * Run: npx tsx bench/host-limits-probe.ts
  */
-import { DockerDriver } from '../lib/environments/docker';
-import { readCounters } from '../lib/environments/cgroup-counters';
-import { readHostLimits } from '../lib/environments/docker-disk';
+import { DockerDriver } from '../lib/environments/docker/driver';
+import { readCounters } from '../lib/environments/docker/cgroup-counters';
+import { readHostLimits } from '../lib/environments/docker/disk';
 import { dockerHostSchema } from '../lib/labs/schema';
 import { LABELS, SANDBOX } from '../lib/environments/driver';
 

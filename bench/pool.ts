@@ -89,12 +89,12 @@ export async function run(options: BenchOptions = {}): Promise<object> {
   // Before the platform modules load: their info logs would mix into the JSON on stdout.
   process.env.LABFORGE_LOG_LEVEL ??= 'error';
   const [{ DockerDriver }, { createCapacity }, { WarmPool }, { loadLabOrThrow }, { Lifecycle, setupFailure }, { log }] = await Promise.all([
-    import('../lib/environments/docker'),
+    import('../lib/environments/docker/driver'),
     import('../lib/environments/capacity'),
-    import('../lib/environments/pool'),
+    import('../lib/environments/pool/pool'),
     import('../lib/labs/loader'),
     import('../lib/sessions/lifecycle'),
-    import('../lib/log'),
+    import('../lib/base/log'),
   ]);
   const runs = options.runs === undefined ? 5 : Number(options.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${String(options.runs)}`);

@@ -6,7 +6,7 @@
  * Contenders, all spawning the same `docker exec -it … bash -l` in one container:
  *  - labforge: our gateway (lib/terminals) on an HTTP server in a child process,
  *    with Origin check and a token from a same-origin POST, driven by our real
- *    browser client (lib/terminals/client.ts);
+ *    browser client (lib/terminals/common/client.ts);
  *  - bare: `ws` + node-pty, one frame per pty read, nothing else (the floor);
  *  - wetty: WeTTY 3.x (socket.io), installed on demand into .cache/bench/wetty.
  * Rounds interleave the contenders (rotating the order), so background load on
@@ -17,8 +17,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BATCH } from '../lib/terminals/batcher';
-import { FLOW } from '../lib/terminals/protocol';
+import { BATCH } from '../lib/terminals/node/batcher';
+import { FLOW } from '../lib/terminals/common/protocol';
 import { MiB, cpuSeconds, machineInfo, median, percentile, progress, ratio, round, rssBytes, sleep } from './lib/stats';
 import type { Environment } from '../lib/environments/driver';
 import type { Bench, BenchOptions } from './run';

@@ -3,7 +3,7 @@
  * Each command is a few lines calling into lib/; `labforge help` lists them.
  */
 import { parseArgs } from 'node:util';
-import { log } from '../lib/log';
+import { log } from '../lib/base/log';
 
 const HELP = `labforge <command> [options]
 
@@ -46,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'images': {
       if (rest[0] !== 'build') return usage('usage: labforge images build [name...]');
-      const { buildImagesCli } = await import('../lib/environments/images');
+      const { buildImagesCli } = await import('../lib/environments/images/build');
       return buildImagesCli(rest.slice(1));
     }
     case 'test': {

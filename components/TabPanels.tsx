@@ -4,7 +4,7 @@ import { useEffect, useState } from 'react';
 import type { TabView } from '@/lib/sessions/view';
 import type { HostView } from '@/lib/sessions/hosts';
 import { RUN_EVENT } from './CodeBlock';
-import { SERVICE_SANDBOX } from '@/lib/proxy/sandbox';
+import { SERVICE_SANDBOX } from '@/lib/http/sandbox';
 
 // xterm touches the DOM at import time: load it in the browser only.
 const Terminal = dynamic(() => import('./Terminal').then((m) => m.Terminal), { ssr: false });
@@ -70,7 +70,7 @@ export function TabPanels({ sessionId, tabs, a11y, hosts = [] }: { sessionId: st
 }
 
 /**
- * A service tab: the lab's own web page, sandboxed in an opaque origin (lib/proxy/service-proxy.ts).
+ * A service tab: the lab's own web page, sandboxed in an opaque origin (lib/http/service-proxy.ts).
  * Its URL carries the key its requests are authorised by, which only the owner gets from the API.
  */
 function ServiceFrame({ sessionId, tab, title }: { sessionId: string; tab: string; title: string }) {

@@ -1,6 +1,6 @@
 'use client';
 /**
- * A browser terminal: xterm.js on top of TerminalClient (lib/terminals/client.ts),
+ * A browser terminal: xterm.js on top of TerminalClient (lib/terminals/common/client.ts),
  * which does the protocol work (resume offsets, acks, reconnect). This file is
  * the screen: xterm set-up, fitting, the overlay, and the keyboard.
  *
@@ -15,8 +15,8 @@ import './terminal.css';
 import { useEffect, useRef, useState } from 'react';
 import type { Terminal as XTerm } from '@xterm/xterm';
 import type { FitAddon } from '@xterm/addon-fit';
-import { TerminalClient, TokenError, type ClientStatus } from '@/lib/terminals/client';
-import { WS_PATH } from '@/lib/terminals/protocol';
+import { TerminalClient, TokenError, type ClientStatus } from '@/lib/terminals/common/client';
+import { WS_PATH } from '@/lib/terminals/common/protocol';
 import { RUN_EVENT } from './CodeBlock';
 import { useLatest } from './use-latest';
 

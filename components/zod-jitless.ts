@@ -1,7 +1,7 @@
 /**
  * Imported first by browser modules that build zod schemas (Terminal.tsx, for the terminal
  * protocol): zod probes `new Function` when a schema is built, to compile parsers, and the page's
- * CSP forbids eval (no 'unsafe-eval', lib/api/headers.ts). Without the probe there is no CSP report;
+ * CSP forbids eval (no 'unsafe-eval', lib/http/headers.ts). Without the probe there is no CSP report;
  * parsing works the same, without the compiled fast path.
  */
 import { config } from 'zod';

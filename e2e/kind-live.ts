@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatTable, testLab } from '../lib/authoring/labtest';
 import type { EnvironmentSpec, ProgressFn } from '../lib/environments/driver';
-import { KindDriver } from '../lib/environments/kind';
+import { KindDriver } from '../lib/environments/kind/driver';
 import { loadLabOrThrow } from '../lib/labs/loader';
 
 const LAB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../labs/cilium-multicast');

@@ -2,8 +2,8 @@
 // "tests: N passed, N failed, N skipped".
 import fs from 'node:fs';
 
-// Arguments: the vitest report, the Playwright report, then any further vitest reports (the fault phase).
-const [vitestFile, e2eFile, ...moreVitest] = process.argv.slice(2);
+// Arguments: the Playwright report, then the vitest reports (unit lane, Docker lane, fault phase).
+const [e2eFile, ...vitestFiles] = process.argv.slice(2);
 let passed = 0,
   failed = 0,
   skipped = 0;
@@ -16,7 +16,7 @@ const read = (f) => {
   }
 };
 
-for (const file of [vitestFile, ...moreVitest]) {
+for (const file of vitestFiles) {
   const v = read(file);
   if (v) {
     passed += v.numPassedTests ?? 0;

@@ -1,7 +1,7 @@
 /**
  * How each contender's browser side is driven from Node, each feeding the same
  * BenchTerminal (headless xterm) and sending what it types:
- *  - labforge: the real TerminalClient (lib/terminals/client.ts) over `ws`, with
+ *  - labforge: the real TerminalClient (lib/terminals/common/client.ts) over `ws`, with
  *    the token fetched by a same-origin POST and the Origin header set, acking
  *    what xterm parsed exactly as the page does;
  *  - bare: a plain socket, one frame in = one xterm write; no protocol;
@@ -10,8 +10,8 @@
  */
 import http from 'node:http';
 import WebSocket from 'ws';
-import { TerminalClient, type SocketLike } from '../../lib/terminals/client';
-import { WS_PATH } from '../../lib/terminals/protocol';
+import { TerminalClient, type SocketLike } from '../../lib/terminals/common/client';
+import { WS_PATH } from '../../lib/terminals/common/protocol';
 import { BenchTerminal } from './terminal';
 
 export interface Connection {

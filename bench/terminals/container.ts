@@ -5,7 +5,7 @@
  * its terminal marker, so the path under test is identical.
  */
 import { randomBytes } from 'node:crypto';
-import { DockerDriver } from '../../lib/environments/docker';
+import { DockerDriver } from '../../lib/environments/docker/driver';
 import type { Environment } from '../../lib/environments/driver';
 import { dockerHostSchema } from '../../lib/labs/schema';
 import { progress } from '../lib/stats';

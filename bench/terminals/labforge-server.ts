@@ -13,12 +13,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TokenStore } from '../../lib/auth/tokens';
-import { DockerDriver } from '../../lib/environments/docker';
+import { DockerDriver } from '../../lib/environments/docker/driver';
 import type { Environment } from '../../lib/environments/driver';
-import { log } from '../../lib/log';
-import { createTerminalGateway } from '../../lib/terminals/gateway';
-import type { BatchTuning, FlowTuning } from '../../lib/terminals/pty';
-import { WS_PATH } from '../../lib/terminals/protocol';
+import { log } from '../../lib/base/log';
+import { createTerminalGateway } from '../../lib/terminals/node/gateway';
+import type { BatchTuning, FlowTuning } from '../../lib/terminals/node/terminal';
+import { WS_PATH } from '../../lib/terminals/common/protocol';
 import { LocalShellDriver } from './local-driver';
 
 interface Config {

@@ -61,7 +61,7 @@ export class TokenStore {
   }
 
   /**
-   * The key in a service tab's URL (`/svc/<session>/<tab>/<key>/`, lib/proxy/service-proxy.ts):
+   * The key in a service tab's URL (`/svc/<session>/<tab>/<key>/`, lib/http/service-proxy.ts):
    * an HMAC of session and tab under this process's secret, handed only to the session's owner.
    * A service page runs sandboxed in an opaque origin, so its requests carry no cookie: the key in
    * the path is what lets them through. Keys change when the server restarts (pages fetch the URL again).

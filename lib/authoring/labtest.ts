@@ -189,7 +189,7 @@ export async function runLabTestCli(args: string[]): Promise<number> {
   }
   const lab = await loadLabOrThrow(path.resolve(positionals[0]));
   const { createDrivers } = await import('../environments');
-  const { loadConfig } = await import('../config');
+  const { loadConfig } = await import('../base/config');
   const config = loadConfig();
   const driver = createDrivers({ firewall: config.hostFirewall, diskLimits: config.diskLimits })[lab.track.environment.driver];
   if (!driver) throw new Error(`no ${lab.track.environment.driver} driver on this machine`);

@@ -6,7 +6,7 @@
  *
  *   [lf-sandbox] /.labforge/bin/bash --norc --noprofile -c RUNNER labforge-run NAME WORKDIR
  *
- * with its text on stdin and a clean set of variables. The toolbox (environments/toolbox.ts)
+ * with its text on stdin and a clean set of variables. The toolbox (environments/docker/toolbox.ts)
  * is a read-only mount of static binaries. A check script's PATH starts with it, so its
  * `grep`, `awk`, `cat`... are busybox's: a fake `sh`, `grep` or `ssh-keygen` earlier on the
  * learner's PATH, a replaced /bin/bash, /etc/ld.so.preload, BASH_ENV or aliases change

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Environment, EnvironmentDriver } from '../environments/driver';
 import type { ScriptKind } from '../labs/schema';
-import { log as rootLog } from '../log';
+import { log as rootLog } from '../base/log';
 import { MAX_SCRIPT_BYTES, runnerArgv, runnerEnv } from './runner';
 
 const log = rootLog.child({ module: 'checks' });

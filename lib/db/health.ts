@@ -4,11 +4,11 @@
  * getting back to work when a fault clears, without a restart.
  *
  * State lives on globalThis: route handlers are bundled apart from server.ts
- * (see lib/runtime.ts), and every bundle must see the same memory.
+ * (see lib/runtime/index.ts), and every bundle must see the same memory.
  */
 import type { Db } from './client';
 import { LOW_SPACE_BYTES, databaseFile, diagnose, storageFault, storageReason, type StorageFault } from './faults';
-import type { Logger } from '../log';
+import type { Logger } from '../base/log';
 
 export interface DatabaseHealth {
   ok: boolean;

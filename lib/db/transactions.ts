@@ -9,7 +9,7 @@
  * rollback - no transaction is active", the mutex is never released, and every
  * later transaction (Prisma runs upserts and updateMany in one) waits forever:
  * the platform hung after a disk-full until it was restarted (seen in
- * test/reliability/database.test.ts). A failed COMMIT may instead leave the
+ * test/reliability/database.docker.test.ts). A failed COMMIT may instead leave the
  * transaction open, and the next BEGIN fails "within a transaction". (Tried:
  * the database file made immutable under an updateMany; once it was writable
  * again, the next updateMany never returned.)

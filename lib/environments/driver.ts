@@ -230,7 +230,7 @@ export class FileRefusedError extends EnvironmentError {
   }
 }
 
-/** By shape, not instanceof: route handlers are bundled apart from the driver that threw (see runtime.ts). */
+/** By shape, not instanceof: route handlers are bundled apart from the driver that threw (see runtime/index.ts). */
 export function isFileRefused(e: unknown): e is FileRefusedError {
   return e instanceof Error && e.name === 'FileRefusedError' && typeof (e as FileRefusedError).reason === 'string';
 }

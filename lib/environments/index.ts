@@ -1,8 +1,8 @@
 /** The drivers this server offers, by the name labs use in `environment.driver`. */
 import type { EnvironmentDriver } from './driver';
-import { DockerDriver, type DiskLimits } from './docker';
-import type { FirewallMode } from './docker-boundary';
-import { KindDriver } from './kind';
+import { DockerDriver, type DiskLimits } from './docker/driver';
+import type { FirewallMode } from './docker/boundary';
+import { KindDriver } from './kind/driver';
 
 /**
  * `instance` names the server (derived from its data dir) so that two Labforge

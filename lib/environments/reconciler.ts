@@ -6,7 +6,7 @@
  * for a leftover.
  */
 import type { EnvironmentDriver } from './driver';
-import type { Logger } from '../log';
+import type { Logger } from '../base/log';
 
 export async function reconcile(drivers: EnvironmentDriver[], liveOwners: () => Promise<Set<string>>, log: Logger): Promise<{ removed: string[] }> {
   const removed: string[] = [];

@@ -5,7 +5,7 @@
  * swaps the result in at once.
  */
 import path from 'node:path';
-import { log } from '../log';
+import { log } from '../base/log';
 import { formatProblem } from './lint';
 import { loadLabs, type Problem } from './loader';
 import type { Lab } from './schema';

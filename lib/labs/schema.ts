@@ -39,7 +39,7 @@ export const resourcesSchema = z
   .strict();
 
 /**
- * Linux capabilities a host gets on top of the default set (environments/docker-boundary.ts):
+ * Linux capabilities a host gets on top of the default set (environments/docker/boundary.ts):
  * enough for sshd, ping and tcpdump; NET_ADMIN, SYS_PTRACE and the like only when a lab asks.
  */
 export const capabilitySchema = z

@@ -114,7 +114,7 @@ export class SessionService extends HostWatch {
       const sessions = rows.map((r) => ({ id: r.id, lab: r.labSlug, status: r.status }));
       return { session: sessions[0], sessions };
     };
-    // Short: error messages are capped (lib/api/http.ts); `sessions` carries the whole list.
+    // Short: error messages are capped (lib/http/route.ts); `sessions` carries the whole list.
     const describe = (r: (typeof live)[number]) => `${r.labSlug} (session ${r.id}, ${r.status})`;
     const sameLab = live.filter((r) => r.labSlug === lab.track.slug);
     if (sameLab.length >= caps.perLab) {

@@ -12,8 +12,8 @@
  */
 import type Dockerode from 'dockerode';
 import { TOOLBOX_BIN, type Environment, type EnvironmentDriver } from '../environments/driver';
-import { resolveImage } from '../environments/images';
-import { log as rootLog, type Logger } from '../log';
+import { resolveImage } from '../environments/images/build';
+import { log as rootLog, type Logger } from '../base/log';
 import { DEFAULT_LIMITS, TrafficAggregate, type AggregateLimits } from './aggregate';
 import { TcpdumpParser, parseProcIgmp } from './parse';
 import { ensureSidecar, followSidecar, hostAddresses, removeWithHosts, type Follower } from './sidecar';

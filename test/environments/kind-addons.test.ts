@@ -13,8 +13,8 @@ import {
   localChart,
   mergeValues,
   type AddonContext,
-} from '../../lib/environments/addons';
-import type { CommandResult } from '../../lib/environments/command';
+} from '../../lib/environments/kind/addons';
+import type { CommandResult } from '../../lib/environments/kind/command';
 import { EnvironmentError } from '../../lib/environments/driver';
 import { kindAddonSchema, kindClusterSchema, type KindAddon } from '../../lib/labs/schema';
 

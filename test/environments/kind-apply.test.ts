@@ -8,8 +8,8 @@ import path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EnvironmentError } from '../../lib/environments/driver';
-import { applyManifests, applyOrder, parseManifests, readManifests } from '../../lib/environments/kube-apply';
-import { loadKubeConfig } from '../../lib/environments/kube-client';
+import { applyManifests, applyOrder, parseManifests, readManifests } from '../../lib/environments/kind/kube-apply';
+import { loadKubeConfig } from '../../lib/environments/kind/kube-client';
 import { FakeKubeApi, fixture } from './kind-fake-api';
 
 const FLEET = `# the lab's objects

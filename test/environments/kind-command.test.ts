@@ -1,6 +1,6 @@
 /** The command runner kind and helm go through, with real processes. */
 import { describe, expect, it } from 'vitest';
-import { cleanLine, mustRun, spawnRunner, tail } from '../../lib/environments/command';
+import { cleanLine, mustRun, spawnRunner, tail } from '../../lib/environments/kind/command';
 import { EnvironmentError } from '../../lib/environments/driver';
 
 describe('spawnRunner', () => {

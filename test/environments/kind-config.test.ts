@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { parse } from 'yaml';
-import { apiServerHost, clusterName, KIND_NAME_MAX, KIND_NAME_RE, kindConfigYaml, nodeContainerNames } from '../../lib/environments/kind-config';
+import { apiServerHost, clusterName, KIND_NAME_MAX, KIND_NAME_RE, kindConfigYaml, nodeContainerNames } from '../../lib/environments/kind/config';
 import { environmentSchema, kindClusterSchema, type KindCluster } from '../../lib/labs/schema';
 
 const cluster = (c: z.input<typeof kindClusterSchema>): KindCluster => kindClusterSchema.parse(c);

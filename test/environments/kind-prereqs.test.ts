@@ -1,8 +1,8 @@
 /** Kind prerequisites: one Problem per missing piece, with probes injected (and once on this real machine). */
 import { describe, expect, it } from 'vitest';
 import type { Problem } from '../../lib/environments/driver';
-import { KindDriver } from '../../lib/environments/kind';
-import { kernelAtLeast, kindPrerequisites, whichOnPath, type PrereqProbes } from '../../lib/environments/kind-prereqs';
+import { KindDriver } from '../../lib/environments/kind/driver';
+import { kernelAtLeast, kindPrerequisites, whichOnPath, type PrereqProbes } from '../../lib/environments/kind/prereqs';
 
 const good: PrereqProbes = {
   docker: async () => [],

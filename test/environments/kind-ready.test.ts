@@ -9,8 +9,8 @@ import path from 'node:path';
 import type { KubeConfig, V1DaemonSetList, V1DeploymentList, V1NodeList, V1PodList } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EnvironmentError } from '../../lib/environments/driver';
-import { loadKubeConfig } from '../../lib/environments/kube-client';
-import { daemonSetProblems, deploymentProblems, nodeProblems, podProblems, waitForNodes, waitForWorkloads } from '../../lib/environments/kube-ready';
+import { loadKubeConfig } from '../../lib/environments/kind/kube-client';
+import { daemonSetProblems, deploymentProblems, nodeProblems, podProblems, waitForNodes, waitForWorkloads } from '../../lib/environments/kind/kube-ready';
 import { FakeKubeApi, fixture, kubeconfigFor } from './kind-fake-api';
 
 const nodes = (n: string) => (fixture(n) as V1NodeList).items;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePodSource } from '../../lib/environments/kube-inject';
+import { parsePodSource } from '../../lib/environments/kind/kube-inject';
 
 describe('parsePodSource (inject: from: pod/...)', () => {
   it('reads pod/NAME and pod/NAMESPACE/NAME', () => {

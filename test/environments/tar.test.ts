@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
-import { packTar, readFirstEntry, TarLimitError } from '../../lib/environments/tar';
+import { packTar, readFirstEntry, TarLimitError } from '../../lib/environments/docker/tar';
 
 const dirs: string[] = [];
 const tmp = () => {

@@ -15,7 +15,7 @@ import { dockerTrack, sessionHarness, shellChallenge, type SessionHarness } from
 const ROOT = path.resolve(__dirname, '../..');
 const TRACK = dockerTrack('engine-lab', 'Engine restart', ['workstation', 'server']);
 const CHALLENGE = shellChallenge('only', 'The only challenge', 'Nothing to do.');
-/** The two rules of docker-boundary.ts, as iptables lists them. */
+/** The two rules of docker/boundary.ts, as iptables lists them. */
 const RULES: [string, string[]][] = [
   ['INPUT', ['-i', 'lfb+', '-m', 'conntrack', '!', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'DROP']],
   ['DOCKER-USER', ['-i', 'lfbr+', '!', '-o', 'lfb+', '-j', 'DROP']],

@@ -1,13 +1,13 @@
 /**
- * The seams of the host watch that need no engine: Docker's State in words (docker-state.ts),
+ * The seams of the host watch that need no engine: Docker's State in words (docker/state.ts),
  * what the watch pass does with a set of states (host-recovery.ts), and the Kind driver's
  * hosts/restart over a fake Docker driver (kind and its node containers are not on this machine).
  */
 import { describe, expect, it, vi } from 'vitest';
-import type { DockerDriver } from '../../lib/environments/docker';
+import type { DockerDriver } from '../../lib/environments/docker/driver';
 import type { Environment, HostState } from '../../lib/environments/driver';
-import { hostState, stopReason, type ContainerState } from '../../lib/environments/docker-state';
-import { KindDriver } from '../../lib/environments/kind';
+import { hostState, stopReason, type ContainerState } from '../../lib/environments/docker/state';
+import { KindDriver } from '../../lib/environments/kind/driver';
 import { planHosts, readHostStates, stoppedRefusal } from '../../lib/sessions/host-recovery';
 
 const engine = new Date('2026-11-30T06:00:00Z');

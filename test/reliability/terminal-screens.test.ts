@@ -1,14 +1,14 @@
 /**
- * The saved terminal screens (lib/terminals/screens.ts) on a real filesystem: bounded like the
+ * The saved terminal screens (lib/terminals/node/screens.ts) on a real filesystem: bounded like the
  * replay buffer, refused by size before they are read, written at most once a second, atomically,
- * and gone when the terminal ends for good. The restart itself: test/server/terminal-restart.test.ts.
+ * and gone when the terminal ends for good. The restart itself: test/server/terminal-restart.docker.test.ts.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { log } from '../../lib/log';
-import { ScreenStore } from '../../lib/terminals/screens';
+import { log } from '../../lib/base/log';
+import { ScreenStore } from '../../lib/terminals/node/screens';
 
 let dir: string;
 beforeEach(() => {

@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { log } from '../../lib/log';
+import { log } from '../../lib/base/log';
 import { setRuntime, type Runtime } from '../../lib/runtime';
 import * as sessionsRoute from '../../app/api/v1/sessions/route';
 import * as sessionRoute from '../../app/api/v1/sessions/[id]/route';
@@ -231,7 +231,7 @@ describe('service tabs', () => {
 
   beforeAll(async () => {
     // Loaded here, so the rest of this file runs against older code too.
-    const { createServiceProxy, serviceUrl } = await import('../../lib/proxy/service-proxy');
+    const { createServiceProxy, serviceUrl } = await import('../../lib/http/service-proxy');
     const { TokenStore } = await import('../../lib/auth/tokens');
     upstream = http.createServer((req, res) => {
       seen = req.headers;

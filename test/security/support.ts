@@ -12,10 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { createDb, migrate, type Db } from '../../lib/db/client';
-import { DockerDriver } from '../../lib/environments/docker';
+import { DockerDriver } from '../../lib/environments/docker/driver';
 import type { Environment, EnvironmentSpec, ExecResult, ProgressFn } from '../../lib/environments/driver';
 import { LabCatalog } from '../../lib/labs/catalog';
-import { log } from '../../lib/log';
+import { log } from '../../lib/base/log';
 import { SessionService, type CheckResult } from '../../lib/sessions/service';
 
 export const ROOT = path.resolve(__dirname, '../..');

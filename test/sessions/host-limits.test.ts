@@ -1,11 +1,11 @@
 /**
  * The pure decision of host-limits.ts: which readings of a host's limit counters and disk use
  * become notices, which stop it, and what is stored for the next pass. The real counters and
- * disk are in test/reliability/host-limits.test.ts.
+ * disk are in test/reliability/host-limits.docker.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import type Dockerode from 'dockerode';
-import { readHostLimits } from '../../lib/environments/docker-disk';
+import { readHostLimits } from '../../lib/environments/docker/disk';
 import type { Environment, EnvironmentDriver, HostLimitReading } from '../../lib/environments/driver';
 import { DISK_REGROW, limitChanges, readLimits, watchLimits, type HostChange } from '../../lib/sessions/host-limits';
 import { updateHost, type HostsRecord } from '../../lib/sessions/hosts';

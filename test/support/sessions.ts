@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createDb, migrate, type Db } from '../../lib/db/client';
-import { DockerDriver } from '../../lib/environments/docker';
+import { DockerDriver } from '../../lib/environments/docker/driver';
 import { LabCatalog } from '../../lib/labs/catalog';
-import { log } from '../../lib/log';
+import { log } from '../../lib/base/log';
 import { SessionService, type SessionDeps } from '../../lib/sessions/service';
 
 export interface SessionHarness {

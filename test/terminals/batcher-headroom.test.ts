@@ -4,9 +4,9 @@
  * recycled only once no socket and no replay chunk refers to them.
  */
 import { describe, expect, it } from 'vitest';
-import { BATCH, OutputBatcher } from '../../lib/terminals/batcher';
-import { FramePool, FrameRecycler } from '../../lib/terminals/frames';
-import { OUTPUT_HEADER_BYTES, decodeServerFrame, encodeOutput, writeOutputHeader } from '../../lib/terminals/protocol';
+import { BATCH, OutputBatcher } from '../../lib/terminals/node/batcher';
+import { FramePool, FrameRecycler } from '../../lib/terminals/node/frames';
+import { OUTPUT_HEADER_BYTES, decodeServerFrame, encodeOutput, writeOutputHeader } from '../../lib/terminals/common/protocol';
 
 describe('OutputBatcher with header room', () => {
   it('joins reads into frames of at most maxBytes data, split anywhere, bytes intact', () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BATCH, OutputBatcher } from '../../lib/terminals/batcher';
+import { BATCH, OutputBatcher } from '../../lib/terminals/node/batcher';
 
 // The batcher's timing runs on fake clocks (its timer and performance.now): exact, no margins.
 beforeEach(() => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] }));

@@ -6,8 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { TokenStore } from '../../lib/auth/tokens';
-import { CLOSE, FLOW, decodeServerFrame, encodeAck, encodeHello, encodeInput, encodeResize, type Status } from '../../lib/terminals/protocol';
-import { BATCH } from '../../lib/terminals/pty';
+import { CLOSE, FLOW, decodeServerFrame, encodeAck, encodeHello, encodeInput, encodeResize, type Status } from '../../lib/terminals/common/protocol';
+import { BATCH } from '../../lib/terminals/node/terminal';
 import {
   CollectSink,
   LocalPtyDriver,

@@ -11,10 +11,10 @@ import pty, { type IPty } from 'node-pty';
 import WebSocket from 'ws';
 import { TokenStore, type TokenClaims } from '../../lib/auth/tokens';
 import type { Environment, EnvironmentDriver, TerminalOptions } from '../../lib/environments/driver';
-import { log } from '../../lib/log';
-import { TerminalClient, type ClientStatus, type SocketLike, type TerminalClientOptions, type TerminalSink } from '../../lib/terminals/client';
-import { createTerminalGateway, type ResolvedTerminal, type TerminalGateway, type TerminalGatewayOptions } from '../../lib/terminals/gateway';
-import { WS_PATH } from '../../lib/terminals/protocol';
+import { log } from '../../lib/base/log';
+import { TerminalClient, type ClientStatus, type SocketLike, type TerminalClientOptions, type TerminalSink } from '../../lib/terminals/common/client';
+import { createTerminalGateway, type ResolvedTerminal, type TerminalGateway, type TerminalGatewayOptions } from '../../lib/terminals/node/gateway';
+import { WS_PATH } from '../../lib/terminals/common/protocol';
 
 export const PROMPT = 'PROMPT$ ';
 

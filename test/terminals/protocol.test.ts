@@ -14,7 +14,7 @@ import {
   encodeResize,
   encodeStatus,
   type Status,
-} from '../../lib/terminals/protocol';
+} from '../../lib/terminals/common/protocol';
 
 function client(bytes: Uint8Array) {
   const r = decodeClientFrame(bytes);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PACK_BLOCK_BYTES, ReplayBuffer, type Chunk } from '../../lib/terminals/replay';
+import { PACK_BLOCK_BYTES, ReplayBuffer, type Chunk } from '../../lib/terminals/node/replay';
 
 const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (seed * 31 + i) & 0xff);
 const join = (chunks: Chunk[]) => Buffer.concat(chunks.map((c) => Buffer.from(c.data)));

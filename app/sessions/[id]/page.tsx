@@ -1,6 +1,6 @@
 import { notFound } from 'next/navigation';
 import { SessionView } from '@/components/SessionView';
-import { SessionIdSchema } from '@/lib/api/http';
+import { SessionIdSchema } from '@/lib/http/route';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The learner's forger (test/security/processes.test.ts): writes a forged result into fds 0-2 of
+# The learner's forger (test/security/processes.docker.test.ts): writes a forged result into fds 0-2 of
 # every other process, logs what worked (with the target's bounding set), and forges on its own output.
 trap '' PIPE
 needle='--no''profile'

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { runtime } from '@/lib/runtime';
-import { handle, json } from '@/lib/api/http';
-import { PEER_HEADER } from '@/lib/api/limits';
+import { handle, json } from '@/lib/http/route';
+import { PEER_HEADER } from '@/lib/http/limits';
 import { databaseHealth } from '@/lib/db/health';
 
 export const dynamic = 'force-dynamic';

@@ -1,5 +1,5 @@
 import { runtime } from '@/lib/runtime';
-import { handle, json } from '@/lib/api/http';
+import { handle, json } from '@/lib/http/route';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { runtime } from '@/lib/runtime';
-import { SlugSchema, body, caller, handle, json, requireSameOrigin } from '@/lib/api/http';
-import { rateLimit } from '@/lib/api/limits';
+import { SlugSchema, body, caller, handle, json, requireSameOrigin } from '@/lib/http/route';
+import { rateLimit } from '@/lib/http/limits';
 
 export const dynamic = 'force-dynamic';
 
@@ -15,7 +15,7 @@ const StartBody = z
 
 /**
  * POST /api/v1/sessions {lab} → 201 {id, status}. Creates the learner cookie if needed.
- * 429 (Retry-After) past the rate limits (lib/api/limits.ts); 409 `{error, code, session, sessions}`
+ * 429 (Retry-After) past the rate limits (lib/http/limits.ts); 409 `{error, code, session, sessions}`
  * naming the live session(s) past the caps on live sessions.
  */
 export async function POST(req: Request) {

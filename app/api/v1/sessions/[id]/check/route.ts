@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { runtime } from '@/lib/runtime';
-import { body, caller, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/api/http';
-import { rateLimit } from '@/lib/api/limits';
+import { body, caller, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/http/route';
+import { rateLimit } from '@/lib/http/limits';
 
 export const dynamic = 'force-dynamic';
 

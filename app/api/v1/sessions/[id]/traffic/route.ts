@@ -1,5 +1,5 @@
 import { runtime } from '@/lib/runtime';
-import { caller, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/api/http';
+import { caller, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/http/route';
 import { trafficCaptures } from '@/lib/traffic/capture';
 
 export const dynamic = 'force-dynamic';

@@ -1,5 +1,5 @@
 import { runtime } from '@/lib/runtime';
-import { HttpError, caller, handle, json, pathIds, type RouteParams } from '@/lib/api/http';
+import { HttpError, caller, handle, json, pathIds, type RouteParams } from '@/lib/http/route';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { runtime } from '@/lib/runtime';
-import { body, caller, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/api/http';
+import { body, caller, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/http/route';
 import { readTarget, writeTarget } from '@/lib/sessions/files';
 
 export const dynamic = 'force-dynamic';

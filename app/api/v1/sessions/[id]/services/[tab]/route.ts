@@ -1,13 +1,13 @@
 import { runtime } from '@/lib/runtime';
-import { caller, handle, json, pathIds, type RouteParams } from '@/lib/api/http';
-import { serviceUrl } from '@/lib/proxy/service-proxy';
+import { caller, handle, json, pathIds, type RouteParams } from '@/lib/http/route';
+import { serviceUrl } from '@/lib/http/service-proxy';
 
 export const dynamic = 'force-dynamic';
 
 /**
  * GET …/services/:tab → {url}: where the service tab's iframe points, `/svc/<id>/<tab>/<key>/`.
  * Owner only, once the learner has reached the tab. The key is the credential of the service's
- * sandboxed requests (lib/proxy/service-proxy.ts); it stays the same until the server restarts.
+ * sandboxed requests (lib/http/service-proxy.ts); it stays the same until the server restarts.
  */
 export async function GET(req: Request, { params }: RouteParams<{ id: string; tab: string }>) {
   return handle(async () => {

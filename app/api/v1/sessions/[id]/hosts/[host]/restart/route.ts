@@ -1,6 +1,6 @@
 import { runtime } from '@/lib/runtime';
-import { HttpError, caller, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/api/http';
-import { rateLimit } from '@/lib/api/limits';
+import { HttpError, caller, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/http/route';
+import { rateLimit } from '@/lib/http/limits';
 import { hostName } from '@/lib/labs/schema';
 
 export const dynamic = 'force-dynamic';

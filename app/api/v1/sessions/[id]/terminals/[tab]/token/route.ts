@@ -1,6 +1,6 @@
 import { runtime } from '@/lib/runtime';
-import { caller, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/api/http';
-import { rateLimit } from '@/lib/api/limits';
+import { caller, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/http/route';
+import { rateLimit } from '@/lib/http/limits';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,0 +1,223 @@
+/**
+ * The terminal WebSocket gateway. The server hands it upgrade requests for
+ * WS_PATH; it checks the Origin (browsers apply no same-origin rule to
+ * WebSockets) and a single-use token before upgrading, resolves the token's
+ * claims to a host through the caller's `resolve`, and attaches the socket to
+ * the TerminalSession for that key (one pty per session + tab, shared by every
+ * window). Never logs the token (it is in the URL: the URL is never logged).
+ * With `screens`, a tab whose terminal is not in memory (the server restarted)
+ * starts with the screen the previous process saved (screens.ts).
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { TokenClaims, TokenStore } from '../../auth/tokens';
+import { originAllowed } from '../../http/origin';
+import type { Logger } from '../../base/log';
+import { CLOSE, LIMITS, WS_PATH, encodeStatus } from '../common/protocol';
+import { TerminalSession, clip, type BatchTuning, type FlowTuning, type TerminalStats, type TerminalTarget } from './terminal';
+import type { SavedScreen, ScreenStore } from './screens';
+
+export interface ResolvedTerminal extends TerminalTarget {
+  /** Identity of the pty: sockets with the same key share one shell (e.g. `${sessionId}:${tab}`). */
+  key: string;
+}
+
+export interface TerminalGatewayOptions {
+  /** Exact origins (scheme://host[:port]) allowed to open terminals. */
+  allowedOrigins: string[];
+  tokens: TokenStore;
+  /** Claims -> where the shell runs. Throw an Error with a human message when there is nothing to attach to. */
+  resolve: (claims: TokenClaims) => Promise<ResolvedTerminal>;
+  /** Whether a `resolve` error may pass by itself (a stopped host, a busy engine): the client then reconnects. Default: none does. */
+  isTemporary?: (err: unknown) => boolean;
+  /** How long a pty outlives its last socket. */
+  graceMs: number;
+  log: Logger;
+  replayBytes?: number;
+  batch?: Partial<BatchTuning>;
+  flow?: Partial<FlowTuning>;
+  /** Interval of WebSocket pings; a socket that missed one is dropped (its pty enters grace). */
+  heartbeatMs?: number;
+  helloTimeoutMs?: number;
+  /** The owner typed in a terminal of this session (throttled: at most once per 15 s per terminal). */
+  onInput?: (sessionId: string) => void;
+  /** Concurrent sockets per terminal (session + tab); the next is closed with CLOSE.tooManySockets. Default 4. */
+  maxSocketsPerTerminal?: number;
+  /** Saves each terminal's screen under the data dir and restores it after a restart (none: memory only). */
+  screens?: ScreenStore;
+}
+
+export interface TerminalGateway {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  sessions(): TerminalStats[];
+  /** Ends every terminal of a lab session (it ended): sockets are told why and closed, processes ended. */
+  closeSession(sessionId: string, reason?: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Windows one learner may have on one terminal at once (each socket costs output fan-out and memory). */
+export const MAX_SOCKETS_PER_TERMINAL = 4;
+
+const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' };
+
+/** Answers an upgrade request with a plain HTTP error (before any WebSocket exists). */
+function refuse(socket: Duplex, status: number, message: string): void {
+  if (socket.destroyed) return;
+  const body = `${message}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGateway {
+  const log = opts.log.child({ module: 'terminals' });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxClientFrame, perMessageDeflate: false });
+  const terminals = new Map<string, TerminalSession>();
+  const alive = new WeakMap<WebSocket, boolean>();
+  /** Open sockets per terminal key, counted from the upgrade until the socket closes. */
+  const open = new Map<string, number>();
+  const maxSockets = opts.maxSocketsPerTerminal ?? MAX_SOCKETS_PER_TERMINAL;
+  let closed = false;
+
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (alive.get(ws) === false) {
+        log.info('socket missed a heartbeat; dropping it');
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, opts.heartbeatMs ?? 15_000);
+  heartbeat.unref();
+
+  const live = (key: string) => {
+    const t = terminals.get(key);
+    return t && !t.isEnded ? t : undefined;
+  };
+
+  function terminalFor(claims: TokenClaims, target: ResolvedTerminal, restored?: SavedScreen): TerminalSession {
+    const existing = live(target.key);
+    if (existing) return existing;
+    const session = new TerminalSession({
+      ...target,
+      sessionId: claims.sessionId,
+      tab: claims.tab,
+      graceMs: opts.graceMs,
+      log,
+      replayBytes: opts.replayBytes,
+      batch: opts.batch,
+      flow: opts.flow,
+      helloTimeoutMs: opts.helloTimeoutMs,
+      onEnd: (s) => {
+        if (terminals.get(s.key) === s) terminals.delete(s.key);
+      },
+      onInput: opts.onInput ? () => opts.onInput!(claims.sessionId) : undefined,
+      screens: opts.screens,
+      restored,
+    });
+    terminals.set(target.key, session);
+    return session;
+  }
+
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const peer = { ip: req.socket.remoteAddress, origin: req.headers.origin };
+    if (closed) return refuse(socket, 503, 'The terminal service is shutting down; try again in a moment.');
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== WS_PATH) return refuse(socket, 404, `No WebSocket endpoint at this path (terminals use ${WS_PATH}).`);
+
+    if (!originAllowed(req.headers.origin, { allowed: opts.allowedOrigins, missing: 'refuse' })) {
+      log.warn(peer, 'terminal upgrade refused: origin not allowed');
+      return refuse(socket, 403, 'This origin may not open terminals. Open the lab from the platform URL (LABFORGE_PUBLIC_URL).');
+    }
+    const claims = opts.tokens.consume(url.searchParams.get('token'));
+    if (!claims) {
+      log.warn(peer, 'terminal upgrade refused: token missing, unknown, used or expired');
+      return refuse(socket, 401, 'Terminal token missing, expired or already used. Reload the page to get a new one.');
+    }
+    // The URL may name its target too: it must be the one the token was issued for.
+    const session = url.searchParams.get('session');
+    const tab = url.searchParams.get('tab');
+    if ((session !== null && session !== claims.sessionId) || (tab !== null && tab !== claims.tab)) {
+      log.warn({ ...peer, sessionId: claims.sessionId, tab: claims.tab }, 'terminal upgrade refused: token is for another terminal');
+      return refuse(socket, 403, 'This terminal token was issued for another terminal.');
+    }
+
+    let target: ResolvedTerminal | undefined;
+    let problem: { message: string; temporary: boolean } | undefined;
+    try {
+      target = await opts.resolve(claims);
+    } catch (err) {
+      problem = { message: err instanceof Error ? err.message : String(err), temporary: opts.isTemporary?.(err) ?? false };
+    }
+    // No terminal in memory for this tab: a previous server process may have saved its screen.
+    const restored = target && opts.screens && !live(target.key) ? await opts.screens.load(claims.sessionId, claims.tab) : undefined;
+    if (socket.destroyed) return;
+    if (closed) return refuse(socket, 503, 'The terminal service is shutting down; try again in a moment.');
+
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      alive.set(ws, true);
+      ws.on('pong', () => alive.set(ws, true));
+      if (!target) {
+        // Upgraded first so the page can show why (browsers hide HTTP errors of a failed upgrade).
+        log.info({ sessionId: claims.sessionId, tab: claims.tab, problem }, 'terminal target unavailable');
+        const temporary = problem?.temporary ?? false;
+        ws.send(encodeStatus({ type: 'error', message: clip(problem?.message ?? 'This terminal is not available.', 2000), fatal: !temporary }));
+        ws.close(temporary ? CLOSE.tryAgain : CLOSE.unavailable, temporary ? 'try again' : 'unavailable');
+        return;
+      }
+      // Counted here, synchronously with the upgrade, so sockets arriving together cannot overshoot.
+      const key = target.key;
+      const count = open.get(key) ?? 0;
+      if (count >= maxSockets) {
+        log.warn({ sessionId: claims.sessionId, tab: claims.tab, sockets: count }, 'terminal socket refused: too many for this terminal');
+        const message = `This terminal is already open in ${count} windows, the most it can be: close one of them, then reload this page.`;
+        ws.send(encodeStatus({ type: 'error', message, fatal: true }));
+        ws.close(CLOSE.tooManySockets, 'too many windows on this terminal');
+        return;
+      }
+      open.set(key, count + 1);
+      ws.once('close', () => {
+        const n = (open.get(key) ?? 1) - 1;
+        if (n > 0) open.set(key, n);
+        else open.delete(key);
+      });
+      log.info({ sessionId: claims.sessionId, tab: claims.tab, learnerId: claims.learnerId, role: claims.role, key: target.key }, 'terminal socket opened');
+      terminalFor(claims, target, restored).attach(ws, claims.role);
+    });
+  }
+
+  return {
+    handleUpgrade(req, socket, head) {
+      // Errors on the raw socket (client gone mid-handshake, reset after a refusal) must not crash the server.
+      socket.on('error', (err: Error) => log.debug({ err: err.message }, 'socket error during upgrade'));
+      upgrade(req, socket, head).catch((err) => {
+        log.error({ err: (err as Error).message }, 'terminal upgrade failed');
+        refuse(socket, 503, 'The terminal could not be opened; try again.');
+      });
+    },
+
+    sessions() {
+      return [...terminals.values()].map((t) => t.stats());
+    },
+
+    async closeSession(sessionId, reason = 'The lab session has ended.') {
+      const mine = [...terminals.values()].filter((t) => t.sessionId === sessionId);
+      await Promise.all(mine.map((t) => t.end(reason, CLOSE.sessionClosed)));
+      // Also the screens of tabs with no terminal in memory (saved by a previous server process).
+      await opts.screens?.removeSession(sessionId);
+    },
+
+    async close() {
+      closed = true;
+      clearInterval(heartbeat);
+      await Promise.all([...terminals.values()].map((t) => t.end('The server is restarting.', CLOSE.goingAway)));
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
