@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Problem } from '../../lib/environments/driver';
 import { KindDriver } from '../../lib/environments/kind/driver';
-import { kernelAtLeast, kindPrerequisites, whichOnPath, type PrereqProbes } from '../../lib/environments/kind/prereqs';
+import { kernelAtLeast, kindPrerequisites, type PrereqProbes } from '../../lib/environments/kind/prereqs';
+import { which } from '../../lib/base/which';
 
 const good: PrereqProbes = {
   docker: async () => [],
@@ -78,8 +79,8 @@ describe('kind prerequisites', () => {
   });
 
   it('finds binaries on a PATH', () => {
-    expect(whichOnPath('sh', '/nonexistent:/bin')).toBe('/bin/sh');
-    expect(whichOnPath('surely-not-a-binary-xyz', '/bin:/usr/bin')).toBeNull();
+    expect(which('sh', { PATH: '/nonexistent:/bin' })).toBe('/bin/sh');
+    expect(which('surely-not-a-binary-xyz', { PATH: '/bin:/usr/bin' })).toBeNull();
   });
 
   it('on this machine: reports exactly what is missing, and constructing the driver spawns nothing', async () => {
@@ -89,7 +90,7 @@ describe('kind prerequisites', () => {
       expect(p.what.length).toBeGreaterThan(0);
       expect(p.fix.length).toBeGreaterThan(0);
     }
-    expect(problems.some((p) => p.what.startsWith('kind not found'))).toBe(whichOnPath('kind') === null);
-    expect(problems.some((p) => p.what.startsWith('helm not found'))).toBe(whichOnPath('helm') === null);
+    expect(problems.some((p) => p.what.startsWith('kind not found'))).toBe(which('kind') === null);
+    expect(problems.some((p) => p.what.startsWith('helm not found'))).toBe(which('helm') === null);
   });
 });

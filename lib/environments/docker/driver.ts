@@ -5,13 +5,12 @@
  * Engine API (dockerode); only terminals use the `docker` CLI, because a pty
  * needs a real local process (node-pty) to attach to.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import Dockerode from 'dockerode';
 import * as pty from 'node-pty';
 import { z } from 'zod';
 import { sizeBytes, type DockerHost } from '../../labs/schema';
 import { log as rootLog } from '../../base/log';
+import { which } from '../../base/which';
 import {
   EnvironmentError,
   LABELS,
@@ -87,13 +86,6 @@ async function allSettledOrThrow<T>(tasks: Promise<T>[]): Promise<T[]> {
   return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
-function findOnPath(binary: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    if (dir && existsSync(path.join(dir, binary))) return path.join(dir, binary);
-  }
-  return null;
-}
-
 export class DockerDriver implements EnvironmentDriver {
   readonly name = 'docker';
   readonly docker: Dockerode;
@@ -153,7 +145,7 @@ export class DockerDriver implements EnvironmentDriver {
     } catch {
       problems.push({ what: 'Docker engine not reachable at /var/run/docker.sock', fix: 'install docker.io and start dockerd' });
     }
-    if (!findOnPath('docker')) {
+    if (!which('docker')) {
       problems.push({ what: 'docker CLI not found on PATH (terminals run `docker exec -it`)', fix: 'install docker.io (or docker-ce-cli)' });
     }
     return problems;
@@ -377,7 +369,7 @@ export class DockerDriver implements EnvironmentDriver {
     }
     const o = parsed.data;
     const h = hostOf(env, host);
-    const docker = findOnPath('docker');
+    const docker = which('docker');
     if (!docker) throw new EnvironmentError('docker CLI not found on PATH', 'install docker.io (or docker-ce-cli)');
     // The marker variable lets closeTerminal find the shell and all it started; lf-sandbox makes
     // it a learner process (docs/security.md: learner processes cannot reach running checks).

@@ -11,6 +11,7 @@ import path from 'node:path';
 import Dockerode from 'dockerode';
 import { loadConfig } from '../../base/config';
 import { log as rootLog } from '../../base/log';
+import { SBIN_DIRS, which } from '../../base/which';
 import { EnvironmentError, type ProgressFn } from '../driver';
 
 const log = rootLog.child({ module: 'images' });
@@ -103,14 +104,6 @@ function readIfExists(file: string): string | null {
   } catch {
     return null;
   }
-}
-
-function findOnPath(binary: string): string | null {
-  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/local/sbin'];
-  for (const dir of dirs) {
-    if (dir && existsSync(path.join(dir, binary))) return path.join(dir, binary);
-  }
-  return null;
 }
 
 /** Runs a command, feeding each output line to `onLine`; rejects with the last lines on failure. */
@@ -244,7 +237,7 @@ export class ImageBuilder {
     const recipe = BUILTIN_IMAGES[name];
     const step = `Building image ${name}`;
     const started = Date.now();
-    const debootstrap = findOnPath('debootstrap');
+    const debootstrap = which('debootstrap', { extraDirs: SBIN_DIRS });
     if (!debootstrap) {
       progress({ step, status: 'failed', detail: 'debootstrap is not installed' });
       throw new EnvironmentError(`cannot build ${name}: debootstrap is not installed`, 'apt-get install debootstrap');

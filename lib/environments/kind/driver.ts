@@ -40,7 +40,8 @@ import {
   type ReadOptions,
 } from '../driver';
 import { clusterName, kindConfigYaml } from './config';
-import { defaultProbes, kindPrerequisites, whichOnPath, type PrereqProbes } from './prereqs';
+import { which as whichOnPath } from '../../base/which';
+import { defaultProbes, kindPrerequisites, type PrereqProbes } from './prereqs';
 import { applyManifests, readManifests } from './kube-apply';
 import { parsePodSource, sendFromPod } from './kube-inject';
 import { loadKubeConfig } from './kube-client';

@@ -6,6 +6,7 @@
  * still not ready, in the API's own words where it has some.
  */
 import type { KubeConfig, V1DaemonSet, V1Deployment, V1Node, V1Pod } from '@kubernetes/client-node';
+import { withTimeout } from '../../base/timeout';
 import { EnvironmentError } from '../driver';
 import { apiErrorMessage, kubeClient } from './kube-client';
 
@@ -111,14 +112,6 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let t: NodeJS.Timeout;
-  const timer = new Promise<never>((_, reject) => {
-    t = setTimeout(() => reject(new Error(`no answer within ${Math.round(ms / 1000)} s`)), ms);
-  });
-  return Promise.race([p, timer]).finally(() => clearTimeout(t));
-}
-
 /**
  * Calls `look` until it finds nothing wrong, with backoff (×1.5), until the deadline.
  * `explain` adds detail to the deadline error (which pods fail, and why).
@@ -131,7 +124,7 @@ export async function pollUntilReady(what: string, look: () => Promise<string[]>
     let problems: string[];
     try {
       // A hung connection must not outlive the deadline: each look gets at most 15 s.
-      problems = await withTimeout(look(), Math.max(1000, Math.min(15_000, opts.deadline - Date.now())));
+      problems = await withTimeout(look(), Math.max(1000, Math.min(15_000, opts.deadline - Date.now())), 'the API server');
     } catch (err) {
       // The API server restarts while a cluster comes up: keep trying until the deadline.
       problems = [`API server did not answer: ${apiErrorMessage(err)}`];
@@ -142,7 +135,7 @@ export async function pollUntilReady(what: string, look: () => Promise<string[]>
     if (left <= 0) {
       const secs = Math.round((Date.now() - started) / 1000);
       const shown = problems.slice(0, 6).join('; ') + (problems.length > 6 ? `; and ${problems.length - 6} more` : '');
-      const why = explain ? await withTimeout(explain(), 10_000).catch(() => [] as string[]) : [];
+      const why = explain ? await withTimeout(explain(), 10_000, 'explaining').catch(() => [] as string[]) : [];
       const more = why.length ? `. ${why.slice(0, 5).join('; ')}${why.length > 5 ? `; and ${why.length - 5} more pods` : ''}` : '';
       throw new EnvironmentError(
         `${what} not ready after ${secs} s: ${shown}${more}`,

@@ -3,9 +3,9 @@
  * wrong, how to fix it) per missing piece. Every probe is injectable so the
  * messages can be tested on any machine.
  */
-import { existsSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
+import { which } from '../../base/which';
 import type { Problem } from '../driver';
 
 export const MIN_KERNEL = { major: 5, minor: 10 };
@@ -23,16 +23,9 @@ export interface PrereqProbes {
   platform: NodeJS.Platform;
 }
 
-export function whichOnPath(binary: string, PATH = process.env.PATH ?? ''): string | null {
-  for (const dir of PATH.split(path.delimiter)) {
-    if (dir && existsSync(path.join(dir, binary))) return path.join(dir, binary);
-  }
-  return null;
-}
-
 export const defaultProbes = (docker: () => Promise<Problem[]>): PrereqProbes => ({
   docker,
-  which: (b) => whichOnPath(b),
+  which: (b) => which(b),
   kernelRelease: () => os.release(),
   readProc: (f) => fs.readFile(f, 'utf8').catch(() => null),
   platform: process.platform,

@@ -6,6 +6,7 @@
  */
 import type { IPty } from 'node-pty';
 import type { Environment, EnvironmentDriver } from '../../environments/driver';
+import { withTimeout } from '../../base/timeout';
 
 export interface TeardownOptions {
   driver: EnvironmentDriver;
@@ -48,18 +49,4 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
