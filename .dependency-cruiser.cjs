@@ -7,6 +7,7 @@
  *   lib/environments                          the EnvironmentDriver seam; docker/ and kind/ behind it
  *   lib/checks, lib/traffic                   what runs in environments
  *   lib/sessions                              the session state machine
+ *   lib/webhooks                              session events posted to graders (reads the Event log)
  *   lib/terminals, lib/http, lib/authoring    transports and tools that drive sessions
  *   lib/runtime                               composition of every service, and its shutdown
  *   app/, components/, cli/, server.ts        entry points
@@ -46,23 +47,32 @@ module.exports = {
       severity: 'error',
       comment: 'Lab content, storage and identity know nothing of drivers, checks or sessions.',
       from: { path: '^lib/(labs|db|auth)/' },
-      to: { path: above('environments', 'checks', 'traffic', 'sessions', 'terminals', 'http', 'authoring', 'runtime') },
+      to: { path: above('environments', 'checks', 'traffic', 'sessions', 'webhooks', 'terminals', 'http', 'authoring', 'runtime') },
     },
     {
       name: 'drivers-below-checks',
       severity: 'error',
       comment: 'Drivers implement the seam; what runs on top of them is not their business.',
       from: { path: '^lib/environments/' },
-      to: { path: above('checks', 'traffic', 'sessions', 'terminals', 'http', 'authoring', 'runtime') },
+      to: { path: above('checks', 'traffic', 'sessions', 'webhooks', 'terminals', 'http', 'authoring', 'runtime') },
     },
     {
       name: 'drivers-behind-the-seam',
       severity: 'error',
       comment:
         'Above lib/environments, code talks to EnvironmentDriver (driver.ts), never to one backend: a new backend is one new folder. ' +
-        'The runtime builds the drivers (environments/index.ts) and is the one exception.',
+        'The runtime builds the drivers (environments/index.ts) and is the one exception. images/ (how backends get their images) counts as a backend too.',
       from: { path: '^lib/', pathNot: '^lib/(environments|runtime)/' },
-      to: { path: '^lib/environments/(docker|kind)/' },
+      to: { path: '^lib/environments/(docker|kind|images)/' },
+    },
+    {
+      name: 'backend-libraries-in-drivers',
+      severity: 'error',
+      comment:
+        "A backend's node library (dockerode, @kubernetes/client-node, their types too) is imported only by drivers under lib/environments/, " +
+        'and not by the seam (driver.ts) itself: what works above the seam then works for every driver (the Traffic tab goes through EnvironmentDriver.capture).',
+      from: { pathNot: '^lib/environments/(?!driver\\.ts$)' },
+      to: { path: 'node_modules/(@types/)?(dockerode|@kubernetes/client-node)/' },
     },
     {
       name: 'docker-knows-no-kind',
@@ -75,13 +85,20 @@ module.exports = {
       name: 'checks-below-sessions',
       severity: 'error',
       from: { path: '^lib/(checks|traffic)/' },
-      to: { path: above('sessions', 'terminals', 'http', 'authoring', 'runtime') },
+      to: { path: above('sessions', 'webhooks', 'terminals', 'http', 'authoring', 'runtime') },
     },
     {
       name: 'sessions-below-transports',
       severity: 'error',
       comment: 'Sessions are driven by the API, terminals and authoring tools, never the other way round.',
       from: { path: '^lib/sessions/' },
+      to: { path: above('webhooks', 'terminals', 'http', 'authoring', 'runtime') },
+    },
+    {
+      name: 'webhooks-below-transports',
+      severity: 'error',
+      comment: 'Webhooks read what sessions recorded and post it; the runtime runs them, transports may manage them.',
+      from: { path: '^lib/webhooks/' },
       to: { path: above('terminals', 'http', 'authoring', 'runtime') },
     },
     {
@@ -120,7 +137,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(lib/db/generated|node_modules)' },
+    exclude: { path: '^lib/db/generated' },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },

@@ -17,9 +17,10 @@ import { DockerDriver } from '../../lib/environments/docker/driver';
 import type { Environment } from '../../lib/environments/driver';
 import { log } from '../../lib/base/log';
 import { createTerminalGateway } from '../../lib/terminals/node/gateway';
-import type { BatchTuning, FlowTuning } from '../../lib/terminals/node/terminal';
+import type { BatchTuning } from '../../lib/terminals/node/batcher';
+import type { FlowTuning } from '../../lib/terminals/node/flow';
 import { WS_PATH } from '../../lib/terminals/common/protocol';
-import { LocalShellDriver } from './local-driver';
+import { LocalPtyDriver } from '../../test/support/local-pty-driver';
 
 interface Config {
   env: Environment;
@@ -32,7 +33,7 @@ interface Config {
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.BENCH_CONFIG ?? 'null') as Config | null;
   if (!config?.env) throw new Error('BENCH_CONFIG (JSON with env and host) is required');
-  const driver = config.local ? new LocalShellDriver() : new DockerDriver();
+  const driver = config.local ? new LocalPtyDriver() : new DockerDriver();
   const tokens = new TokenStore();
   let origin = '';
 

@@ -3,16 +3,12 @@
  * On one fresh environment, after track setup, for each challenge in order:
  * setup, check (must fail), solve, check (must pass), cleanup (must pass). Quizzes:
  * a wrong answer must fail, the solution must pass. The walk is the sessions' own
- * (sessions/runbook.ts), so what passes here is what learners get. Reports a
- * table, --json or --junit.
+ * (sessions/runbook.ts), so what passes here is what learners get. The report
+ * renders as a table or JUnit XML; the command itself is cli/commands/test.ts.
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { EnvironmentDriver, Environment } from '../environments/driver';
 import type { Challenge, Lab } from '../labs/schema';
-import { loadLabOrThrow } from '../labs/loader';
 import { generateVariables } from '../checks/variables';
 import { phaseMessage } from '../sessions/lifecycle';
 import { Runbook, RunbookError } from '../sessions/runbook';
@@ -175,30 +171,4 @@ export function toJunit(r: LabTestReport): string {
   });
   const failures = r.challenges.filter((c) => !c.ok).length + (r.environment.ok ? 0 : 1);
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n  <testsuite name="${xml(r.lab)}" tests="${r.challenges.length}" failures="${failures}" time="${r.totalMs / 1000}">\n${cases.join('\n')}\n  </testsuite>\n</testsuites>\n`;
-}
-
-export async function runLabTestCli(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, junit: { type: 'string' } },
-  });
-  if (positionals.length !== 1) {
-    process.stderr.write('usage: labforge test <lab-dir> [--json] [--junit FILE]\n');
-    return 2;
-  }
-  const lab = await loadLabOrThrow(path.resolve(positionals[0]));
-  const { createDrivers } = await import('../environments');
-  const { loadConfig } = await import('../base/config');
-  const config = loadConfig();
-  const driver = createDrivers({ firewall: config.hostFirewall, diskLimits: config.diskLimits })[lab.track.environment.driver];
-  if (!driver) throw new Error(`no ${lab.track.environment.driver} driver on this machine`);
-  const problems = await driver.prerequisites();
-  if (problems.length) throw new Error(problems.map((p) => `${p.what}: ${p.fix}`).join('\n'));
-  const say = values.json ? () => {} : (s: string) => process.stdout.write(`${s}\n`);
-  say(`Testing ${lab.track.slug} (${lab.challenges.length} challenges) on ${driver.name}`);
-  const report = await testLab(lab, driver, say);
-  if (values.junit) fs.writeFileSync(values.junit, toJunit(report));
-  process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${formatTable(report)}\n`);
-  return report.ok ? 0 : 1;
 }

@@ -35,6 +35,8 @@ const schema = z.object({
   LABFORGE_DISK_LIMITS: z.enum(['require', 'best-effort', 'off']).default('best-effort'),
   /** Debian mirror for building images; defaults to the machine's own apt configuration. */
   LABFORGE_DEBIAN_MIRROR: z.string().optional(),
+  /** kind's own variable: the Docker network its nodes join (kind is spawned with this environment, so it reads it too). */
+  KIND_EXPERIMENTAL_DOCKER_NETWORK: z.string().min(1).optional(),
   /** Bearer token that shows operators the health detail from anywhere (from loopback it needs none). */
   LABFORGE_OPERATOR_TOKEN: z.preprocess(
     (v) => (v === '' ? undefined : v),
@@ -68,9 +70,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     authorMode: raw.LABFORGE_AUTHOR_MODE === '1' || raw.LABFORGE_AUTHOR_MODE === 'true',
     databaseUrl: raw.DATABASE_URL ?? `file:${path.join(dataDir, 'labforge.db')}`,
     allowedOrigins: publicUrls.map((u) => new URL(u).origin),
+    /** Where learners reach this server (the first LABFORGE_PUBLIC_URL): links handed out, e.g. join links, start here. */
+    publicUrl: publicUrls[0] ?? `http://localhost:${raw.PORT}`,
     terminalGraceMs: raw.LABFORGE_TERMINAL_GRACE_SECONDS * 1000,
     logLevel: raw.LABFORGE_LOG_LEVEL,
     debianMirror: raw.LABFORGE_DEBIAN_MIRROR,
+    kindNetwork: raw.KIND_EXPERIMENTAL_DOCKER_NETWORK,
     operatorToken: raw.LABFORGE_OPERATOR_TOKEN,
     maxEnvironments: raw.LABFORGE_MAX_ENVIRONMENTS,
     capacityReserve: raw.LABFORGE_CAPACITY_RESERVE,

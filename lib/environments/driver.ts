@@ -5,6 +5,7 @@
  * scripts and terminals start through it.
  */
 import type { IPty } from 'node-pty';
+import { z } from 'zod';
 import type { DockerHost, LabEnvironment } from '../labs/schema';
 
 /** Labels put on every resource a driver creates, so the reconciler can find them. */
@@ -59,6 +60,34 @@ export interface ProgressStep {
 }
 export type ProgressFn = (p: ProgressStep) => void;
 
+/**
+ * Runs creation steps the way every driver reports them: `running`, then `done` or `failed` with
+ * the time taken; a cancelled `signal` stops before the next step starts.
+ */
+export function progressSteps(progress: ProgressFn, signal?: AbortSignal) {
+  return async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
+    if (signal?.aborted) throw new EnvironmentError('environment creation was cancelled');
+    const t = Date.now();
+    progress({ step, status: 'running' });
+    try {
+      const out = await fn();
+      progress({ step, status: 'done', ms: Date.now() - t });
+      return out;
+    } catch (err) {
+      progress({ step, status: 'failed', ms: Date.now() - t, detail: (err as Error).message });
+      throw err;
+    }
+  };
+}
+
+/** Owners end up in resource names (containers, networks, clusters, claim files): one rule for every driver. */
+const ownerSchema = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'must be letters, digits, _ . - (max 63)');
+
+export function checkOwner(owner: string): void {
+  const parsed = ownerSchema.safeParse(owner);
+  if (!parsed.success) throw new EnvironmentError(`invalid environment owner "${owner}": ${parsed.error.issues[0].message}`);
+}
+
 export interface ExecOptions {
   stdin?: string | Buffer;
   timeoutMs?: number;
@@ -95,6 +124,32 @@ export interface Datagrams {
   payload: Buffer;
   count: number;
   intervalMs: number;
+}
+
+/** Where a capture's output goes (EnvironmentDriver.capture). */
+export interface CaptureSink {
+  /**
+   * One line as `tcpdump -l -n -tt -v` prints the environment network's multicast and IGMP
+   * packets (lib/traffic/parse.ts reads it): first what the capture kept from before, then live.
+   */
+  onLine(line: string): void;
+  /** One line of the capturing program's diagnostics (tcpdump's stderr: its banner, or an error). */
+  onDiagnostic(line: string): void;
+}
+
+/** A running capture of an environment's network, as lib/traffic reads it. */
+export interface PacketCapture {
+  /** Resolves when the output ends: the capture stopped, the environment went, or stop() was called. */
+  readonly ended: Promise<void>;
+  /** Address → host name on the captured network, as the engine knows it (not DNS, which a learner's host could make lie). */
+  addresses(): Promise<Map<string, string>>;
+  /**
+   * The groups a host has joined, as its kernel lists them (`/proc/net/igmp` text), read by the
+   * platform: hosts that joined before the capture started are known only from this.
+   */
+  memberships(host: string): Promise<string>;
+  /** Stops reading; resolves once the output is closed. What the driver kept may be replayed by a later capture(). */
+  stop(): Promise<void>;
 }
 
 export interface TerminalOptions {
@@ -172,6 +227,12 @@ export interface EnvironmentDriver {
    * namespace). `source` is a host name, or `pod/[NAMESPACE/]NAME` for drivers with pods (Kind).
    */
   inject(env: Environment, source: string, datagrams: Datagrams): Promise<void>;
+  /**
+   * Starts capturing the environment's network traffic, or picks up a capture that already runs
+   * (after a server restart too), and feeds its output to `sink`. Optional: the Traffic tab says
+   * when an environment's driver has none.
+   */
+  capture?(env: Environment, sink: CaptureSink): Promise<PacketCapture>;
   /** `running` when every host is up. */
   health(env: Environment): Promise<{ ok: boolean; detail?: string }>;
   /**

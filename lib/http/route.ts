@@ -18,6 +18,7 @@ import { isSessionError } from '../sessions/errors';
 import { learnerCookie, learnerFromCookieHeader, newLearnerId } from '../auth/learner';
 import { databaseFile, storageFault, storageMessage, storageReason, type StorageFault } from '../db/faults';
 import { noteStorageFault, recoverFrom } from '../db/health';
+import { isBearer } from './bearer';
 import { originAllowed } from './origin';
 import { SESSION_ERROR_STATUS } from './status';
 
@@ -25,8 +26,8 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    /** `retryAfter`: seconds, sent as Retry-After (429, 503); `code`: a machine-readable reason in the body. */
-    readonly extra: { retryAfter?: number; code?: string } = {},
+    /** `retryAfter`: seconds, sent as Retry-After (429, 503); `code`: a machine-readable reason in the body; `headers`: e.g. WWW-Authenticate. */
+    readonly extra: { retryAfter?: number; code?: string; headers?: Record<string, string> } = {},
   ) {
     super(message);
   }
@@ -39,6 +40,8 @@ export interface Caller {
 }
 
 export function caller(req: Request, { create = false } = {}): Caller {
+  // A Bearer request is a grader's: acting with the cookie that came along would not be what it asked for.
+  if (isBearer(req)) throw new HttpError(400, 'this call is made by a browser with its learner cookie; it takes no Bearer token');
   const existing = learnerFromCookieHeader(req.headers.get('cookie'));
   if (existing) return { learnerId: existing };
   if (!create) throw new HttpError(404, 'session not found');
@@ -48,6 +51,11 @@ export function caller(req: Request, { create = false } = {}): Caller {
 
 /** Browsers send Origin on cross-site requests: refuse state changes from other sites. */
 export function requireSameOrigin(req: Request): void {
+  // The check stops a page on another site from riding the learner's cookie, which a browser adds
+  // by itself. A Bearer request ignores the cookie and is authorised only by the token it carries,
+  // which no browser adds on its own (nor would it send that header cross-site without a CORS
+  // preflight we never grant): there is no ambient credential for the check to protect.
+  if (isBearer(req)) return;
   const origin = req.headers.get('origin');
   if (!origin) return; // non-browser clients (CLI, graders): the runtime's config is not needed
   if (!originAllowed(origin, { allowed: runtime().config.allowedOrigins, self: new URL(req.url).origin, missing: 'refuse' }))
@@ -168,7 +176,7 @@ export async function handle(fn: () => Promise<Response>): Promise<Response> {
     if (e instanceof HttpError)
       return json(
         { error: cap(e.message), ...(e.extra.code ? { code: e.extra.code } : {}) },
-        { status: e.status, retryAfter: e.extra.retryAfter, headers: close },
+        { status: e.status, retryAfter: e.extra.retryAfter, headers: { ...close, ...e.extra.headers } },
       );
     if (isSessionError(e)) return json({ ...e.details, error: cap(e.message), code: e.code }, { status: SESSION_ERROR_STATUS[e.code] });
     const fault = storageFault(e);

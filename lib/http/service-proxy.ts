@@ -103,8 +103,12 @@ export function rewriteLocation(location: string, prefix: string): string {
   return location.startsWith('/') && !location.startsWith('//') ? `${prefix}${location}` : location;
 }
 
+export type ServiceProxy = ReturnType<typeof createServiceProxy>;
+
 export function createServiceProxy(opts: ServiceProxyOptions) {
   const log = opts.log.child({ module: 'service-proxy' });
+  /** Open WebSocket tunnels, ended by close() so a shutdown leaves no connection to a learner host. */
+  const tunnels = new Set<() => void>();
   const cacheMs = opts.cacheMs ?? 5_000;
   const cache = new Map<string, { target: ServiceTarget; at: number }>();
 
@@ -209,7 +213,9 @@ export function createServiceProxy(opts: ServiceProxyOptions) {
           upstream.pipe(socket).pipe(upstream);
         });
         const close = () => (upstream.destroy(), socket.destroy());
+        tunnels.add(close);
         upstream.on('error', close);
+        upstream.on('close', () => tunnels.delete(close));
         socket.on('error', close);
         socket.on('close', () => upstream.destroy());
       },
@@ -218,5 +224,11 @@ export function createServiceProxy(opts: ServiceProxyOptions) {
     return true;
   }
 
-  return { handleRequest, handleUpgrade };
+  /** Ends every open tunnel (and with it the browser's side). */
+  function close(): void {
+    for (const end of tunnels) end();
+    tunnels.clear();
+  }
+
+  return { handleRequest, handleUpgrade, close };
 }

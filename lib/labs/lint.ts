@@ -1,7 +1,8 @@
 /**
- * `labforge lint`: every problem of one or more labs, in the `file:line:
- * severity: message` form editors and CI logs understand. The checks
- * themselves are the loader's (schema) and crossref.ts's; this is the face.
+ * Lint: every problem of one or more labs, in the `file:line: severity:
+ * message` form editors and CI logs understand. The checks themselves are the
+ * loader's (schema) and crossref.ts's; `labforge lint` (cli/commands/lint.ts)
+ * prints what this returns.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -61,18 +62,6 @@ export async function lintPaths(paths: string[]): Promise<LintSummary> {
     warnings: problems.filter((p) => p.severity === 'warning').length,
     labs: unique.length,
   };
-}
-
-/** Prints every problem then `2 labs, 0 errors, 1 warning`; returns the exit code (0 only without errors). */
-export async function runLintCli(paths: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const summary = await lintPaths(paths.length ? paths : ['labs']);
-  for (const p of summary.problems) out.write(formatProblem(p) + '\n');
-  out.write(`${plural(summary.labs, 'lab')}, ${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')}\n`);
-  return summary.errors === 0 && summary.labs > 0 ? 0 : 1;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 async function exists(p: string): Promise<boolean> {

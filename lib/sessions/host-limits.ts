@@ -33,7 +33,7 @@ export interface LimitChanges {
   notices: Notice[];
   /** Stop the host now (driver.containHost): it is past a disk limit the engine does not enforce. */
   stop: boolean;
-  /** The same as changes for SessionStore.changeHost, in order; empty when nothing changed (no write). */
+  /** The same as changes for SessionRepository.changeHost, in order; empty when nothing changed (no write). */
   updates: HostChange[];
 }
 
@@ -122,7 +122,7 @@ export async function readLimits(driver: EnvironmentDriver, env: Environment): P
 /**
  * One watch pass over a session's limits: reads them, decides each host against its stored record
  * (`rec`, the session's `hosts`), stops hosts past their disk (driver.containHost), and hands every
- * change to `record` (SessionStore.changeHost, under the session's lock). A host that could not be
+ * change to `record` (SessionRepository.changeHost, under the session's lock). A host that could not be
  * stopped records nothing, so the next pass tries again. Returns why something could not be read
  * or done (for the log), if so.
  */

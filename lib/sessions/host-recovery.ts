@@ -3,7 +3,7 @@
  * a killed host is told to the learner, who can restart it). A `stopped` host keeps the session
  * alive: its record (hosts.ts) says stopped, with a notice saying what happened and what to do.
  * A `gone` host (removed, a kind node down) cannot be brought back, so the session fails with the
- * reason, as before. Pure: SessionService applies the plan under the session's lock.
+ * reason, as before. Pure: HostWatch (host-watch.ts) applies the plan under the session's lock.
  */
 import type { Environment, EnvironmentDriver, HostState } from '../environments/driver';
 import type { HostNotice, HostsRecord, HostStatus } from './hosts';

@@ -6,6 +6,7 @@
  * that fills it lives in host-recovery.ts and host-limits.ts.
  */
 import { z } from 'zod';
+import type { Lab } from '../labs/schema';
 
 export type HostNoticeKind = 'stopped' | 'restarted' | 'oom' | 'pids' | 'disk';
 
@@ -94,3 +95,6 @@ export function hostsView(rec: HostsRecord, hostNames: string[]): HostView[] {
     return { name, state: s.state, since: s.since, notices: s.notices };
   });
 }
+
+/** The hosts a lab names, in its order. */
+export const hostNames = (lab: Lab): string[] => lab.track.environment.hosts.map((h) => h.name);

@@ -1,7 +1,7 @@
 /**
  * Running a lab's lifecycle scripts for a session: track setup, challenge
  * setup/cleanup, and the check (scripts, injections, then the declarative grade).
- * Decides nothing about session state; service.ts does that.
+ * Decides nothing about session state; commands.ts and provisioning.ts do that.
  */
 import type { Environment, EnvironmentDriver } from '../environments/driver';
 import type { Challenge, Injection, Lab, ScriptKind } from '../labs/schema';

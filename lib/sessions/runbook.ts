@@ -1,7 +1,7 @@
 /**
  * The challenge walk, written once: which lifecycle scripts run, in which order, when a lab's
  * environment is prepared, a challenge entered, checked, left or skipped, or a session started
- * part-way (author mode). Sessions (service.ts), `labforge test` (authoring/labtest.ts) and the
+ * part-way (author mode). Sessions (commands.ts, provisioning.ts), `labforge test` (authoring/labtest.ts) and the
  * warm pool's pre-setup (server.ts) all walk a lab through here: each used to write the walk
  * itself, and they drifted apart (`labforge test` never ran cleanup scripts, sessions did).
  *

@@ -7,7 +7,7 @@ import type { ProgressStep } from '../environments/driver';
 import type { Challenge, Lab, Tab } from '../labs/schema';
 import type { ProgressRow, SessionRow } from '../db/client';
 import { publicQuiz, type PublicQuiz } from '../checks/quiz';
-import { hostsView, parseHosts, type HostView } from './hosts';
+import { hostNames, hostsView, parseHosts, type HostView } from './hosts';
 
 export type SessionStatus = 'provisioning' | 'active' | 'completed' | 'expired' | 'failed' | 'stopped';
 export const LIVE_STATUSES: SessionStatus[] = ['provisioning', 'active'];
@@ -107,10 +107,7 @@ export function sessionView(row: SessionRow, lab: Lab, progress: ProgressRow[]):
     })),
     current: current ? challengeView(current, byIndex.get(current.index)?.attempts) : undefined,
     progress: JSON.parse(row.progress) as ProgressStep[],
-    hosts: hostsView(
-      parseHosts(row.hosts),
-      lab.track.environment.hosts.map((h) => h.name),
-    ),
+    hosts: hostsView(parseHosts(row.hosts), hostNames(lab)),
     createdAt: row.createdAt.toISOString(),
     startedAt: row.startedAt?.toISOString(),
     expiresAt: row.expiresAt?.toISOString(),

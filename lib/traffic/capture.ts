@@ -1,22 +1,20 @@
 /**
  * One traffic capture per session, started the first time the Traffic tab
- * asks (lazily: most sessions never open it). Each capture owns the session's
- * sidecar output stream, a parser and a bounded aggregate. Captures that
- * nobody asked about for a while stop reading (the sidecar keeps capturing
- * into its bounded log, and a later request replays it).
+ * asks (lazily: most sessions never open it). Each capture reads the output of
+ * the driver's capture (EnvironmentDriver.capture: Docker runs a tcpdump sidecar
+ * beside the hosts) through a parser into a bounded aggregate. Captures that
+ * nobody asked about for a while stop reading (the driver may keep capturing,
+ * and a later request replays what it kept).
  *
  * Hosts that joined a group before the capture started sent their IGMP
  * report before anyone listened, and the Docker bridge has no querier to make
- * them repeat it. So when a capture starts, each host's /proc/net/igmp is read
- * once (a read-only `cat` through the driver) to seed the receivers.
+ * them repeat it. So when a capture starts, each host's joined groups are read
+ * once (PacketCapture.memberships) to seed the receivers.
  */
-import type Dockerode from 'dockerode';
-import { TOOLBOX_BIN, type Environment, type EnvironmentDriver } from '../environments/driver';
-import { resolveImage } from '../environments/images/build';
+import type { Environment, EnvironmentDriver, PacketCapture } from '../environments/driver';
 import { log as rootLog, type Logger } from '../base/log';
 import { DEFAULT_LIMITS, TrafficAggregate, type AggregateLimits } from './aggregate';
 import { TcpdumpParser, parseProcIgmp } from './parse';
-import { ensureSidecar, followSidecar, hostAddresses, removeWithHosts, type Follower } from './sidecar';
 import type { TrafficView } from './types';
 
 export interface TrafficTarget {
@@ -24,17 +22,11 @@ export interface TrafficTarget {
   env: Environment;
 }
 
-/** What the capture needs from the Docker driver (duck-typed: Next bundles its own copy of the class). */
-interface DockerLike {
-  docker: Dockerode;
-  instance?: string;
-  images?: { ensure(image: string): Promise<string> };
-}
+/** A target whose driver can capture. */
+type CaptureTarget = TrafficTarget & { driver: Required<Pick<EnvironmentDriver, 'capture'>> };
 
-function dockerOf(driver: EnvironmentDriver): DockerLike | null {
-  const d = driver as unknown as Partial<DockerLike>;
-  return driver.name === 'docker' && d.docker && typeof d.docker.createContainer === 'function' ? (d as DockerLike) : null;
-}
+/** What the Traffic tab says for an environment whose driver has no capture. */
+export const NO_CAPTURE = "this environment's driver cannot capture traffic";
 
 export interface CaptureOptions {
   log?: Logger;
@@ -50,9 +42,10 @@ const NAME_REFRESH_MS = 5_000;
 
 class SessionCapture {
   aggregate: TrafficAggregate;
-  private parser = new TcpdumpParser();
-  private follower?: Follower;
+  private handle?: PacketCapture;
   private starting?: Promise<void>;
+  /** Set by stop(): a start still under way then stops what it started. */
+  private stopped = false;
   private names = new Map<string, string>();
   private namesAt = 0;
   private refreshing?: Promise<void>;
@@ -62,12 +55,9 @@ class SessionCapture {
   lastAsked: number;
 
   constructor(
-    readonly target: TrafficTarget,
-    private docker: DockerLike,
+    readonly target: CaptureTarget,
     private opts: Required<Pick<CaptureOptions, 'now'>> & CaptureOptions,
     private log: Logger,
-    /** Called once the sidecar exists, so it is removed with the hosts. */
-    private onSidecar: () => void,
   ) {
     this.aggregate = new TrafficAggregate(opts.limits);
     this.lastAsked = opts.now();
@@ -83,42 +73,45 @@ class SessionCapture {
   }
 
   private async startNow(): Promise<void> {
-    const { env } = this.target;
+    const { driver, env } = this.target;
     this.state = 'starting';
     this.problem = undefined;
+    this.stopped = false;
     const t0 = Date.now();
+    // A fresh aggregate: the driver replays what its capture kept into it. It replaces the old
+    // one only once the capture runs, so a failed restart still shows what was seen.
+    const aggregate = new TrafficAggregate(this.opts.limits);
+    const parser = new TcpdumpParser();
     try {
-      const image = this.docker.images ? await this.docker.images.ensure('labforge/base') : resolveImage('labforge/base');
-      const id = await ensureSidecar(this.docker.docker, env, image, this.docker.instance);
-      this.onSidecar();
-      // A fresh aggregate: the whole (bounded) log is replayed into it.
-      this.aggregate = new TrafficAggregate(this.opts.limits);
-      this.parser = new TcpdumpParser();
-      await this.refreshNames(true);
-      this.follower = await followSidecar(
-        this.docker.docker,
-        id,
-        0,
-        (line) => {
-          for (const ev of this.parser.push(line)) {
-            this.aggregate.add(ev);
+      await this.handle?.stop();
+      const handle = await driver.capture(env, {
+        onLine: (line) => {
+          for (const ev of parser.push(line)) {
+            aggregate.add(ev);
             if (!this.names.has(ev.src)) void this.refreshNames(false);
           }
         },
-        (line) => this.onStderr(line),
-      );
+        onDiagnostic: (line) => this.onDiagnostic(line),
+      });
+      if (this.stopped) {
+        await handle.stop();
+        this.state = 'idle';
+        return;
+      }
+      this.handle = handle;
+      this.aggregate = aggregate;
+      await this.refreshNames(true);
       this.state = 'capturing';
       this.since = this.opts.now();
       this.log.info({ owner: env.owner, ms: Date.now() - t0 }, 'traffic capture started');
-      const follower = this.follower;
-      void follower.ended.then(() => {
-        if (this.follower === follower && this.state === 'capturing') {
+      void handle.ended.then(() => {
+        if (this.handle === handle && this.state === 'capturing') {
           this.state = 'ended';
           this.problem ??= 'the capture stopped (the environment may have been removed)';
           this.log.info({ owner: env.owner }, 'traffic capture ended');
         }
       });
-      void this.seedMemberships();
+      void this.seedMemberships(handle);
     } catch (err) {
       this.state = 'failed';
       this.problem = (err as Error).message;
@@ -126,7 +119,7 @@ class SessionCapture {
     }
   }
 
-  private onStderr(line: string): void {
+  private onDiagnostic(line: string): void {
     // tcpdump's banner ("listening on eth0 ...") is expected; anything naming tcpdump is an error worth showing.
     if (/^tcpdump: /.test(line) && !/listening on|verbose output suppressed/.test(line)) {
       this.problem = line.replace(/^tcpdump: /, 'capture error: ');
@@ -135,16 +128,14 @@ class SessionCapture {
   }
 
   /** Reads each host's joined groups once (see the module comment). Failures only cost receivers. */
-  private async seedMemberships(): Promise<void> {
-    const { driver, env } = this.target;
+  private async seedMemberships(handle: PacketCapture): Promise<void> {
     await Promise.all(
-      env.hosts.map(async (h) => {
+      this.target.env.hosts.map(async (h) => {
         const ip = [...this.names].find(([, name]) => name === h.name)?.[0] ?? h.address;
         if (!ip) return;
         const t = this.opts.now();
-        // The toolbox's cat by its path: never a program the learner could have planted.
-        const r = await driver.exec(env, h.name, [`${TOOLBOX_BIN}/cat`, '/proc/net/igmp'], { timeoutMs: 5_000 }).catch(() => null);
-        if (r?.exitCode === 0) this.aggregate.applySnapshot(ip, parseProcIgmp(r.stdout), t);
+        const igmp = await handle.memberships(h.name).catch(() => null);
+        if (igmp !== null) this.aggregate.applySnapshot(ip, parseProcIgmp(igmp), t);
       }),
     );
   }
@@ -153,9 +144,11 @@ class SessionCapture {
   private refreshNames(force: boolean): Promise<void> {
     const now = this.opts.now();
     if (this.refreshing) return this.refreshing;
-    if (!force && now - this.namesAt < NAME_REFRESH_MS) return Promise.resolve();
+    // Lines replayed before the capture is handed over wait for the forced read that follows.
+    if (!this.handle || (!force && now - this.namesAt < NAME_REFRESH_MS)) return Promise.resolve();
     this.namesAt = now;
-    this.refreshing = hostAddresses(this.docker.docker, this.target.env)
+    this.refreshing = this.handle
+      .addresses()
       .then((m) => void (this.names = m))
       .catch((err: Error) => this.log.warn({ owner: this.target.env.owner, err: err.message }, 'reading host addresses failed'))
       .finally(() => (this.refreshing = undefined));
@@ -176,11 +169,20 @@ class SessionCapture {
     };
   }
 
-  stop(): void {
-    this.follower?.stop();
-    this.follower = undefined;
+  /** Stops reading; resolves once the driver's capture is closed (also one still starting). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const handle = this.handle;
+    this.handle = undefined;
     if (this.state === 'capturing') this.state = 'idle';
+    await handle?.stop();
+    await this.starting;
   }
+}
+
+/** Whether the driver can capture (by shape: Next bundles route handlers apart from the drivers). */
+function canCapture(target: TrafficTarget): target is CaptureTarget {
+  return typeof target.driver.capture === 'function';
 }
 
 /** All captures of this server process. */
@@ -189,8 +191,6 @@ export class TrafficCaptures {
   private log: Logger;
   private opts: Required<Pick<CaptureOptions, 'now' | 'startWaitMs' | 'idleMs'>> & CaptureOptions;
   private sweeper?: NodeJS.Timeout;
-  /** Per owner: removes the sidecar when the hosts go; outlives idle captures, ends with the session. */
-  private watchers = new Map<string, Promise<{ stop(): void }>>();
 
   constructor(opts: CaptureOptions = {}) {
     this.opts = { startWaitMs: 5_000, idleMs: 15 * 60_000, now: () => Date.now(), ...opts };
@@ -199,22 +199,11 @@ export class TrafficCaptures {
 
   /** The session's traffic; starts the capture on first use (waiting up to startWaitMs for it). */
   async view(target: TrafficTarget): Promise<TrafficView> {
-    const docker = dockerOf(target.driver);
     const now = this.opts.now();
-    if (!docker) {
-      return {
-        groups: [],
-        capturing: false,
-        since: null,
-        now,
-        bucketMs: 0,
-        windowMs: 0,
-        problem: `traffic capture is not available for ${target.driver.name} environments yet`,
-      };
-    }
+    if (!canCapture(target)) return { groups: [], capturing: false, since: null, now, bucketMs: 0, windowMs: 0, problem: NO_CAPTURE };
     let c = this.captures.get(target.env.owner);
     if (!c) {
-      c = new SessionCapture(target, docker, this.opts, this.log, () => this.watch(docker, target.env));
+      c = new SessionCapture(target, this.opts, this.log);
       this.captures.set(target.env.owner, c);
       this.startSweeper();
     }
@@ -228,10 +217,10 @@ export class TrafficCaptures {
 
   /**
    * The session's traffic as far as a capture already runs, starting nothing (for GET: reading
-   * must not create a sidecar). Without a capture: an empty view with `capturing: false`.
+   * must not start a capture). Without a capture: an empty view with `capturing: false`.
    */
   async peek(target: TrafficTarget): Promise<TrafficView> {
-    if (!dockerOf(target.driver)) return this.view(target); // starts nothing there: says "not available"
+    if (!canCapture(target)) return this.view(target); // starts nothing there: says the driver cannot
     const now = this.opts.now();
     const c = this.captures.get(target.env.owner);
     if (c) {
@@ -242,31 +231,18 @@ export class TrafficCaptures {
     return { groups: [], capturing: false, since: null, now, bucketMs, windowMs };
   }
 
-  /** Stops reading a session's capture (the sidecar itself goes with the environment). */
-  forget(owner: string): void {
-    this.captures.get(owner)?.stop();
+  /** Stops reading a session's capture (what the driver runs for it goes with the environment). */
+  forget(owner: string): Promise<void> {
+    const c = this.captures.get(owner);
     this.captures.delete(owner);
+    return c ? c.stop().catch((err: Error) => this.log.warn({ owner, err: err.message }, 'stopping a traffic capture failed')) : Promise.resolve();
   }
 
-  close(): void {
-    for (const owner of [...this.captures.keys()]) this.forget(owner);
-    for (const w of this.watchers.values()) void w.then((x) => x.stop()).catch(() => undefined);
-    this.watchers.clear();
+  /** Stops every capture (at shutdown); resolves once all are closed. */
+  async close(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = undefined;
-  }
-
-  private watch(docker: DockerLike, env: Environment): void {
-    if (this.watchers.has(env.owner)) return;
-    const w = removeWithHosts(docker.docker, env, () => this.watchers.delete(env.owner));
-    this.watchers.set(env.owner, w);
-    w.catch((err: Error) => {
-      this.watchers.delete(env.owner);
-      this.log.warn(
-        { owner: env.owner, err: err.message },
-        'cannot watch the environment: the capture container is removed only by destroyOwner or the reconciler',
-      );
-    });
+    await Promise.all([...this.captures.keys()].map((owner) => this.forget(owner)));
   }
 
   private startSweeper(): void {
@@ -274,7 +250,7 @@ export class TrafficCaptures {
     this.sweeper = setInterval(() => {
       const now = this.opts.now();
       for (const [owner, c] of this.captures) {
-        if (now - c.lastAsked > this.opts.idleMs || c.state === 'ended') this.forget(owner);
+        if (now - c.lastAsked > this.opts.idleMs || c.state === 'ended') void this.forget(owner);
       }
       if (!this.captures.size && this.sweeper) {
         clearInterval(this.sweeper);

@@ -1,9 +1,10 @@
 /**
- * Turns tcpdump's text output into traffic events. The capture runs
- * `tcpdump -l -n -tt -v` (see sidecar.ts): `-v` is needed because only then does
- * tcpdump print the groups inside IGMPv3 reports. With `-v` every packet takes
- * two lines: a header with the time and IP fields, then an indented line with
- * `src > dst: body`. Single-line output (without `-v`) is understood too.
+ * Turns tcpdump's text output into traffic events. A driver's capture speaks
+ * `tcpdump -l -n -tt -v` (CaptureSink.onLine, environments/driver.ts): `-v` is
+ * needed because only then does tcpdump print the groups inside IGMPv3 reports.
+ * With `-v` every packet takes two lines: a header with the time and IP fields,
+ * then an indented line with `src > dst: body`. Single-line output (without
+ * `-v`) is understood too.
  */
 
 /** One multicast datagram seen on the wire. */

@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerDriver } from '../../lib/environments/docker/driver';
 import { EnvironmentError, LABELS, type Environment, type EnvironmentSpec, type ProgressStep } from '../../lib/environments/driver';
 import { dockerHostSchema, type DockerHost } from '../../lib/labs/schema';
+import { requireEngine } from '../support/docker';
+import { sleep } from '../support/wait';
 
 const docker = new Dockerode();
 const driver = new DockerDriver({ docker });
@@ -23,7 +25,6 @@ const newOwner = (what: string) => {
   return o;
 };
 const host = (h: Partial<DockerHost> & { name: string }): DockerHost => dockerHostSchema.parse({ image: 'labforge/base', ...h });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let labRoot: string;
 const spec = (owner: string, hosts: DockerHost[]): EnvironmentSpec => ({
@@ -40,13 +41,7 @@ async function labelled(owner: string) {
 }
 
 beforeAll(async () => {
-  try {
-    await docker.ping();
-  } catch (err) {
-    throw new Error(
-      `Docker engine not reachable at /var/run/docker.sock (${(err as Error).message}): install docker.io and start dockerd; these tests need a real engine`,
-    );
-  }
+  await requireEngine(docker);
   expect(await driver.prerequisites()).toEqual([]);
   labRoot = mkdtempSync(path.join(os.tmpdir(), 'lf-lab-'));
   mkdirSync(path.join(labRoot, 'assets/tree/sub'), { recursive: true });

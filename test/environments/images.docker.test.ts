@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import Dockerode from 'dockerode';
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_IMAGES, ImageBuilder, mirrorFromAptConfig, resolveImage } from '../../lib/environments/images/build';
+import { BUILTIN_IMAGES, ImageBuilder, resolveImage } from '../../lib/environments/images/build';
+import { mirrorFromAptConfig } from '../../lib/environments/images/mirror';
 import { sizeBytes as memoryBytes } from '../../lib/labs/schema';
 
 describe('resolveImage', () => {

@@ -19,6 +19,7 @@ import { KindDriver } from '../../lib/environments/kind/driver';
 import { clusterName, kindConfigYaml } from '../../lib/environments/kind/config';
 import { environmentSchema } from '../../lib/labs/schema';
 import { FakeKubeApi, kubeconfigFor } from './kind-fake-api';
+import { requireEngine } from '../support/docker';
 
 const docker = new Dockerode();
 const run = randomBytes(3).toString('hex');
@@ -120,11 +121,7 @@ beforeAll(async () => {
       () => true,
       () => false,
     );
-  try {
-    await docker.ping();
-  } catch (err) {
-    throw new Error(`Docker engine not reachable (${(err as Error).message}): install docker.io and start dockerd; this suite needs a real engine`);
-  }
+  await requireEngine(docker);
   await dockerDriver.images.ensure('labforge/base');
   await docker.createNetwork({ Name: testNet, Driver: 'bridge', Labels: { 'labforge.test': 'kind-driver' } });
   labRoot = mkdtempSync(path.join(os.tmpdir(), 'lf-kindlab-'));

@@ -12,24 +12,20 @@ import { Capacity } from '../../lib/environments/capacity';
 import { DockerDriver } from '../../lib/environments/docker/driver';
 import { LABELS, type Environment, type EnvironmentDriver, type EnvironmentSpec } from '../../lib/environments/driver';
 import { poolRefusal, trackSetupVariableUses } from '../../lib/environments/pool/eligibility';
-import { WarmPool, POOL_OWNER_PREFIX, type PoolDeps } from '../../lib/environments/pool/pool';
+import { POOL_OWNER_PREFIX } from '../../lib/environments/pool/members';
+import { WarmPool, type PoolDeps } from '../../lib/environments/pool/pool';
 import { loadLabOrThrow } from '../../lib/labs/loader';
 import type { Lab } from '../../lib/labs/schema';
 import { log } from '../../lib/base/log';
 import { Lifecycle, setupFailure } from '../../lib/sessions/lifecycle';
+import { sleep, waitFor } from '../support/wait';
+import { requireEngine } from '../support/docker';
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/labs/good');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let dir: string;
 let lab: Lab;
 
-async function until(what: string, cond: () => boolean, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+const until = (what: string, cond: () => boolean, ms = 10_000) => waitFor(what, cond, ms, 20);
 
 /** A copy of the fixture lab with some files replaced. */
 async function labCopy(name: string, files: Record<string, string> = {}): Promise<Lab> {
@@ -244,11 +240,7 @@ describe('warm pool with the Docker driver', () => {
   };
 
   beforeAll(async () => {
-    try {
-      await docker.ping();
-    } catch (err) {
-      throw new Error(`Docker engine not reachable (${(err as Error).message}): install docker.io and start dockerd; these tests need a real engine`);
-    }
+    await requireEngine(docker);
     await driver.images.ensure('labforge/base', () => undefined);
     pool = new WarmPool([{ lab, size: 2, ttlMs: TTL }], { driver, capacity, prepare, log, now: () => clock, recycleEveryMs: 0 });
   }, 900_000);

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { formatProblem, lintLab, lintPaths, runLintCli } from '../../lib/labs/lint';
+import { run as lintCommand } from '../../cli/commands/lint';
+import { formatProblem, lintLab, lintPaths } from '../../lib/labs/lint';
 import { makeLab, removeLabs } from './tmp-lab';
 
 const FIX = 'test/fixtures/labs';
@@ -170,12 +171,12 @@ describe('formatProblem', () => {
   });
 });
 
-describe('runLintCli', () => {
+describe('labforge lint', () => {
   const run = async (paths: string[]) => {
     const out = new PassThrough();
     const chunks: Buffer[] = [];
     out.on('data', (c: Buffer) => chunks.push(c));
-    const code = await runLintCli(paths, out);
+    const code = await lintCommand(paths, out);
     return { code, text: Buffer.concat(chunks).toString('utf8') };
   };
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { log } from '../../lib/base/log';
 import { ScreenStore } from '../../lib/terminals/node/screens';
+import { sleep } from '../support/wait';
 
 let dir: string;
 beforeEach(() => {
@@ -16,7 +17,6 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const text = (b: Uint8Array | undefined) => Buffer.from(b ?? []).toString();
 
 it('keeps the newest maxBytes, and reads back only its own, whole, bounded files', async () => {

@@ -23,7 +23,8 @@ import { CLOSE, decodeServerFrame, encodeHello, encodeInput, type Status } from 
 import * as sessionsRoute from '../../app/api/v1/sessions/route';
 import * as checkRoute from '../../app/api/v1/sessions/[id]/check/route';
 import * as tokenRoute from '../../app/api/v1/sessions/[id]/terminals/[tab]/token/route';
-import { connectClient, sleep, startServer, waitFor, type TestServer } from '../terminals/helpers';
+import { connectClient, startServer, type TestServer } from '../terminals/helpers';
+import { sleep, waitFor } from '../support/wait';
 
 const track = (slug: string) => oneHostTrack(slug, `Abuse ${slug}`);
 const challenge = shellChallenge('only', 'The only challenge', 'Do it.');

@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CheckResult } from '../../lib/sessions/service';
+import type { CheckResult } from '../../lib/sessions/commands';
 import { writeTarget } from '../../lib/sessions/files';
 import { gradeFromHost } from '../../lib/checks/grade';
 import { gradeSchema } from '../../lib/labs/schema';

@@ -16,7 +16,9 @@ import { DockerDriver } from '../../lib/environments/docker/driver';
 import type { Environment, EnvironmentSpec, ExecResult, ProgressFn } from '../../lib/environments/driver';
 import { LabCatalog } from '../../lib/labs/catalog';
 import { log } from '../../lib/base/log';
-import { SessionService, type CheckResult } from '../../lib/sessions/service';
+import type { CheckResult } from '../../lib/sessions/commands';
+import { SessionService } from '../../lib/sessions/service';
+import { waitFor } from '../support/wait';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const FIXTURES = path.join(__dirname, 'fixtures');
@@ -118,16 +120,8 @@ export async function ok(pending: Promise<ExecResult>, what: string): Promise<Ex
 
 export const hostsOf = (live: Live) => live.env.hosts.map((h) => h.name);
 
-/** Polls `fn` until it returns something truthy, or fails after `ms`. */
-export async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 15_000, every = 100): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, every));
-  }
-}
+/** Polls a host through the engine: slower than in-process waits (each poll is an exec), 15 s by default. */
+export const until = <T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 15_000, every = 100): Promise<T> => waitFor(what, fn, ms, every);
 
 /** Whether a UDP socket is bound to `port` in the host (read by the platform from /proc/net/udp). */
 export async function udpBound(live: Live, host: string, port: number): Promise<boolean> {

@@ -16,7 +16,8 @@ import Dockerode from 'dockerode';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TerminalClient, type SocketLike } from '../../lib/terminals/common/client';
-import { CollectSink, waitFor } from '../terminals/helpers';
+import { CollectSink } from '../terminals/helpers';
+import { waitFor } from '../support/wait';
 import { oneHostTrack, shellChallenge } from '../support/sessions';
 import { freePort, startServerProcess, type ServerProcess } from '../support/server';
 

@@ -10,7 +10,7 @@ import { oneHostTrack, sessionHarness, type SessionHarness } from '../support/se
 import { log } from '../../lib/base/log';
 import { setRuntime, type Runtime } from '../../lib/runtime';
 import { SessionService } from '../../lib/sessions/service';
-import { TRAFFIC_ROLE } from '../../lib/traffic/sidecar';
+import { TRAFFIC_ROLE } from '../../lib/environments/docker/capture';
 import { trafficCaptures } from '../../lib/traffic/capture';
 import * as trafficRoute from '../../app/api/v1/sessions/[id]/traffic/route';
 import * as filesRoute from '../../app/api/v1/sessions/[id]/files/[tab]/route';

@@ -2,8 +2,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const ROOT = path.resolve(__dirname, '../..');
+// import.meta, not __dirname: the benches run this file as ESM (tsx).
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** A TCP port nothing listens on right now. */
 export function freePort(): Promise<number> {

@@ -10,7 +10,8 @@ import { createDb, migrate, type Db } from '../../lib/db/client';
 import { DockerDriver } from '../../lib/environments/docker/driver';
 import { LabCatalog } from '../../lib/labs/catalog';
 import { log } from '../../lib/base/log';
-import { SessionService, type SessionDeps } from '../../lib/sessions/service';
+import type { SessionDeps } from '../../lib/sessions/deps';
+import { SessionService } from '../../lib/sessions/service';
 
 export interface SessionHarness {
   /** The temp dir: labs under `labs/`, the database beside them. */

@@ -11,7 +11,9 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROMPT, sleep, startServer, type TestServer } from './helpers';
+import { PROMPT } from '../support/local-pty-driver';
+import { startServer, type TestServer } from './helpers';
+import { sleep } from '../support/wait';
 
 import { CHROMIUM_ARGS, CHROMIUM_PATH as CHROMIUM } from '../../e2e/support/chromium';
 const root = path.resolve(__dirname, '../..');

@@ -6,21 +6,21 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { TokenStore } from '../../lib/auth/tokens';
-import { CLOSE, FLOW, decodeServerFrame, encodeAck, encodeHello, encodeInput, encodeResize, type Status } from '../../lib/terminals/common/protocol';
-import { BATCH } from '../../lib/terminals/node/terminal';
 import {
-  CollectSink,
-  LocalPtyDriver,
-  PROMPT,
-  fakeEnv,
-  connectClient,
-  processesInSession,
-  sleep,
-  startServer,
-  tryUpgrade,
-  waitFor,
-  type TestServer,
-} from './helpers';
+  CLOSE,
+  FLOW,
+  decodeClientFrame,
+  decodeServerFrame,
+  encodeAck,
+  encodeHello,
+  encodeInput,
+  encodeResize,
+  type Status,
+} from '../../lib/terminals/common/protocol';
+import { BATCH } from '../../lib/terminals/node/batcher';
+import { LocalPtyDriver, PROMPT, localEnv, processesInSession } from '../support/local-pty-driver';
+import { CollectSink, connectClient, startServer, tryUpgrade, type TestServer } from './helpers';
+import { sleep, waitFor } from '../support/wait';
 
 let servers: TestServer[] = [];
 async function server(...args: Parameters<typeof startServer>) {
@@ -60,10 +60,11 @@ async function rawClient(srv: TestServer, claims = {}, hello: { offset?: number;
     ws.on('error', j);
   });
   ws.send(encodeHello({ offset: hello.offset ?? 0, stream: hello.stream, cols: hello.cols ?? 80, rows: hello.rows ?? 24 }));
-  await waitFor('ready', () => statuses.find((s) => s.type === 'ready'));
+  const ready = await waitFor('ready', () => statuses.find((s): s is Extract<Status, { type: 'ready' }> => s.type === 'ready'));
   return {
     ws,
     statuses,
+    ready,
     text: () => Buffer.concat(out).toString('utf8'),
     received: () => received,
     firstOffset: () => firstOffset,
@@ -129,7 +130,7 @@ describe('terminal gateway: handshake security', () => {
           refusals++;
           throw stopped;
         }
-        return { driver: new LocalPtyDriver(), env: fakeEnv, host: 'main', key: `${claims.sessionId}:${claims.tab}` };
+        return { driver: new LocalPtyDriver(), env: localEnv, host: 'main', key: `${claims.sessionId}:${claims.tab}` };
       },
       isTemporary: (err) => (err as { temporary?: boolean }).temporary === true,
     });
@@ -185,7 +186,6 @@ describe('terminal gateway: a live shell', () => {
     expect(textOf(owner)).not.toContain('VIEWER');
     expect(viewer.text()).not.toContain('VIEWER');
     expect(textOf(owner)).toContain('30 100');
-    expect(srv.gateway.sessions()[0].ignoredInputFrames).toBe(1);
     // a viewer-side client refuses to send at all
     const v2 = connectClient(srv, { claims: { role: 'viewer' } });
     await waitFor('viewer ready', () => v2.client.state === 'ready');
@@ -235,13 +235,13 @@ describe('terminal gateway: a live shell', () => {
     c.client.sendInput('exit 3\r');
     await waitFor('closed', () => c.client.state === 'closed');
     expect(c.statuses.at(-1)).toMatchObject({ state: 'closed', exitCode: 3, message: 'The shell exited with code 3.' });
-    await waitFor('session gone', () => srv.gateway.sessions().length === 0);
     await sleep(300);
     expect(c.sockets.length).toBe(1);
     // the Reconnect button starts a new shell (a new stream: the screen is reset)
     c.client.reconnectNow();
     await waitFor('ready again', () => c.client.state === 'ready');
     expect((c.sink as CollectSink).resets).toBe(2);
+    expect(srv.ptys).toHaveLength(2);
     c.client.dispose();
   });
 
@@ -262,7 +262,7 @@ describe('terminal gateway: a live shell', () => {
     await srv.gateway.closeSession('s-1', 'The lab session has ended.');
     await waitFor('closed', () => c.client.state === 'closed');
     expect(c.statuses.at(-1)?.message).toBe('The lab session has ended.');
-    expect(srv.gateway.sessions()).toEqual([]);
+    await waitFor('shell gone', () => processesInSession(srv.ptys[0].pid).length === 0, 5_000);
   });
 });
 
@@ -270,13 +270,23 @@ describe('terminal gateway: dead links and failures', () => {
   it('drops a socket that stops answering pings; its terminal enters the grace period', async () => {
     const srv = await server({ heartbeatMs: 100 });
     const ws = new WebSocket(`${srv.url}?token=${srv.token()}`, { origin: srv.origin, autoPong: false });
+    let stream: string | undefined;
+    ws.on('message', (d: Buffer) => {
+      const m = decodeServerFrame(d);
+      if (m.ok && m.msg.type === 'status' && m.msg.status.type === 'ready') stream = m.msg.status.stream;
+    });
     await new Promise((r) => ws.on('open', r));
     ws.send(encodeHello({ offset: 0, cols: 80, rows: 24 }));
-    await waitFor('terminal', () => srv.gateway.sessions()[0]?.started);
+    await waitFor('terminal', () => stream);
     let closed = false;
     ws.on('close', () => (closed = true));
     await waitFor('dropped', () => closed, 2_000);
-    await waitFor('in grace', () => srv.gateway.sessions()[0]?.graceUntil !== undefined);
+    // In grace: the shell lives on, and the next window attaches to the same stream.
+    expect(processesInSession(srv.ptys[0].pid)).not.toEqual([]);
+    const back = await rawClient(srv);
+    expect(back.ready.stream).toBe(stream);
+    expect(srv.ptys).toHaveLength(1);
+    back.ws.close();
   });
 
   it('the client notices a silent server (no pong) and reconnects on its own', async () => {
@@ -309,23 +319,29 @@ describe('terminal gateway: dead links and failures', () => {
     ws.send(encodeInput('echo LATE_$((2+2))\r'));
     await waitFor('late', () => Buffer.concat(out).toString().includes('LATE_4'));
     expect(Buffer.concat(out).toString()).not.toContain('EARLY');
-    expect(srv.gateway.sessions()[0].ignoredInputFrames).toBe(1);
     ws.close();
   });
 
   it('says what failed when the shell cannot be started, and does not retry', async () => {
+    let attempts = 0;
     class Broken extends LocalPtyDriver {
       openTerminal(): never {
+        attempts++;
         throw new Error('host "main" is not running (container stopped)');
       }
     }
     const srv = await server({ driver: new Broken() });
     const c = connectClient(srv);
     await waitFor('closed', () => c.client.state === 'closed');
-    expect(c.statuses.at(-1)?.message).toBe('Could not start a shell on host "main": host "main" is not running (container stopped)');
-    expect(srv.gateway.sessions()).toEqual([]);
+    const failed = 'Could not start a shell on host "main": host "main" is not running (container stopped)';
+    expect(c.statuses.at(-1)?.message).toBe(failed);
     await sleep(200);
     expect(c.sockets).toHaveLength(1);
+    // The failed terminal is not kept: the next window tries a new shell (and is told the same).
+    const again = connectClient(srv);
+    await waitFor('closed again', () => again.client.state === 'closed');
+    expect(again.statuses.at(-1)?.message).toBe(failed);
+    expect(attempts).toBe(2);
   });
 });
 
@@ -358,8 +374,9 @@ describe('terminal gateway: reconnect and replay', () => {
     // A fresh client (page reload: HELLO 0) gets what is kept: the same bytes as the tail of the stream.
     const fresh = connectClient(srv);
     await waitFor('fresh ready', () => fresh.client.state === 'ready');
-    const kept = srv.gateway.sessions()[0].retainedBytes;
-    await waitFor('fresh caught up', () => (fresh.sink as CollectSink).bytes().length >= kept);
+    await waitFor('fresh caught up', () => fresh.client.streamOffset === c.client.streamOffset);
+    const kept = (fresh.sink as CollectSink).bytes().length;
+    expect(kept).toBeGreaterThan(0);
     const all = (c.sink as CollectSink).bytes();
     expect((fresh.sink as CollectSink).bytes().equals(all.subarray(all.length - kept))).toBe(true);
     c.client.dispose();
@@ -386,7 +403,7 @@ describe('terminal gateway: reconnect and replay', () => {
     await waitFor('ready', () => c.client.state === 'ready');
     c.client.sendInput('echo HELLO_$((7*6))\r');
     await waitFor('marker', () => textOf(c).includes('HELLO_42'));
-    const stream = srv.gateway.sessions()[0].stream;
+    const { stream } = (await rawClient(srv, { role: 'viewer' })).ready;
     const all = (c.sink as CollectSink).bytes();
     const at = all.indexOf('HELLO_42');
     const r = await rawClient(srv, {}, { offset: at, stream });
@@ -427,32 +444,41 @@ describe('terminal gateway: flow control', () => {
     const r = await rawClient(srv);
     const rssBefore = process.memoryUsage().rss;
     r.type('yes\r');
-    await waitFor('paused', () => srv.gateway.sessions()[0]?.paused, 5_000);
+    await waitFor('paused', () => srv.ptys[0]?.paused, 5_000);
     await sleep(1_000);
-    const a = srv.gateway.sessions()[0];
+    const a = srv.ptys[0].bytes;
     await sleep(1_000);
-    const b = srv.gateway.sessions()[0];
-    expect(b.paused).toBe(true);
-    expect(b.offset - a.offset).toBeLessThan(BATCH.maxBytes); // the producer is blocked, not buffered here
-    expect(b.ownerUnacked).toBeLessThanOrEqual(FLOW.pauseAboveBytes + 2 * BATCH.maxBytes);
+    const b = srv.ptys[0].bytes;
+    expect(srv.ptys[0].paused).toBe(true);
+    expect(b - a).toBeLessThan(BATCH.maxBytes); // the producer is blocked, not buffered here
+    expect(b).toBeLessThanOrEqual(FLOW.pauseAboveBytes + 2 * BATCH.maxBytes);
     expect(r.received()).toBeLessThanOrEqual(FLOW.pauseAboveBytes + 2 * BATCH.maxBytes);
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(64 * 1024 * 1024);
 
     // Ctrl-C reaches `yes` even while output is paused; acking everything lets the prompt through.
     r.type('\x03');
     await sleep(100);
-    r.ws.send(encodeAck(b.offset));
+    r.ws.send(encodeAck(b));
     await waitFor('prompt after ^C', () => r.text().slice(-200).includes(PROMPT), 5_000);
-    await waitFor('resumed', () => !srv.gateway.sessions()[0].paused);
+    await waitFor('resumed', () => !srv.ptys[0].paused);
   });
 
   it('never deadlocks on the last unacked bytes, whatever the ack interval', async () => {
     const srv = await server();
     const c = connectClient(srv, { ackEveryBytes: 1_000_000 }); // far above the resume threshold
     await waitFor('ready', () => c.client.state === 'ready');
+    // The acks as they go on the wire.
+    let acked = 0;
+    const ws = c.current()!;
+    const send = ws.send.bind(ws);
+    ws.send = ((data: Uint8Array) => {
+      const m = decodeClientFrame(data);
+      if (m.ok && m.msg.type === 'ack') acked = m.msg.offset;
+      send(data);
+    }) as typeof ws.send;
     c.client.sendInput('for i in 1 2 3 4 5; do head -c 150000 /dev/zero | tr "\\0" z; sleep 0.05; done; echo; echo FLOWED_$((1+1))\r');
     await waitFor('flowed', () => (c.sink as CollectSink).has('FLOWED_2'), 15_000);
-    await waitFor('all acked', () => srv.gateway.sessions()[0].ownerUnacked === 0);
+    await waitFor('all acked', () => acked === c.client.streamOffset);
     c.client.dispose();
   });
 
@@ -484,9 +510,11 @@ describe('terminal gateway: flow control', () => {
     });
     await waitFor('ready', () => c.client.state === 'ready');
     c.client.sendInput('yes\r');
-    await sleep(1_500);
+    // Flooding for real first (however slow this machine is right now).
+    const flooding = performance.now();
+    await waitFor('200 KB of yes', () => seen.reduce((n, b) => n + b.length, 0) > 200_000, 30_000, 5);
     const before = Buffer.concat(seen).length;
-    expect(before).toBeGreaterThan(200_000); // it really was flooding
+    const floodMs = performance.now() - flooding;
     seen.length = 0;
     const t0 = performance.now();
     c.client.sendInput('\x03');
@@ -494,9 +522,14 @@ describe('terminal gateway: flow control', () => {
     const ms = performance.now() - t0;
     const after = Buffer.concat(seen).length;
     console.log(
-      `[measure] Ctrl-C -> prompt: ${ms.toFixed(0)} ms, ${after} bytes still in flight after ^C; ${(before / 1.5 / 1e6).toFixed(1)} MB/s of 'yes' through xterm-headless`,
+      `[measure] Ctrl-C -> prompt: ${ms.toFixed(0)} ms, ${after} bytes still in flight after ^C; ${(before / floodMs / 1e3).toFixed(1)} MB/s of 'yes' through xterm-headless`,
     );
-    expect(ms).toBeLessThan(1_000);
+    // What flow control promises, whatever the load: the output still to come after ^C is about
+    // one pause window (FLOW.pauseAboveBytes) plus what the pty had buffered, not the megabytes
+    // `yes` produced. The latency itself is a bench figure (npm run bench -- terminals); here a
+    // generous bound only.
+    expect(after).toBeLessThan(FLOW.pauseAboveBytes + 512 * 1024);
+    expect(ms).toBeLessThan(5_000);
     c.client.dispose();
     term.dispose();
   });
@@ -513,7 +546,7 @@ describe('terminal gateway: grace period', () => {
     await waitFor('sleep running', () => processesInSession(pid).length >= 2);
     c.client.dispose();
     await sleep(150);
-    expect(srv.gateway.sessions()).toHaveLength(1); // still within grace
+    expect(processesInSession(pid).length).toBeGreaterThanOrEqual(2); // still within grace: the shell and its sleep
 
     // A window that comes back within the grace period finds the same shell.
     const back = connectClient(srv);
@@ -522,7 +555,6 @@ describe('terminal gateway: grace period', () => {
     await waitFor('same shell', () => textOf(back).includes(`BACK_${pid}`));
     back.client.dispose();
 
-    await waitFor('session ended', () => srv.gateway.sessions().length === 0, 5_000);
     await waitFor('processes gone', () => processesInSession(pid).length === 0, 5_000);
     expect(driver.closed).toHaveLength(1);
   });

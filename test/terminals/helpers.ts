@@ -1,99 +1,66 @@
 /**
  * Test plumbing for the terminal integration tests: a real HTTP server with the
  * real gateway, real ws sockets, the real browser-side TerminalClient, and (as
- * a seam fake until a Docker host is used) a driver whose terminals are local
- * `bash --norc` ptys.
+ * a seam fake until a Docker host is used) the local pty driver
+ * (test/support/local-pty-driver.ts), its ptys watched from the driver's side.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import pty, { type IPty } from 'node-pty';
 import WebSocket from 'ws';
 import { TokenStore, type TokenClaims } from '../../lib/auth/tokens';
-import type { Environment, EnvironmentDriver, TerminalOptions } from '../../lib/environments/driver';
+import type { Environment, EnvironmentDriver } from '../../lib/environments/driver';
 import { log } from '../../lib/base/log';
 import { TerminalClient, type ClientStatus, type SocketLike, type TerminalClientOptions, type TerminalSink } from '../../lib/terminals/common/client';
 import { createTerminalGateway, type ResolvedTerminal, type TerminalGateway, type TerminalGatewayOptions } from '../../lib/terminals/node/gateway';
 import { WS_PATH } from '../../lib/terminals/common/protocol';
+import { LocalPtyDriver, localEnv } from '../support/local-pty-driver';
 
-export const PROMPT = 'PROMPT$ ';
+/** What the gateway did to one pty, seen from the driver's side (a test cannot look inside a terminal). */
+export interface PtyWatch {
+  /** The local pty process (for LocalPtyDriver: the shell, its session's leader). */
+  pid: number;
+  /** Paused by flow control right now. */
+  paused: boolean;
+  /** Bytes the pty has produced so far. */
+  bytes: number;
+}
 
-/** Seam fake: terminals are local ptys running bash with no rc files. Only the terminal methods exist. */
-export class LocalPtyDriver implements EnvironmentDriver {
-  readonly name = 'local-test';
-  readonly opened = new Map<string, IPty>();
-  readonly closed: string[] = [];
-
-  openTerminal(_env: Environment, _host: string, opts: TerminalOptions): IPty {
-    const p = pty.spawn('bash', ['--norc', '--noprofile', '-i'], {
-      name: 'xterm-256color',
-      cols: opts.cols,
-      rows: opts.rows,
-      cwd: '/tmp',
-      encoding: null,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp', TERM: 'xterm-256color', PS1: PROMPT, LABFORGE_TERMINAL: opts.terminalId },
-    });
-    this.opened.set(opts.terminalId, p);
+/** `driver`, except that every pty it opens is watched: `ptys` in opening order. */
+function watching(driver: EnvironmentDriver, ptys: PtyWatch[]): EnvironmentDriver {
+  const openTerminal: EnvironmentDriver['openTerminal'] = (env, host, opts) => {
+    const p = driver.openTerminal(env, host, opts);
+    const w: PtyWatch = { pid: p.pid, paused: false, bytes: 0 };
+    const pause = p.pause.bind(p);
+    const resume = p.resume.bind(p);
+    p.pause = () => {
+      w.paused = true;
+      pause();
+    };
+    p.resume = () => {
+      w.paused = false;
+      resume();
+    };
+    p.onData((d: string | Buffer) => (w.bytes += d.length));
+    ptys.push(w);
     return p;
-  }
-
-  /** Like the Docker driver's: kill everything in the terminal's session (the shell is its leader). */
-  async inject(): Promise<void> {
-    throw new Error('the local shell driver sends no datagrams');
-  }
-
-  async closeTerminal(_env: Environment, _host: string, terminalId: string): Promise<void> {
-    this.closed.push(terminalId);
-    const p = this.opened.get(terminalId);
-    if (!p) return;
-    for (const pid of processesInSession(p.pid)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-  }
-
-  prerequisites = notUsed;
-  create = notUsed;
-  exec = notUsed;
-  readFile = notUsed;
-  writeFile = notUsed;
-  health = notUsed;
-  destroy = notUsed;
-  list = notUsed;
-  destroyOwner = notUsed;
+  };
+  // A proxy rather than a copy: the driver's own methods keep their `this`.
+  return new Proxy(driver, {
+    get: (target, key) => {
+      if (key === 'openTerminal') return openTerminal;
+      const v: unknown = Reflect.get(target, key);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
 }
-
-async function notUsed(): Promise<never> {
-  throw new Error('not part of the terminal tests');
-}
-
-/** Live (non-zombie) pids whose session id is `sid`, from /proc. */
-export function processesInSession(sid: number): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[0] !== 'Z' && Number(fields[3]) === sid) out.push(Number(d));
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return out;
-}
-
-export const fakeEnv: Environment = { driver: 'local-test', owner: 's-1', lab: 'test', hosts: [], meta: {} };
 
 export interface TestServer {
   url: string;
   origin: string;
   gateway: TerminalGateway;
   tokens: TokenStore;
-  driver: EnvironmentDriver;
+  /** Every pty the server's terminals opened, oldest first. */
+  ptys: PtyWatch[];
   token(claims?: Partial<TokenClaims>): string;
   /** Destroys every upgraded TCP connection: a network drop as the browser sees it. */
   dropConnections(): number;
@@ -110,14 +77,15 @@ export async function startServer(
   > = {},
 ): Promise<TestServer> {
   const tokens = opts.tokens ?? new TokenStore();
-  const driver = opts.driver ?? new LocalPtyDriver();
+  const ptys: PtyWatch[] = [];
+  const driver = watching(opts.driver ?? new LocalPtyDriver(), ptys);
   const server = http.createServer((req, res) => (opts.onRequest ? opts.onRequest(req, res) : res.writeHead(404).end()));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   const origin = `http://127.0.0.1:${port}`;
   const resolve = async (claims: TokenClaims): Promise<ResolvedTerminal> => {
     if (claims.sessionId === 'gone') throw new Error('This lab session has ended.');
-    return { driver, env: opts.env ?? fakeEnv, host: opts.host ?? 'main', key: `${claims.sessionId}:${claims.tab}` };
+    return { driver, env: opts.env ?? localEnv, host: opts.host ?? 'main', key: `${claims.sessionId}:${claims.tab}` };
   };
   const gateway = createTerminalGateway({ allowedOrigins: [origin], tokens, resolve, graceMs: 60_000, log, ...opts });
   const upgraded = new Set<import('node:stream').Duplex>();
@@ -132,7 +100,7 @@ export async function startServer(
     origin,
     gateway,
     tokens,
-    driver,
+    ptys,
     token: (c = {}) => tokens.issue({ sessionId: 's-1', tab: 'shell', learnerId: 'l-1', role: 'owner', ...c }),
     dropConnections: () => {
       const n = upgraded.size;
@@ -232,16 +200,6 @@ export function connectClient(
   return { client, sink, statuses, sockets, current: () => sockets.at(-1) };
 }
 
-export async function waitFor<T>(what: string, fn: () => T | undefined | false | null, timeoutMs = 10_000, everyMs = 5): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 /** Opens a socket and reports how the upgrade ended: 'open' or the HTTP status of the refusal. */
 export function tryUpgrade(url: string, origin: string | undefined): Promise<{ status: number | 'open'; body: string }> {
   return new Promise((resolve) => {
@@ -258,5 +216,3 @@ export function tryUpgrade(url: string, origin: string | undefined): Promise<{ s
     ws.on('error', () => {});
   });
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -11,8 +11,10 @@ import { LABELS, type Environment } from '../../lib/environments/driver';
 import { resolveImage } from '../../lib/environments/images/build';
 import { dockerHostSchema } from '../../lib/labs/schema';
 import { TrafficCaptures } from '../../lib/traffic/capture';
-import { SIDECAR_CAPS, TRAFFIC_ROLE, sidecarName } from '../../lib/traffic/sidecar';
+import { SIDECAR_CAPS, TRAFFIC_ROLE, sidecarName } from '../../lib/environments/docker/capture';
 import type { TrafficView } from '../../lib/traffic/types';
+import { waitFor } from '../support/wait';
+import { requireEngine } from '../support/docker';
 
 const docker = new Dockerode();
 const driver = new DockerDriver({ docker });
@@ -24,7 +26,6 @@ const newOwner = (what: string) => {
   return o;
 };
 const host = (name: string) => dockerHostSchema.parse({ name, image: 'labforge/base', resources: { memory: '96Mi', cpus: 0.25, pids: 64 } });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function create(owner: string, names: string[]): Promise<Environment> {
   return driver.create({ owner, lab: 'traffic-test', labRoot: '/tmp', environment: { driver: 'docker', hosts: names.map(host) } }, () => {});
@@ -35,14 +36,8 @@ async function sidecars(owner: string) {
   return docker.listContainers({ all: true, filters: { label: [`${LABELS.session}=${owner}`, `${LABELS.role}=${TRAFFIC_ROLE}`] } });
 }
 
-async function until(what: string, fn: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await sleep(250);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+/** Each poll asks the engine or the capture: every 250 ms, 20 s by default. */
+const until = (what: string, fn: () => Promise<boolean>, ms = 20_000) => waitFor(what, fn, ms, 250);
 
 const listen = (env: Environment, h: string, group: string, port: number) =>
   driver.exec(env, h, [
@@ -54,11 +49,7 @@ const send = (env: Environment, h: string, group: string, port: number, text: st
   driver.exec(env, h, ['bash', '-c', `printf '%s\\n' "${text}" | socat -u STDIN UDP4-DATAGRAM:${group}:${port},ip-multicast-ttl=2`]);
 
 beforeAll(async () => {
-  try {
-    await docker.ping();
-  } catch (err) {
-    throw new Error(`Docker engine not reachable (${(err as Error).message}): start dockerd; these tests need a real engine`);
-  }
+  await requireEngine(docker);
   await driver.images.ensure('labforge/base');
 }, 900_000);
 
@@ -155,7 +146,7 @@ describe('a capture beside a 3-host environment', () => {
       );
       expect(await sidecars(owner)).toHaveLength(1);
     } finally {
-      fresh.close();
+      await fresh.close();
     }
   });
 
@@ -181,7 +172,7 @@ describe('destroy(env) with a capture running', () => {
       expect(await docker.listContainers({ all: true, filters })).toHaveLength(0);
       expect(await docker.listNetworks({ filters })).toHaveLength(0);
     } finally {
-      captures.close();
+      await captures.close();
     }
   }, 60_000);
 });

@@ -13,6 +13,7 @@
 import type Dockerode from 'dockerode';
 import { EnvironmentError, LABELS, type Environment, type HostLimitReading } from '../driver';
 import { readCounters } from './cgroup-counters';
+import { engineStatus } from './errors';
 import { sizeBytes } from '../../labs/schema';
 
 /** From this share of its limit on, a host's layer is checked for an engine-side limit. */
@@ -77,7 +78,7 @@ export async function stopHost(docker: Dockerode, env: Environment, host: string
   try {
     await docker.getContainer(h.ref).stop({ t: 0 });
   } catch (err) {
-    const status = (err as { statusCode?: number }).statusCode;
+    const status = engineStatus(err);
     // 304: already stopped; 404: gone (the watch pass reports that on its own).
     if (status !== 304 && status !== 404) throw err;
   }

@@ -8,14 +8,11 @@ import type Dockerode from 'dockerode';
 import type { DockerHost } from '../../labs/schema';
 import type { Readable } from 'node:stream';
 import { EnvironmentError, FileRefusedError, formatBytes, READ_LIMIT_BYTES, TOOLBOX_BIN, type ReadOptions } from '../driver';
+import { engineStatus } from './errors';
 import { runExec } from './exec';
 import { packTar, readFirstEntry, TarLimitError, type FirstEntry, type TarEntry } from './tar';
 
 const posix = path.posix;
-
-function statusOf(err: unknown): number | undefined {
-  return (err as { statusCode?: number }).statusCode;
-}
 
 /**
  * Unpacks `entries` (names relative to `dir`) into `dir`, creating `dir` first when
@@ -27,7 +24,7 @@ export async function putEntries(docker: Dockerode, container: Dockerode.Contain
   try {
     await container.putArchive(tar, { path: dir });
   } catch (err) {
-    if (statusOf(err) !== 404) throw err;
+    if (engineStatus(err) !== 404) throw err;
     // The toolbox's mkdir by its path: this exec has the platform's capabilities (docs/security.md).
     const r = await runExec(docker, container, [`${TOOLBOX_BIN}/mkdir`, '-p', '--', dir], { user: '0' });
     if (r.exitCode !== 0) throw new Error(`mkdir -p ${dir} failed: ${r.stderr.trim()}`);
@@ -92,8 +89,9 @@ export async function statContainerPath(container: Dockerode.Container, file: st
   try {
     res = await container.infoArchive({ path: file });
   } catch (err) {
-    if (statusOf(err) === 404) return undefined;
-    if (statusOf(err) === 500) throw notAFile(file, 'a path the engine cannot resolve (a symlink loop, or a path through something that is not a directory)');
+    if (engineStatus(err) === 404) return undefined;
+    if (engineStatus(err) === 500)
+      throw notAFile(file, 'a path the engine cannot resolve (a symlink loop, or a path through something that is not a directory)');
     throw err;
   }
   res.resume?.();
@@ -130,7 +128,7 @@ export async function readContainerFile(container: Dockerode.Container, file: st
   try {
     entry = await readFirstEntry((await container.getArchive({ path: at })) as Readable, maxBytes);
   } catch (err) {
-    if (statusOf(err) === 404) return undefined;
+    if (engineStatus(err) === 404) return undefined;
     if (err instanceof TarLimitError) throw tooBig(file, via, err.size, maxBytes);
     throw err;
   }

@@ -1,13 +1,12 @@
 /**
  * A Docker environment's hosts after creation: what the engine says about them now
- * (EnvironmentDriver.hosts) and starting a stopped one again (restartHost). The words for a
+ * (EnvironmentDriver.health and hosts) and starting a stopped one again (restartHost). The words for a
  * stop are docker/state.ts's; this is the engine side.
  */
 import type Dockerode from 'dockerode';
 import { EnvironmentError, hostOf, type Environment, type HostHandle, type HostState } from '../driver';
+import { engineStatus } from './errors';
 import { hostState, type ContainerState } from './state';
-
-const statusOf = (err: unknown) => (err as { statusCode?: number }).statusCode;
 
 /**
  * When the engine last started: the default `bridge` network's creation time, since dockerd
@@ -19,9 +18,26 @@ export async function engineStartedAt(docker: Dockerode): Promise<Date | undefin
     const created = Date.parse(((await docker.getNetwork('bridge').inspect()) as { Created?: string }).Created ?? '');
     return Number.isFinite(created) ? new Date(created) : undefined;
   } catch (err) {
-    if (statusOf(err) === 404) return undefined;
+    if (engineStatus(err) === 404) return undefined;
     throw err;
   }
+}
+
+/** EnvironmentDriver.health: the first host that does not run, if any. */
+export async function healthOf(docker: Dockerode, env: Environment): Promise<{ ok: boolean; detail?: string }> {
+  const states = await Promise.all(
+    env.hosts.map(async (h) => {
+      try {
+        const info = await docker.getContainer(h.ref).inspect();
+        return { host: h.name, status: info.State.Status };
+      } catch (err) {
+        if (engineStatus(err) === 404) return { host: h.name, status: 'gone' };
+        throw err;
+      }
+    }),
+  );
+  const bad = states.find((s) => s.status !== 'running');
+  return bad ? { ok: false, detail: `host ${bad.host} is ${bad.status}` } : { ok: true };
 }
 
 export async function inspectHosts(docker: Dockerode, env: Environment): Promise<HostState[]> {
@@ -30,7 +46,7 @@ export async function inspectHosts(docker: Dockerode, env: Environment): Promise
       try {
         return { h, info: await docker.getContainer(h.ref).inspect() };
       } catch (err) {
-        if (statusOf(err) === 404) return { h, info: undefined };
+        if (engineStatus(err) === 404) return { h, info: undefined };
         throw err;
       }
     }),

@@ -4,15 +4,16 @@
  * The builtin name resolves to a tag derived from the recipe, so changing the
  * recipe builds a new image instead of silently reusing a stale one.
  */
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import Dockerode from 'dockerode';
-import { loadConfig } from '../../base/config';
 import { log as rootLog } from '../../base/log';
 import { SBIN_DIRS, which } from '../../base/which';
 import { EnvironmentError, type ProgressFn } from '../driver';
+import { withBuildLock } from './build-lock';
+import { machineMirror } from './mirror';
+import { debootstrap, importRootfs, removeRootfs, trimRootfs } from './rootfs';
 
 const log = rootLog.child({ module: 'images' });
 
@@ -68,69 +69,15 @@ export function resolveImage(image: string): string {
   return `${image}:${hash.slice(0, 8)}`;
 }
 
-/**
- * The Debian mirror from the machine's own apt configuration: the deb822 file
- * (`debian.sources`) or the one-line `sources.list`. Skips security suites,
- * which live on a different path.
- */
-export function mirrorFromAptConfig(deb822: string | null, sourcesList: string | null): string | null {
-  const candidates: { uri: string; suites: string[] }[] = [];
-  if (deb822) {
-    for (const stanza of deb822.split(/\n\s*\n/)) {
-      const field = (name: string) =>
-        stanza
-          .match(new RegExp(`^${name}:\\s*(.+)$`, 'mi'))?.[1]
-          .trim()
-          .split(/\s+/) ?? [];
-      if (!field('Types').includes('deb') || !field('Components').includes('main')) continue;
-      const uri = field('URIs')[0];
-      if (uri) candidates.push({ uri, suites: field('Suites') });
-    }
-  }
-  if (sourcesList) {
-    for (const line of sourcesList.split('\n')) {
-      const m = line.trim().match(/^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)\s+(.+)$/);
-      if (m && m[3].split(/\s+/).includes('main')) candidates.push({ uri: m[1], suites: [m[2]] });
-    }
-  }
-  const usable = candidates.filter((c) => c.suites.some((s) => !s.endsWith('-security')));
-  const best = usable.find((c) => c.suites.includes('bookworm')) ?? usable[0];
-  return best ? best.uri : null;
-}
-
-function readIfExists(file: string): string | null {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
-/** Runs a command, feeding each output line to `onLine`; rejects with the last lines on failure. */
-function run(cmd: string, args: string[], onLine: (line: string) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const tail: string[] = [];
-    const feed = (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (!line.trim()) continue;
-        tail.push(line);
-        if (tail.length > 15) tail.shift();
-        onLine(line);
-      }
-    };
-    child.stdout.on('data', feed);
-    child.stderr.on('data', feed);
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${path.basename(cmd)} exited with ${code}:\n${tail.join('\n')}`))));
-  });
-}
-
 export interface ImageBuilderOptions {
   docker?: Dockerode;
-  /** Where build scratch space goes (`<dataDir>/tmp`). */
+  /**
+   * Where build scratch space and the build lock go (`<dataDir>/tmp`): the server's data dir
+   * (LABFORGE_DATA_DIR), passed by whoever read the configuration. Default `./data`, the
+   * configuration's own default, so builders made without one share the lock with the server.
+   */
   dataDir?: string;
-  /** Debian mirror URL; default LABFORGE_DEBIAN_MIRROR, then the machine's apt configuration. */
+  /** Debian mirror URL (LABFORGE_DEBIAN_MIRROR); default: the machine's apt configuration. */
   mirror?: string;
 }
 
@@ -142,10 +89,9 @@ export class ImageBuilder {
   private readonly building = new Map<string, Promise<string>>();
 
   constructor(opts: ImageBuilderOptions = {}) {
-    const config = loadConfig();
     this.docker = opts.docker ?? new Dockerode();
-    this.dataDir = opts.dataDir ?? config.dataDir;
-    this.mirror = opts.mirror ?? config.debianMirror;
+    this.dataDir = path.resolve(opts.dataDir ?? 'data');
+    this.mirror = opts.mirror;
   }
 
   async imageExists(ref: string): Promise<boolean> {
@@ -199,50 +145,30 @@ export class ImageBuilder {
     }
   }
 
-  /**
-   * Another process (a second test worker, the CLI) may build the same image: a lock
-   * file in the data dir makes the later one wait and reuse the result.
-   */
+  /** Another process (a second test worker, the CLI) may build the same image: it waits for the lock and reuses the result. */
   private async buildLocked(name: string, ref: string, progress: ProgressFn): Promise<string> {
-    const tmp = path.join(this.dataDir, 'tmp');
-    await fs.mkdir(tmp, { recursive: true });
-    const lock = path.join(tmp, `build-${ref.replace(/[^a-z0-9]+/gi, '_')}.lock`);
-    let told = false;
-    for (;;) {
-      try {
-        await fs.writeFile(lock, String(process.pid), { flag: 'wx' });
-        break;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const owner = Number(await fs.readFile(lock, 'utf8').catch(() => '0'));
-        if (!owner || !alive(owner)) {
-          await fs.rm(lock, { force: true });
-          continue;
-        }
-        if (!told) progress({ step: `Building image ${name}`, status: 'running', detail: `waiting for the build in process ${owner}` });
-        told = true;
-        await new Promise((r) => setTimeout(r, 1000));
-        if (!existsSync(lock) && (await this.imageExists(ref))) return ref;
-      }
-    }
-    try {
-      if (await this.imageExists(ref)) return ref;
-      return await this.buildNow(name, ref, progress);
-    } finally {
-      await fs.rm(lock, { force: true });
-    }
+    const lock = path.join(this.dataDir, 'tmp', `build-${ref.replace(/[^a-z0-9]+/gi, '_')}.lock`);
+    await withBuildLock(
+      lock,
+      {
+        onWait: (pid) => progress({ step: `Building image ${name}`, status: 'running', detail: `waiting for the build in process ${pid}` }),
+        built: () => this.imageExists(ref),
+      },
+      () => this.buildNow(name, ref, progress),
+    );
+    return ref;
   }
 
-  private async buildNow(name: string, ref: string, progress: ProgressFn): Promise<string> {
+  private async buildNow(name: string, ref: string, progress: ProgressFn): Promise<void> {
     const recipe = BUILTIN_IMAGES[name];
     const step = `Building image ${name}`;
     const started = Date.now();
-    const debootstrap = which('debootstrap', { extraDirs: SBIN_DIRS });
-    if (!debootstrap) {
+    const bin = which('debootstrap', { extraDirs: SBIN_DIRS });
+    if (!bin) {
       progress({ step, status: 'failed', detail: 'debootstrap is not installed' });
       throw new EnvironmentError(`cannot build ${name}: debootstrap is not installed`, 'apt-get install debootstrap');
     }
-    const mirror = this.mirror ?? mirrorFromAptConfig(readIfExists('/etc/apt/sources.list.d/debian.sources'), readIfExists('/etc/apt/sources.list'));
+    const mirror = this.mirror ?? machineMirror();
     if (!mirror) {
       throw new EnvironmentError(
         `cannot build ${name}: no Debian mirror found in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list`,
@@ -263,14 +189,14 @@ export class ImageBuilder {
       progress({ step, status: 'running', detail: line.slice(3) });
     };
     try {
-      await run(debootstrap, [`--variant=${recipe.variant}`, `--include=${recipe.packages.join(',')}`, recipe.suite, rootfs, mirror], onLine);
-      await this.trimRootfs(rootfs);
+      await debootstrap(bin, recipe, rootfs, mirror, onLine);
+      await trimRootfs(rootfs);
       progress({ step, status: 'running', detail: 'importing into Docker' });
-      await this.importRootfs(rootfs, ref, recipe.changes);
+      await importRootfs(this.docker, rootfs, ref, recipe.changes);
+      if (!(await this.imageExists(ref))) throw new Error(`docker import finished but ${ref} is not there`);
       const ms = Date.now() - started;
       progress({ step, status: 'done', ms });
       log.info({ ref, ms }, 'image built');
-      return ref;
     } catch (err) {
       progress({ step, status: 'failed', ms: Date.now() - started, detail: (err as Error).message });
       if (err instanceof EnvironmentError) throw err;
@@ -279,91 +205,4 @@ export class ImageBuilder {
       await removeRootfs(workdir);
     }
   }
-
-  /** Drops what only makes the image bigger or shared secrets (sshd host keys: labs run `ssh-keygen -A`). */
-  private async trimRootfs(rootfs: string): Promise<void> {
-    const rm = (rel: string) => fs.rm(path.join(rootfs, rel), { recursive: true, force: true });
-    await Promise.all([rm('var/cache/apt/archives'), rm('var/lib/apt/lists'), rm('debootstrap')]);
-    await fs.mkdir(path.join(rootfs, 'var/cache/apt/archives/partial'), { recursive: true });
-    await fs.mkdir(path.join(rootfs, 'var/lib/apt/lists/partial'), { recursive: true });
-    const ssh = path.join(rootfs, 'etc/ssh');
-    for (const f of await fs.readdir(ssh).catch(() => [] as string[])) {
-      if (f.startsWith('ssh_host_')) await fs.rm(path.join(ssh, f), { force: true });
-    }
-  }
-
-  /** Streams `tar -c` of the rootfs into the Engine's image import. */
-  private async importRootfs(rootfs: string, ref: string, changes: string[]): Promise<void> {
-    const [repo, tag] = [ref.slice(0, ref.lastIndexOf(':')), ref.slice(ref.lastIndexOf(':') + 1)];
-    const tar = spawn('tar', ['-C', rootfs, '--numeric-owner', '-c', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let tarErr = '';
-    tar.stderr.on('data', (d: Buffer) => (tarErr += d.toString()));
-    const tarDone = new Promise<void>((resolve, reject) => {
-      tar.on('error', reject);
-      tar.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`tar exited with ${code}: ${tarErr.trim()}`))));
-    });
-    const stream = await this.docker.importImage(tar.stdout, { repo, tag, changes } as object);
-    await new Promise<void>((resolve, reject) =>
-      this.docker.modem.followProgress(stream, (err: Error | null, out: { error?: string }[]) => {
-        const failed = out?.find((m) => m.error);
-        if (err || failed) reject(err ?? new Error(failed!.error));
-        else resolve();
-      }),
-    );
-    await tarDone;
-    if (!(await this.imageExists(ref))) throw new Error(`docker import finished but ${ref} is not there`);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Debootstrap mounts /proc and /sys in the rootfs; a failed run can leave them: unmount before deleting. */
-async function removeRootfs(workdir: string): Promise<void> {
-  const mounts = readIfExists('/proc/mounts') ?? '';
-  const inside = mounts
-    .split('\n')
-    .map((l) => l.split(' ')[1])
-    .filter((m) => m && m.startsWith(workdir + '/'))
-    .sort((a, b) => b.length - a.length);
-  for (const m of inside) await run('umount', ['-l', m], () => {}).catch((e) => log.warn({ m, err: String(e) }, 'umount failed'));
-  if (inside.length && (readIfExists('/proc/mounts') ?? '').includes(workdir + '/')) {
-    log.error({ workdir }, 'build dir still has mounts; leaving it in place');
-    return;
-  }
-  await fs.rm(workdir, { recursive: true, force: true });
-}
-
-/** `labforge images build [name...]`: builds the named builtin images (default: all); exit code. */
-export async function buildImagesCli(names: string[]): Promise<number> {
-  const unknown = names.filter((n) => !BUILTIN_IMAGES[n]);
-  if (unknown.length) {
-    process.stderr.write(`unknown image ${unknown.join(', ')}; builtin images: ${Object.keys(BUILTIN_IMAGES).join(', ')}\n`);
-    return 2;
-  }
-  const builder = new ImageBuilder();
-  for (const name of names.length ? names : Object.keys(BUILTIN_IMAGES)) {
-    const ref = resolveImage(name);
-    if (await builder.imageExists(ref)) {
-      process.stdout.write(`${name}: ${ref} is up to date\n`);
-      continue;
-    }
-    try {
-      await builder.build(name, (p) =>
-        process.stdout.write(`${name}: ${p.status === 'running' ? (p.detail ?? p.step) : `${p.status} in ${((p.ms ?? 0) / 1000).toFixed(1)} s`}\n`),
-      );
-      process.stdout.write(`${name}: built ${ref}\n`);
-    } catch (err) {
-      const e = err as EnvironmentError;
-      process.stderr.write(`${name}: ${e.message}${e.hint ? `\n  fix: ${e.hint}` : ''}\n`);
-      return 1;
-    }
-  }
-  return 0;
 }

@@ -1,7 +1,7 @@
 /**
  * Pure functions from a lab's `cluster:` spec to what kind needs: the cluster
  * name, the kind `Cluster` config (YAML on `kind create cluster --config -`)
- * and the names kind gives the node containers.
+ * and where its API server answers inside the Docker network.
  */
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
@@ -34,17 +34,6 @@ export function clusterName(owner: string): string {
 }
 
 type Roles = { nodes: readonly { role: 'control-plane' | 'worker' }[] };
-
-/** Node container names in kind's order: control planes, then workers, then the HA load balancer. */
-export function nodeContainerNames(name: string, cluster: Roles): string[] {
-  const count = { 'control-plane': 0, worker: 0 };
-  const names = cluster.nodes.map((n) => {
-    const i = ++count[n.role];
-    return `${name}-${n.role}${i === 1 ? '' : i}`;
-  });
-  if (count['control-plane'] > 1) names.push(`${name}-external-load-balancer`);
-  return names;
-}
 
 /** Where the API server answers inside the Docker network (the HA load balancer when there are several control planes). */
 export function apiServerHost(name: string, cluster: Roles): string {

@@ -31,39 +31,45 @@ export function nodeProblems(nodes: V1Node[], expected?: number): string[] {
 const stale = (o: { metadata?: { generation?: number }; status?: { observedGeneration?: number } }) =>
   o.status?.observedGeneration === undefined || o.status.observedGeneration < (o.metadata?.generation ?? 0);
 
+/**
+ * `problem` of each object whose controller has seen its latest generation; the others are
+ * reported as not processed yet (their status numbers are stale).
+ */
+function rolloutProblems<T extends Parameters<typeof stale>[0] & Parameters<typeof nameOf>[0]>(
+  kind: string,
+  objects: T[],
+  problem: (o: T) => string | undefined,
+): string[] {
+  return objects.flatMap((o) => {
+    if (stale(o)) return [`${kind} ${nameOf(o)} not yet processed by its controller`];
+    const p = problem(o);
+    return p ? [p] : [];
+  });
+}
+
 export function daemonSetProblems(sets: V1DaemonSet[]): string[] {
-  const out: string[] = [];
-  for (const ds of sets) {
-    if (stale(ds)) {
-      out.push(`DaemonSet ${nameOf(ds)} not yet processed by its controller`);
-      continue;
-    }
-    const s = ds.status!;
-    const desired = s.desiredNumberScheduled ?? 0;
-    const ready = s.numberReady ?? 0;
-    const updated = s.updatedNumberScheduled ?? 0;
-    if (ready < desired) out.push(`DaemonSet ${nameOf(ds)}: ${ready}/${desired} pods ready`);
-    else if (updated < desired) out.push(`DaemonSet ${nameOf(ds)}: ${updated}/${desired} pods updated`);
-  }
-  return out;
+  return rolloutProblems('DaemonSet', sets, (ds) => {
+    const desired = ds.status?.desiredNumberScheduled ?? 0;
+    const ready = ds.status?.numberReady ?? 0;
+    const updated = ds.status?.updatedNumberScheduled ?? 0;
+    if (ready < desired) return `DaemonSet ${nameOf(ds)}: ${ready}/${desired} pods ready`;
+    if (updated < desired) return `DaemonSet ${nameOf(ds)}: ${updated}/${desired} pods updated`;
+    return undefined;
+  });
 }
 
 export function deploymentProblems(deployments: V1Deployment[]): string[] {
-  const out: string[] = [];
-  for (const d of deployments) {
-    if (stale(d)) {
-      out.push(`Deployment ${nameOf(d)} not yet processed by its controller`);
-      continue;
-    }
+  return rolloutProblems('Deployment', deployments, (d) => {
     const want = d.spec?.replicas ?? 1;
     const available = d.status?.availableReplicas ?? 0;
     const updated = d.status?.updatedReplicas ?? 0;
     if (available < want) {
       const cond = d.status?.conditions?.find((c) => c.type === 'Available' && c.status !== 'True');
-      out.push(`Deployment ${nameOf(d)}: ${available}/${want} available${cond?.message ? ` (${clip(cond.message)})` : ''}`);
-    } else if (updated < want) out.push(`Deployment ${nameOf(d)}: ${updated}/${want} updated`);
-  }
-  return out;
+      return `Deployment ${nameOf(d)}: ${available}/${want} available${cond?.message ? ` (${clip(cond.message)})` : ''}`;
+    }
+    if (updated < want) return `Deployment ${nameOf(d)}: ${updated}/${want} updated`;
+    return undefined;
+  });
 }
 
 /**

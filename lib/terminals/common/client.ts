@@ -1,10 +1,10 @@
 /**
  * The browser side of the terminal protocol, without React or xterm (so the
  * same code runs in the page and in Node tests against the real gateway).
- * It keeps the stream offset of what it handed to the screen, resumes with it
- * after a drop (HELLO), skips duplicates, acks what the screen has rendered,
- * notices a dead link by pinging when the line is quiet, and reconnects with
- * backoff until it gives up and offers a button.
+ * It keeps its place in the output stream (stream.ts: resumes after a drop,
+ * skips duplicates, acks what the screen has rendered), notices a dead link
+ * (liveness.ts), and reconnects with backoff until it gives up and offers a
+ * button.
  */
 import {
   CLOSE,
@@ -14,12 +14,13 @@ import {
   encodeAck,
   encodeHello,
   encodeInputFrames,
-  encodePing,
   encodeResize,
   validDim,
   type Role,
   type Status,
 } from './protocol';
+import { DEFAULT_LIVENESS, Liveness, type LivenessTuning } from './liveness';
+import { StreamReader } from './stream';
 
 export type TerminalState = 'connecting' | 'ready' | 'reconnecting' | 'closed';
 
@@ -72,44 +73,31 @@ export interface TerminalClientOptions {
   size(): { cols: number; rows: number };
   onStatus?(status: ClientStatus): void;
   backoff?: Partial<typeof DEFAULT_BACKOFF>;
-  liveness?: Partial<typeof DEFAULT_LIVENESS>;
+  liveness?: Partial<LivenessTuning>;
   ackEveryBytes?: number;
 }
 
-/** Fast first retries, capped, and a limit after which a button takes over. */
 /** Input typed while not connected that is kept for when the terminal is ready. */
 const PENDING_INPUT_LIMIT = 4096;
 
+/** Fast first retries, capped, and a limit after which a button takes over. */
 export const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 5_000, giveUpAfterMs: 120_000 };
-/** Ping when nothing arrived for idleMs; drop the socket when the answer takes deadMs. */
-export const DEFAULT_LIVENESS = { idleMs: 15_000, deadMs: 10_000, checkEveryMs: 2_500 };
 
 const OPEN = 1;
 
 export class TerminalClient {
   private readonly o: TerminalClientOptions;
   private readonly backoff: typeof DEFAULT_BACKOFF;
-  private readonly liveness: typeof DEFAULT_LIVENESS;
-  private readonly ackEvery: number;
+  private readonly liveness: Liveness<SocketLike>;
+  private readonly reader: StreamReader;
   private ws: SocketLike | undefined;
   private status: ClientStatus = { state: 'connecting' };
-  private stream: string | undefined;
-  /** Stream offset of everything handed to the sink. */
-  private offset = 0;
-  /** Stream offset the sink has confirmed rendered. */
-  private rendered = 0;
-  private lastAck = 0;
-  private generation = 0;
   private everReady = false;
   private final: { message: string; exitCode?: number } | undefined;
   private lastServerMessage: string | undefined;
   private attempt = 0;
   private failingSince: number | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private livenessTimer: ReturnType<typeof setInterval> | undefined;
-  private lastMessageAt = 0;
-  private pingSentAt: number | undefined;
-  private pingNonce = 0;
   private disposed = false;
   private size: { cols: number; rows: number } | undefined;
   private pendingInput: Uint8Array[] = [];
@@ -118,8 +106,8 @@ export class TerminalClient {
   constructor(opts: TerminalClientOptions) {
     this.o = opts;
     this.backoff = { ...DEFAULT_BACKOFF, ...opts.backoff };
-    this.liveness = { ...DEFAULT_LIVENESS, ...opts.liveness };
-    this.ackEvery = opts.ackEveryBytes ?? FLOW.ackEveryBytes;
+    this.liveness = new Liveness({ ...DEFAULT_LIVENESS, ...opts.liveness }, (ws, why) => this.drop(ws, why));
+    this.reader = new StreamReader(opts.sink, opts.ackEveryBytes ?? FLOW.ackEveryBytes);
   }
 
   get state(): TerminalState {
@@ -130,7 +118,7 @@ export class TerminalClient {
   }
   /** Bytes of the current stream handed to the screen. */
   get streamOffset(): number {
-    return this.offset;
+    return this.reader.offset;
   }
 
   start(): void {
@@ -182,13 +170,13 @@ export class TerminalClient {
 
   /** Checks the link now: a ping that must be answered within deadMs. */
   poke(): void {
-    if (this.ws?.readyState === OPEN && this.pingSentAt === undefined) this.sendPing();
+    if (this.ws?.readyState === OPEN) this.liveness.poke(this.ws);
   }
 
   dispose(): void {
     this.disposed = true;
     clearTimeout(this.retryTimer);
-    clearInterval(this.livenessTimer);
+    this.liveness.stop();
     const ws = this.ws;
     this.ws = undefined;
     if (ws) {
@@ -231,9 +219,8 @@ export class TerminalClient {
     this.ws = ws;
     ws.onopen = () => {
       const { cols, rows } = this.currentSize();
-      this.lastMessageAt = Date.now();
-      ws.send(encodeHello({ offset: this.stream ? this.offset : 0, stream: this.stream, cols, rows }));
-      this.startLiveness(ws);
+      ws.send(encodeHello({ ...this.reader.resumeAt(), cols, rows }));
+      this.liveness.watch(ws, () => ws === this.ws);
     };
     ws.onmessage = (ev) => this.onFrame(ws, ev.data);
     ws.onclose = (ev) => this.onSocketClosed(ws, ev.code);
@@ -250,53 +237,26 @@ export class TerminalClient {
 
   private onFrame(ws: SocketLike, data: unknown): void {
     if (ws !== this.ws) return;
-    this.lastMessageAt = Date.now();
-    this.pingSentAt = undefined;
+    this.liveness.heard();
     if (!(data instanceof ArrayBuffer) && !ArrayBuffer.isView(data)) return this.drop(ws, 'the server sent a text frame');
     const decoded = decodeServerFrame(data as ArrayBuffer);
     if (!decoded.ok) return this.drop(ws, decoded.error);
     const msg = decoded.msg;
-    if (msg.type === 'output') return this.onOutput(ws, msg.offset, msg.data);
+    if (msg.type === 'output') return this.reader.output(msg.offset, msg.data, (offset) => this.ack(ws, offset));
     if (msg.type === 'status') return this.onStatusMessage(ws, msg.status);
   }
 
-  private onOutput(ws: SocketLike, at: number, data: Uint8Array): void {
-    let bytes = data;
-    if (at + bytes.length <= this.offset) return; // all seen already
-    if (at < this.offset)
-      bytes = bytes.subarray(this.offset - at); // overlap: keep the new tail
-    else if (at > this.offset) {
-      // Should not happen (the server announces gaps); say so rather than pretend.
-      this.o.sink.notice?.(`[labforge: ${at - this.offset} bytes of output missing]`);
-      this.rendered = this.lastAck = at;
-    }
-    const end = at + data.length;
-    this.offset = end;
-    const gen = this.generation;
-    this.o.sink.write(bytes, () => {
-      if (gen !== this.generation || end <= this.rendered) return;
-      this.rendered = end;
-      // Ack every ackEvery bytes, and whenever the screen has caught up (so the
-      // server never waits on a tail smaller than ackEvery, whatever the tuning).
-      const due = this.rendered - this.lastAck >= this.ackEvery || (this.rendered === this.offset && this.rendered > this.lastAck);
-      if (due && this.ws === ws && ws.readyState === OPEN) {
-        this.lastAck = this.rendered;
-        ws.send(encodeAck(this.rendered));
-      }
-    });
+  /** A render callback may come after its socket was replaced or closed: then there is nothing to ack. */
+  private ack(ws: SocketLike, offset: number): boolean {
+    if (this.ws !== ws || ws.readyState !== OPEN) return false;
+    ws.send(encodeAck(offset));
+    return true;
   }
 
   private onStatusMessage(ws: SocketLike, s: Status): void {
     switch (s.type) {
       case 'replay':
-        if (s.reset) {
-          this.generation++;
-          this.o.sink.reset();
-          this.offset = this.rendered = this.lastAck = s.from;
-          if (s.lost > 0) this.o.sink.notice?.(`[labforge: ${formatBytes(s.lost)} of earlier output not kept]`);
-        }
-        this.stream = s.stream;
-        return;
+        return this.reader.replay(s);
       case 'ready': {
         this.everReady = true;
         this.attempt = 0;
@@ -328,7 +288,7 @@ export class TerminalClient {
     if (ws !== this.ws) return;
     this.ws = undefined;
     detach(ws);
-    clearInterval(this.livenessTimer);
+    this.liveness.stop();
     if (this.disposed) return;
     if (!this.final && FINAL_CLOSE_CODES.includes(code)) this.final = { message: this.lastServerMessage ?? 'The terminal was closed.' };
     if (this.final) return this.close(this.final.message, this.final.exitCode);
@@ -364,25 +324,6 @@ export class TerminalClient {
     clearTimeout(this.retryTimer);
     this.emit({ state: 'closed', message, exitCode });
   }
-
-  // ---- liveness -----------------------------------------------------------------
-
-  private startLiveness(ws: SocketLike): void {
-    clearInterval(this.livenessTimer);
-    this.pingSentAt = undefined;
-    this.livenessTimer = setInterval(() => {
-      if (ws !== this.ws || ws.readyState !== OPEN) return;
-      const now = Date.now();
-      if (this.pingSentAt !== undefined) {
-        if (now - this.pingSentAt > this.liveness.deadMs) this.drop(ws, `no answer for ${Math.round((now - this.pingSentAt) / 1000)} s`);
-      } else if (now - this.lastMessageAt > this.liveness.idleMs) this.sendPing();
-    }, this.liveness.checkEveryMs);
-  }
-
-  private sendPing(): void {
-    this.pingSentAt = Date.now();
-    this.ws?.send(encodePing(++this.pingNonce));
-  }
 }
 
 function detach(ws: SocketLike): void {
@@ -391,10 +332,4 @@ function detach(ws: SocketLike): void {
 
 function defaultSocket(url: string): SocketLike {
   return new WebSocket(url) as unknown as SocketLike;
-}
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} bytes`;
-  if (n < 1024 * 1024) return `${Math.round(n / 1024)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }

@@ -254,6 +254,16 @@ function parseJson<T>(body: Uint8Array, schema: z.ZodType<T>, what: string): Dec
   return { ok: true, msg: parsed.data };
 }
 
+/** PING and PONG: a type byte and a u32 nonce. */
+function decodeNonce<T extends 'ping' | 'pong'>(type: T, bytes: Uint8Array, view: DataView): Decoded<{ type: T; nonce: number }> {
+  if (bytes.length !== 5) return { ok: false, error: `${type}: expected a 4-byte nonce` };
+  return { ok: true, msg: { type, nonce: view.getUint32(1) } };
+}
+
+function unknownType(from: 'client' | 'server', type: number): Decoded<never> {
+  return { ok: false, error: `unknown ${from} message type 0x${type.toString(16)}` };
+}
+
 export function decodeClientFrame(raw: ArrayBuffer | ArrayBufferView): Decoded<ClientMessage> {
   const bytes = asBytes(raw);
   if (bytes.length === 0) return { ok: false, error: 'empty frame' };
@@ -281,10 +291,9 @@ export function decodeClientFrame(raw: ArrayBuffer | ArrayBufferView): Decoded<C
       return r.ok ? { ok: true, msg: { type: 'hello', hello: r.msg } } : r;
     }
     case MSG.PING:
-      if (bytes.length !== 5) return { ok: false, error: 'ping: expected a 4-byte nonce' };
-      return { ok: true, msg: { type: 'ping', nonce: view.getUint32(1) } };
+      return decodeNonce('ping', bytes, view);
     default:
-      return { ok: false, error: `unknown client message type 0x${bytes[0].toString(16)}` };
+      return unknownType('client', bytes[0]);
   }
 }
 
@@ -304,9 +313,8 @@ export function decodeServerFrame(raw: ArrayBuffer | ArrayBufferView): Decoded<S
       return r.ok ? { ok: true, msg: { type: 'status', status: r.msg } } : r;
     }
     case MSG.PONG:
-      if (bytes.length !== 5) return { ok: false, error: 'pong: expected a 4-byte nonce' };
-      return { ok: true, msg: { type: 'pong', nonce: view.getUint32(1) } };
+      return decodeNonce('pong', bytes, view);
     default:
-      return { ok: false, error: `unknown server message type 0x${bytes[0].toString(16)}` };
+      return unknownType('server', bytes[0]);
   }
 }

@@ -3,7 +3,7 @@
  * WS_PATH; it checks the Origin (browsers apply no same-origin rule to
  * WebSockets) and a single-use token before upgrading, resolves the token's
  * claims to a host through the caller's `resolve`, and attaches the socket to
- * the TerminalSession for that key (one pty per session + tab, shared by every
+ * the Terminal for that key (one pty per lab session + tab, shared by every
  * window). Never logs the token (it is in the URL: the URL is never logged).
  * With `screens`, a tab whose terminal is not in memory (the server restarted)
  * starts with the screen the previous process saved (screens.ts).
@@ -13,9 +13,10 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TokenClaims, TokenStore } from '../../auth/tokens';
 import { originAllowed } from '../../http/origin';
-import type { Logger } from '../../base/log';
 import { CLOSE, LIMITS, WS_PATH, encodeStatus } from '../common/protocol';
-import { TerminalSession, clip, type BatchTuning, type FlowTuning, type TerminalStats, type TerminalTarget } from './terminal';
+import { clip } from './peers';
+import type { TerminalTarget } from './pty';
+import { Terminal, type TerminalOptions } from './terminal';
 import type { SavedScreen, ScreenStore } from './screens';
 
 export interface ResolvedTerminal extends TerminalTarget {
@@ -23,7 +24,8 @@ export interface ResolvedTerminal extends TerminalTarget {
   key: string;
 }
 
-export interface TerminalGatewayOptions {
+/** The terminal settings are the gateway's: it passes them to every terminal it starts. */
+export interface TerminalGatewayOptions extends Pick<TerminalOptions, 'graceMs' | 'log' | 'replayBytes' | 'batch' | 'flow' | 'helloTimeoutMs'> {
   /** Exact origins (scheme://host[:port]) allowed to open terminals. */
   allowedOrigins: string[];
   tokens: TokenStore;
@@ -31,15 +33,8 @@ export interface TerminalGatewayOptions {
   resolve: (claims: TokenClaims) => Promise<ResolvedTerminal>;
   /** Whether a `resolve` error may pass by itself (a stopped host, a busy engine): the client then reconnects. Default: none does. */
   isTemporary?: (err: unknown) => boolean;
-  /** How long a pty outlives its last socket. */
-  graceMs: number;
-  log: Logger;
-  replayBytes?: number;
-  batch?: Partial<BatchTuning>;
-  flow?: Partial<FlowTuning>;
   /** Interval of WebSocket pings; a socket that missed one is dropped (its pty enters grace). */
   heartbeatMs?: number;
-  helloTimeoutMs?: number;
   /** The owner typed in a terminal of this session (throttled: at most once per 15 s per terminal). */
   onInput?: (sessionId: string) => void;
   /** Concurrent sockets per terminal (session + tab); the next is closed with CLOSE.tooManySockets. Default 4. */
@@ -50,7 +45,6 @@ export interface TerminalGatewayOptions {
 
 export interface TerminalGateway {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
-  sessions(): TerminalStats[];
   /** Ends every terminal of a lab session (it ended): sockets are told why and closed, processes ended. */
   closeSession(sessionId: string, reason?: string): Promise<void>;
   close(): Promise<void>;
@@ -75,7 +69,7 @@ function refuse(socket: Duplex, status: number, message: string): void {
 export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGateway {
   const log = opts.log.child({ module: 'terminals' });
   const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxClientFrame, perMessageDeflate: false });
-  const terminals = new Map<string, TerminalSession>();
+  const terminals = new Map<string, Terminal>();
   const alive = new WeakMap<WebSocket, boolean>();
   /** Open sockets per terminal key, counted from the upgrade until the socket closes. */
   const open = new Map<string, number>();
@@ -100,10 +94,10 @@ export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGat
     return t && !t.isEnded ? t : undefined;
   };
 
-  function terminalFor(claims: TokenClaims, target: ResolvedTerminal, restored?: SavedScreen): TerminalSession {
+  function terminalFor(claims: TokenClaims, target: ResolvedTerminal, restored?: SavedScreen): Terminal {
     const existing = live(target.key);
     if (existing) return existing;
-    const session = new TerminalSession({
+    const terminal = new Terminal({
       ...target,
       sessionId: claims.sessionId,
       tab: claims.tab,
@@ -113,15 +107,15 @@ export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGat
       batch: opts.batch,
       flow: opts.flow,
       helloTimeoutMs: opts.helloTimeoutMs,
-      onEnd: (s) => {
-        if (terminals.get(s.key) === s) terminals.delete(s.key);
+      onEnd: (t) => {
+        if (terminals.get(t.key) === t) terminals.delete(t.key);
       },
       onInput: opts.onInput ? () => opts.onInput!(claims.sessionId) : undefined,
       screens: opts.screens,
       restored,
     });
-    terminals.set(target.key, session);
-    return session;
+    terminals.set(target.key, terminal);
+    return terminal;
   }
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -199,10 +193,6 @@ export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGat
         log.error({ err: (err as Error).message }, 'terminal upgrade failed');
         refuse(socket, 503, 'The terminal could not be opened; try again.');
       });
-    },
-
-    sessions() {
-      return [...terminals.values()].map((t) => t.stats());
     },
 
     async closeSession(sessionId, reason = 'The lab session has ended.') {

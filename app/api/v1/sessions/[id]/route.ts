@@ -1,11 +1,15 @@
 import { runtime } from '@/lib/runtime';
-import { caller, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/http/route';
+import { sessionCaller } from '@/lib/http/grader';
+import { handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/http/route';
 
 export const dynamic = 'force-dynamic';
 
 /** GET /api/v1/sessions/:id → {id, lab, status, challenge, challenges, current, progress, ...} */
 export async function GET(req: Request, { params }: RouteParams<{ id: string }>) {
-  return handle(async () => json(await runtime().sessions.get((await pathIds(params)).id, caller(req).learnerId)));
+  return handle(async () => {
+    const { id } = await pathIds(params);
+    return json(await runtime().sessions.get(id, (await sessionCaller(req, id)).learnerId));
+  });
 }
 
 /** DELETE /api/v1/sessions/:id → stops the session and destroys its environment. */
@@ -13,7 +17,7 @@ export async function DELETE(req: Request, { params }: RouteParams<{ id: string 
   return handle(async () => {
     requireSameOrigin(req);
     const id = (await pathIds(params)).id;
-    await runtime().sessions.stop(id, caller(req).learnerId);
+    await runtime().sessions.stop(id, (await sessionCaller(req, id)).learnerId);
     return json({ id, status: 'stopped' });
   });
 }

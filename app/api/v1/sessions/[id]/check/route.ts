@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { runtime } from '@/lib/runtime';
-import { body, caller, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/http/route';
+import { body, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/http/route';
 import { rateLimit } from '@/lib/http/limits';
+import { sessionCaller } from '@/lib/http/grader';
 
 export const dynamic = 'force-dynamic';
 
@@ -11,9 +12,10 @@ const CheckBody = z.object({ answers: z.array(z.number().int().nonnegative()).ma
 export async function POST(req: Request, { params }: RouteParams<{ id: string }>) {
   return handle(async () => {
     requireSameOrigin(req);
-    const who = caller(req);
+    const { id } = await pathIds(params);
+    const who = await sessionCaller(req, id);
     await rateLimit(req, 'check', who.learnerId);
     const input = await body(req, CheckBody);
-    return json(await runtime().sessions.check((await pathIds(params)).id, who.learnerId, input));
+    return json(await runtime().sessions.check(id, who.learnerId, input));
   });
 }

@@ -1,5 +1,6 @@
 import { runtime } from '@/lib/runtime';
-import { caller, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/http/route';
+import { sessionCaller } from '@/lib/http/grader';
+import { handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/http/route';
 
 export const dynamic = 'force-dynamic';
 
@@ -7,6 +8,7 @@ export const dynamic = 'force-dynamic';
 export async function POST(req: Request, { params }: RouteParams<{ id: string }>) {
   return handle(async () => {
     requireSameOrigin(req);
-    return json(await runtime().sessions.next((await pathIds(params)).id, caller(req).learnerId));
+    const { id } = await pathIds(params);
+    return json(await runtime().sessions.next(id, (await sessionCaller(req, id)).learnerId));
   });
 }

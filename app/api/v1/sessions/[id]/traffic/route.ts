@@ -1,6 +1,7 @@
 import { runtime } from '@/lib/runtime';
-import { caller, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/http/route';
+import { handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/http/route';
 import { trafficCaptures } from '@/lib/traffic/capture';
+import { sessionCaller } from '@/lib/http/grader';
 
 export const dynamic = 'force-dynamic';
 type P = RouteParams<{ id: string }>;
@@ -16,7 +17,7 @@ type P = RouteParams<{ id: string }>;
 export async function GET(req: Request, { params }: P) {
   return handle(async () => {
     const { id } = await pathIds(params);
-    const target = await runtime().sessions.trafficTarget(id, caller(req).learnerId);
+    const target = await runtime().sessions.trafficTarget(id, (await sessionCaller(req, id)).learnerId);
     return json(await trafficCaptures().peek(target));
   });
 }
@@ -26,7 +27,7 @@ export async function POST(req: Request, { params }: P) {
   return handle(async () => {
     requireSameOrigin(req);
     const { id } = await pathIds(params);
-    const target = await runtime().sessions.trafficTarget(id, caller(req).learnerId);
+    const target = await runtime().sessions.trafficTarget(id, (await sessionCaller(req, id)).learnerId);
     return json(await trafficCaptures().view(target));
   });
 }

@@ -1,5 +1,6 @@
 import { runtime } from '@/lib/runtime';
-import { HttpError, caller, handle, json, pathIds, type RouteParams } from '@/lib/http/route';
+import { HttpError, handle, json, pathIds, type RouteParams } from '@/lib/http/route';
+import { sessionCaller } from '@/lib/http/grader';
 
 export const dynamic = 'force-dynamic';
 
@@ -9,6 +10,6 @@ export async function GET(req: Request, { params }: RouteParams<{ id: string; in
     const { id, index } = await pathIds(params);
     const i = Number(index);
     if (!/^\d{1,4}$/.test(index) || !Number.isInteger(i) || i < 0) throw new HttpError(400, 'index must be a whole number from 0');
-    return json(await runtime().sessions.challengeAt(id, caller(req).learnerId, i));
+    return json(await runtime().sessions.challengeAt(id, (await sessionCaller(req, id)).learnerId, i));
   });
 }

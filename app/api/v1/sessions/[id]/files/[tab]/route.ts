@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { runtime } from '@/lib/runtime';
-import { body, caller, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/http/route';
+import { body, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/http/route';
 import { readTarget, writeTarget } from '@/lib/sessions/files';
+import { sessionCaller } from '@/lib/http/grader';
 
 export const dynamic = 'force-dynamic';
 type P = RouteParams<{ id: string; tab: string }>;
@@ -10,7 +11,7 @@ type P = RouteParams<{ id: string; tab: string }>;
 export async function GET(req: Request, { params }: P) {
   return handle(async () => {
     const { id, tab } = await pathIds(params);
-    return json(await readTarget(await runtime().sessions.editorTarget(id, caller(req).learnerId, tab)));
+    return json(await readTarget(await runtime().sessions.editorTarget(id, (await sessionCaller(req, id)).learnerId, tab)));
   });
 }
 
@@ -26,8 +27,9 @@ export async function PUT(req: Request, { params }: P) {
   return handle(async () => {
     requireSameOrigin(req);
     const { id, tab } = await pathIds(params);
+    const who = await sessionCaller(req, id);
     const input = await body(req, SaveBody, { limit: SAVE_BODY_LIMIT });
-    const target = await runtime().sessions.editorTarget(id, caller(req).learnerId, tab);
+    const target = await runtime().sessions.editorTarget(id, who.learnerId, tab);
     const base = input.force ? (await readTarget(target)).version : input.version;
     void runtime().sessions.touch(id);
     return json(await writeTarget(target, input.content, base));

@@ -1,6 +1,7 @@
 import { runtime } from '@/lib/runtime';
-import { caller, handle, json, pathIds, type RouteParams } from '@/lib/http/route';
+import { handle, json, pathIds, type RouteParams } from '@/lib/http/route';
 import { serviceUrl } from '@/lib/http/service-proxy';
+import { sessionCaller } from '@/lib/http/grader';
 
 export const dynamic = 'force-dynamic';
 
@@ -13,7 +14,7 @@ export async function GET(req: Request, { params }: RouteParams<{ id: string; ta
   return handle(async () => {
     const { id, tab } = await pathIds(params);
     const rt = runtime();
-    await rt.sessions.serviceTarget(id, caller(req).learnerId, tab); // proves ownership, that the tab is reached and the host is up
+    await rt.sessions.serviceTarget(id, (await sessionCaller(req, id)).learnerId, tab); // proves ownership, that the tab is reached and the host is up
     return json({ url: serviceUrl(id, tab, rt.tokens.serviceKey(id, tab)) });
   });
 }

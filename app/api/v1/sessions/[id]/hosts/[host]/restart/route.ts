@@ -1,6 +1,7 @@
 import { runtime } from '@/lib/runtime';
-import { HttpError, caller, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/http/route';
+import { HttpError, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/http/route';
 import { rateLimit } from '@/lib/http/limits';
+import { sessionCaller } from '@/lib/http/grader';
 import { hostName } from '@/lib/labs/schema';
 
 export const dynamic = 'force-dynamic';
@@ -16,7 +17,7 @@ export async function POST(req: Request, { params }: RouteParams<{ id: string; h
     const { id, host } = await pathIds(params);
     // Host names as labs declare them (labs/schema.ts): a malformed one is answered like an unknown one.
     if (!hostName.safeParse(host).success) throw new HttpError(404, 'no such host');
-    const who = caller(req);
+    const who = await sessionCaller(req, id);
     await rateLimit(req, 'restart', who.learnerId);
     const rt = runtime();
     await rt.sessions.restartHost(id, who.learnerId, host);

@@ -1,6 +1,7 @@
 import { runtime } from '@/lib/runtime';
-import { caller, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/http/route';
+import { handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/http/route';
 import { rateLimit } from '@/lib/http/limits';
+import { sessionCaller } from '@/lib/http/grader';
 
 export const dynamic = 'force-dynamic';
 
@@ -9,7 +10,7 @@ export async function POST(req: Request, { params }: RouteParams<{ id: string; t
   return handle(async () => {
     requireSameOrigin(req);
     const { id, tab } = await pathIds(params);
-    const who = caller(req);
+    const who = await sessionCaller(req, id, { terminals: true });
     await rateLimit(req, 'token', who.learnerId);
     const rt = runtime();
     await rt.sessions.terminalTarget(id, who.learnerId, tab); // proves ownership and that the tab exists

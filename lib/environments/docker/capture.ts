@@ -1,65 +1,94 @@
 /**
- * The capture sidecar: one container per session, `lf-<owner>-traffic`, on the
- * session's network, running tcpdump and nothing else. It sits beside the
- * learner's hosts, not in them: no learner process can see or stop it, and
- * nothing in it listens. The Linux bridge floods multicast to every port, so
- * it sees every group's traffic and every IGMP report. It carries the
- * environment's labels (plus role=traffic), so `destroyOwner` and the
- * reconciler remove it with the session.
+ * DockerDriver.capture: a sidecar per session, `lf-<owner>-traffic`, on the session's network,
+ * running tcpdump and nothing else. It sits beside the learner's hosts, not in them: no learner
+ * process can see or stop it, and nothing in it listens. The Linux bridge floods multicast to
+ * every port, so it sees every group's traffic and every IGMP report. It carries the
+ * environment's labels (plus role=traffic), so `destroyOwner` and the reconciler remove it with
+ * the session. Its output is read back through the container log, which survives a server restart.
  */
 import { PassThrough, type Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
-import { LABELS, type Environment } from '../environments/driver';
+import { log as rootLog } from '../../base/log';
+import { EnvironmentError, LABELS, TOOLBOX_BIN, hostOf, type CaptureSink, type Environment, type PacketCapture } from '../driver';
+import { containerName, networkName } from './create';
+import { engineReason, engineStatus, ignoreGone } from './errors';
+import { runExec } from './exec';
+import { ownerLabels } from './resources';
+
+const log = rootLog.child({ module: 'traffic' });
 
 export const TRAFFIC_ROLE = 'traffic';
 
 /**
- * `-p`: no promiscuous mode (multicast frames reach the port anyway), so no
- * NET_ADMIN. `-l`: line-buffered. `-tt`: epoch timestamps. `-v`: groups inside
- * IGMPv3 reports. tcpdump drops to its own user after opening the socket,
+ * The output format is the seam's (CaptureSink.onLine). `-p`: no promiscuous mode (multicast
+ * frames reach the port anyway), so no NET_ADMIN. `-l`: line-buffered. `-tt`: epoch timestamps.
+ * `-v`: groups inside IGMPv3 reports. tcpdump drops to its own user after opening the socket,
  * which needs SETUID/SETGID; NET_RAW opens the socket.
  */
 export const TCPDUMP_ARGV = ['tcpdump', '-p', '-l', '-n', '-tt', '-v', '-i', 'eth0', 'ip multicast or igmp'];
 export const SIDECAR_CAPS = ['NET_RAW', 'SETUID', 'SETGID'];
 
-export const networkOf = (env: Environment) => env.meta.network || `lf-${env.owner}`;
+const networkOf = (env: Environment) => env.meta.network || networkName(env.owner);
 
 /**
  * `lf-<owner>-traffic`; if the lab itself has a host called `traffic` (its
  * container has that name), `lf-<owner>--traffic`, which no host name can produce.
  */
 export function sidecarName(env: Environment): string {
-  return env.hosts.some((h) => h.name === 'traffic') ? `lf-${env.owner}--traffic` : `lf-${env.owner}-traffic`;
+  return env.hosts.some((h) => h.name === 'traffic') ? `lf-${env.owner}--traffic` : containerName(env.owner, 'traffic');
 }
-
-export function sidecarLabels(env: Environment, instance?: string): Record<string, string> {
-  return {
-    [LABELS.managed]: '1',
-    [LABELS.session]: env.owner,
-    [LABELS.lab]: env.lab,
-    ...(instance ? { [LABELS.instance]: instance } : {}),
-    [LABELS.role]: TRAFFIC_ROLE,
-  };
-}
-
-const statusOf = (err: unknown) => (err as { statusCode?: number }).statusCode;
-const reason = (err: unknown) => (err as { json?: { message?: string } }).json?.message ?? (err as Error).message ?? String(err);
 
 export class SidecarError extends Error {}
+
+/** Starts (or picks up) the session's capture and follows it into `sink`. */
+export async function startCapture(
+  docker: Dockerode,
+  env: Environment,
+  image: string,
+  instance: string | undefined,
+  sink: CaptureSink,
+): Promise<PacketCapture> {
+  const id = await ensureSidecar(docker, env, image, instance);
+  const watcher = await removeWithHosts(docker, env).catch((err: Error) => {
+    log.warn({ owner: env.owner, err: err.message }, 'cannot watch the environment: the capture container is removed only by destroyOwner or the reconciler');
+    return null;
+  });
+  let follower: Follower;
+  try {
+    follower = await followSidecar(docker, id, 0, sink);
+  } catch (err) {
+    watcher?.stop();
+    throw err;
+  }
+  return {
+    ended: follower.ended,
+    addresses: () => hostAddresses(docker, env),
+    memberships: async (host) => {
+      // The toolbox's cat by its path: never a program the learner could have planted.
+      const r = await runExec(docker, docker.getContainer(hostOf(env, host).ref), [`${TOOLBOX_BIN}/cat`, '/proc/net/igmp'], { timeoutMs: 5_000 });
+      if (r.exitCode !== 0) throw new EnvironmentError(`reading /proc/net/igmp in host ${host} failed: ${r.stderr.trim()}`);
+      return r.stdout;
+    },
+    stop: async () => {
+      watcher?.stop();
+      follower.stop();
+      await follower.ended;
+    },
+  };
+}
 
 /**
  * Makes sure the session's sidecar exists and runs; returns its container id.
  * An existing one is reused (after a server restart it is still there); one
  * with our name but not our labels is refused rather than touched.
  */
-export async function ensureSidecar(docker: Dockerode, env: Environment, image: string, instance?: string): Promise<string> {
+async function ensureSidecar(docker: Dockerode, env: Environment, image: string, instance?: string): Promise<string> {
   const name = sidecarName(env);
-  const labels = sidecarLabels(env, instance);
   let info: Dockerode.ContainerInspectInfo | undefined;
   try {
     info = await docker.getContainer(name).inspect();
   } catch (err) {
-    if (statusOf(err) !== 404) throw new SidecarError(`inspecting the capture container ${name} failed: ${reason(err)}`);
+    if (engineStatus(err) !== 404) throw new SidecarError(`inspecting the capture container ${name} failed: ${engineReason(err)}`);
   }
   if (info) {
     const l = info.Config.Labels ?? {};
@@ -77,7 +106,7 @@ export async function ensureSidecar(docker: Dockerode, env: Environment, image: 
       Image: image,
       Cmd: TCPDUMP_ARGV,
       Hostname: 'traffic-capture',
-      Labels: labels,
+      Labels: { ...ownerLabels(env.owner, env.lab, instance), [LABELS.role]: TRAFFIC_ROLE },
       HostConfig: {
         NetworkMode: net,
         CapDrop: ['ALL'],
@@ -96,43 +125,31 @@ export async function ensureSidecar(docker: Dockerode, env: Environment, image: 
       NetworkingConfig: { EndpointsConfig: { [net]: {} } },
     });
   } catch (err) {
-    if (statusOf(err) === 409) return ensureSidecar(docker, env, image, instance); // created concurrently
-    if (statusOf(err) === 404 && /network/i.test(reason(err))) {
+    if (engineStatus(err) === 409) return ensureSidecar(docker, env, image, instance); // created concurrently
+    if (engineStatus(err) === 404 && /network/i.test(engineReason(err))) {
       throw new SidecarError(`the session network ${net} is gone: the environment was removed`);
     }
-    throw new SidecarError(`creating the capture container failed: ${reason(err)}`);
+    throw new SidecarError(`creating the capture container failed: ${engineReason(err)}`);
   }
   try {
     await container.start();
   } catch (err) {
     await container.remove({ force: true }).catch(() => undefined);
-    throw new SidecarError(`starting the capture container failed: ${reason(err)}`);
+    throw new SidecarError(`starting the capture container failed: ${engineReason(err)}`);
   }
   return container.id;
 }
 
 function ignoreAlreadyStarted(err: unknown) {
-  if (statusOf(err) !== 304) throw new SidecarError(`restarting the capture container failed: ${reason(err)}`);
-}
-
-export async function removeSidecar(docker: Dockerode, env: Environment): Promise<void> {
-  await docker
-    .getContainer(sidecarName(env))
-    .remove({ force: true, v: true })
-    .catch((err) => {
-      if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err;
-    });
+  if (engineStatus(err) !== 304) throw new SidecarError(`restarting the capture container failed: ${engineReason(err)}`);
 }
 
 /**
- * Removes the sidecar as soon as one of the session's hosts is destroyed.
- * Why: `DockerDriver.destroy(env)` removes the hosts it knows, then the
- * network, and only then looks for other labelled containers; while the
- * sidecar still holds an endpoint the network cannot go ("has active
- * endpoints"). Reacting to the first host's removal frees the network within
- * the driver's retry window. `destroyOwner` needs no help (it lists by label).
+ * Removes the sidecar as soon as one of the session's hosts is destroyed, while the capture is
+ * read. Why: a host removal that does not go through `destroyOwner` (which lists by label) would
+ * leave the network busy ("has active endpoints") while the sidecar still holds an endpoint.
  */
-export async function removeWithHosts(docker: Dockerode, env: Environment, onRemoved: () => void): Promise<{ stop(): void }> {
+async function removeWithHosts(docker: Dockerode, env: Environment): Promise<{ stop(): void }> {
   const stream = (await docker.getEvents({
     filters: { type: ['container'], event: ['destroy'], label: [`${LABELS.session}=${env.owner}`] },
   })) as unknown as Readable;
@@ -148,15 +165,17 @@ export async function removeWithHosts(docker: Dockerode, env: Environment, onRem
     if (!ev.Actor?.Attributes?.[LABELS.host]) return; // the sidecar's own removal, or not a host
     fired = true;
     stream.destroy();
-    void removeSidecar(docker, env)
-      .catch(() => undefined)
-      .finally(onRemoved);
+    void docker
+      .getContainer(sidecarName(env))
+      .remove({ force: true, v: true })
+      .catch(ignoreGone)
+      .catch(() => undefined);
   });
   stream.on('error', () => undefined);
   return { stop: () => stream.destroy() };
 }
 
-export interface Follower {
+interface Follower {
   stop(): void;
   /** Resolves when the log stream ends (the sidecar stopped or was removed, or stop() was called). */
   ended: Promise<void>;
@@ -179,19 +198,13 @@ function lines(stream: Readable, onLine: (line: string) => void): void {
  * (0 = everything still in the log), then live. Reading the log instead of
  * attaching lets a restarted server rebuild the picture from what was captured.
  */
-export async function followSidecar(
-  docker: Dockerode,
-  id: string,
-  sinceSec: number,
-  onStdout: (line: string) => void,
-  onStderr: (line: string) => void,
-): Promise<Follower> {
+async function followSidecar(docker: Dockerode, id: string, sinceSec: number, sink: CaptureSink): Promise<Follower> {
   const raw = (await docker.getContainer(id).logs({ follow: true, stdout: true, stderr: true, since: sinceSec })) as unknown as Readable;
   const out = new PassThrough();
   const err = new PassThrough();
   docker.modem.demuxStream(raw, out, err);
-  lines(out, onStdout);
-  lines(err, onStderr);
+  lines(out, (l) => sink.onLine(l));
+  lines(err, (l) => sink.onDiagnostic(l));
   const ended = new Promise<void>((resolve) => {
     const done = () => {
       out.end();
@@ -210,7 +223,7 @@ export async function followSidecar(
  * DNS, which a learner's host could be made to lie about). Containers that are
  * not lab hosts (the sidecar) are left out.
  */
-export async function hostAddresses(docker: Dockerode, env: Environment): Promise<Map<string, string>> {
+async function hostAddresses(docker: Dockerode, env: Environment): Promise<Map<string, string>> {
   const names = new Map<string, string>();
   for (const h of env.hosts) if (h.address) names.set(h.address, h.name);
   const byRef = new Map(env.hosts.map((h) => [h.ref, h.name]));
@@ -219,7 +232,7 @@ export async function hostAddresses(docker: Dockerode, env: Environment): Promis
   };
   for (const [id, c] of Object.entries(info.Containers ?? {})) {
     const ip = c.IPv4Address?.split('/')[0];
-    const host = byRef.get(id) ?? env.hosts.find((h) => c.Name === `lf-${env.owner}-${h.name}`)?.name;
+    const host = byRef.get(id) ?? env.hosts.find((h) => c.Name === containerName(env.owner, h.name))?.name;
     if (ip && host) names.set(ip, host);
   }
   return names;

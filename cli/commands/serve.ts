@@ -1,0 +1,25 @@
+/** `labforge serve [--dev]`: the platform on one port until SIGINT or SIGTERM. */
+import { parseArgs } from 'node:util';
+import { log } from '../../lib/base/log';
+
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { dev: { type: 'boolean', default: false } } });
+  const { startServer } = await import('../../server');
+  // A database that cannot be written must not take the server down from background work.
+  (await import('../../lib/db/health')).keepServingThroughStorageFaults(log);
+  const server = await startServer({ dev: values.dev });
+  // Terminals' screens are saved and hosts' shells ended on the way out; a shutdown that hangs
+  // (an engine that does not answer) still ends, so a supervisor's restart is never stuck.
+  const stop = async (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      log.error({ signal }, 'shutdown took longer than 30 s; exiting anyway');
+      process.exit(1);
+    }, 30_000).unref();
+    await server.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  return new Promise<number>(() => {}); // runs until a signal
+}

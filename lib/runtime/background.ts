@@ -1,0 +1,37 @@
+/**
+ * The passes a long-running server makes besides answering requests. Often: expiry and idle
+ * timeouts (sweep), hosts that stopped under a live session (watch: the learner is told and can
+ * restart them; a removed one fails the session). Seldom: leftovers nobody owns (reconcile).
+ * A pass still running when the next is due is not doubled; a failed pass is logged, not fatal.
+ */
+import type { Config } from '../base/config';
+import type { Logger } from '../base/log';
+
+export interface Passes {
+  sweep(): Promise<unknown>;
+  watch(): Promise<unknown>;
+  reconcile(): Promise<unknown>;
+}
+
+const SWEEP_MS = 10_000;
+
+export function startBackgroundPasses(config: Pick<Config, 'watchMs' | 'reconcileMs'>, log: Logger, passes: Passes): { stop(): void } {
+  const every = (ms: number, what: string, pass: () => Promise<unknown>) => {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      void pass()
+        .catch((e: Error) => log.warn({ err: e.message }, `${what} failed`))
+        .finally(() => (running = false));
+    }, ms);
+    timer.unref();
+    return timer;
+  };
+  const timers = [
+    every(SWEEP_MS, 'sweep', passes.sweep),
+    every(config.watchMs, 'host watch', passes.watch),
+    every(config.reconcileMs, 'housekeeping', passes.reconcile),
+  ];
+  return { stop: () => timers.forEach(clearInterval) };
+}

@@ -1,0 +1,158 @@
+/**
+ * The composition of every service of a running Labforge, in boot order: database (migrated) →
+ * labs → drivers → admission (capacity, warm pools) → sessions (resumed) → saved terminal
+ * screens swept → reconciler → terminal gateway and service proxy → background passes (and the
+ * webhook dispatcher, lib/webhooks/, which polls on its own to send new events within a second). `close()`
+ * stops them in the reverse order. server.ts adds only HTTP: Next, and routing of requests and
+ * upgrades to what this returns.
+ */
+import crypto from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import type { Config } from '../base/config';
+import { log } from '../base/log';
+import { TokenStore } from '../auth/tokens';
+import { createDb, migrate } from '../db/client';
+import { createDrivers } from '../environments';
+import { createCapacity } from '../environments/capacity';
+import { WarmPool } from '../environments/pool/pool';
+import { reconcile } from '../environments/reconciler';
+import { createServiceProxy, type ServiceProxy } from '../http/service-proxy';
+import { LabCatalog } from '../labs/catalog';
+import { isTemporary } from '../sessions/errors';
+import { Runbook } from '../sessions/runbook';
+import { SessionService } from '../sessions/service';
+import { createTerminalGateway, type TerminalGateway } from '../terminals/node/gateway';
+import { ScreenStore } from '../terminals/node/screens';
+import { trafficCaptures } from '../traffic/capture';
+import { WebhookDispatcher } from '../webhooks/dispatcher';
+import { startBackgroundPasses } from './background';
+import { setRuntime, type Runtime } from '.';
+
+export interface StartedRuntime extends Runtime {
+  gateway: TerminalGateway;
+  services: ServiceProxy;
+  /**
+   * Stops background work, pools, terminals (screens saved) and service tunnels, then awaits
+   * `drain` (the HTTP server finishing its requests, which still use the runtime), then closes the
+   * database. Idempotent.
+   */
+  close(drain?: () => Promise<void>): Promise<void>;
+}
+
+/** `root`: the project folder (prisma/ with the migrations). */
+export async function startRuntime(config: Config, root: string): Promise<StartedRuntime> {
+  const slog = log.child({ module: 'runtime' });
+
+  await migrate(config.databaseUrl, root);
+  const db = createDb(config.databaseUrl);
+  const catalog = new LabCatalog(config.labsDirs);
+  await catalog.load();
+  // Names this server's containers, so two servers on one engine never reconcile away each other's.
+  const instance = crypto.createHash('sha256').update(config.dataDir).digest('hex').slice(0, 12);
+  const drivers = createDrivers({
+    instance,
+    firewall: config.hostFirewall,
+    diskLimits: config.diskLimits,
+    dataDir: config.dataDir,
+    debianMirror: config.debianMirror,
+    kindNetwork: config.kindNetwork,
+  });
+  const tokens = new TokenStore();
+
+  const capacity = createCapacity({ maxEnvironments: config.maxEnvironments, totalMemBytes: os.totalmem(), reserveFraction: config.capacityReserve });
+  const pool = new WarmPool(
+    config.pools.flatMap(({ lab, size }) => {
+      const found = catalog.get(lab);
+      if (!found) slog.warn({ lab }, 'LABFORGE_POOL names a lab that is not installed; no pool for it');
+      return found ? [{ lab: found, size, ttlMs: config.poolTtlMs }] : [];
+    }),
+    {
+      driver: drivers,
+      capacity,
+      log,
+      // Pool members go through the runbook's track setup, with no learner variables (labs that
+      // need them are refused); the rest of the walk runs in the session that claims the member.
+      prepare: (env, lab) => Runbook.of(drivers[lab.track.environment.driver], lab, env, {}).prepare(),
+    },
+  );
+
+  // Ended sessions close their terminals; the gateway is made after the sessions, hence the late binding.
+  let closeTerminals: (sessionId: string) => Promise<void> = async () => {};
+  const sessions = new SessionService({
+    db,
+    catalog,
+    drivers,
+    log,
+    onEnded: (id) => closeTerminals(id),
+    authorMode: config.authorMode,
+    pool,
+    capacity,
+    sessionCaps: { perLab: config.maxSessionsPerLab, perLearner: config.maxSessionsPerLearner },
+  });
+  const runtime: Runtime = { config, db, catalog, drivers, sessions, tokens, log };
+  setRuntime(runtime);
+
+  await sessions.resumeAll();
+  // Terminal screens saved by the previous process (lib/terminals/node/screens.ts); those of sessions
+  // that are over (ended while no server ran, or just now by resumeAll) are removed.
+  const screens = new ScreenStore(path.join(config.dataDir, 'terminals'), log);
+  await screens.sweep(await sessions.liveOwners());
+  const reconcileNow = () => reconcile(Object.values(drivers), () => sessions.liveOwners(), slog);
+  await reconcileNow();
+  pool.fill();
+
+  const gateway = createTerminalGateway({
+    allowedOrigins: config.allowedOrigins,
+    tokens,
+    graceMs: config.terminalGraceMs,
+    log,
+    resolve: (claims) => sessions.terminalTarget(claims.sessionId, claims.learnerId, claims.tab),
+    isTemporary,
+    // Activity is a hint: a database that cannot be written right now must not take the server down.
+    onInput: (sessionId) => void sessions.touch(sessionId).catch((e: Error) => slog.warn({ err: e.message }, 'could not record terminal activity')),
+    screens,
+  });
+  closeTerminals = (id) => gateway.closeSession(id);
+
+  const services = createServiceProxy({
+    allowedOrigins: config.allowedOrigins,
+    log,
+    // The key in the URL is the credential (a sandboxed service page sends no cookie): resolve as the owner.
+    isKey: (id, tab, key) => tokens.isServiceKey(id, tab, key),
+    resolve: async (id, tab) => {
+      const owner = (await db.session.findUnique({ where: { id }, select: { learnerId: true } }))?.learnerId;
+      if (!owner) throw Object.assign(new Error('session not found'), { code: 'not_found' });
+      return sessions.serviceTarget(id, owner, tab);
+    },
+  });
+
+  const webhooks = new WebhookDispatcher(db, log);
+  webhooks.start();
+  const passes = startBackgroundPasses(config, slog, {
+    sweep: () => sessions.sweep(),
+    watch: () => sessions.watchHosts(),
+    reconcile: reconcileNow,
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    ...runtime,
+    gateway,
+    services,
+    close(drain) {
+      closing ??= (async () => {
+        passes.stop();
+        await webhooks.stop(); // attempts under way finish (10 s at most) and are recorded, so none is sent twice
+        await pool.stop();
+        await gateway.close();
+        services.close();
+        await trafficCaptures().close();
+        await drain?.();
+        await db.$disconnect();
+        setRuntime(undefined);
+      })();
+      return closing;
+    },
+  };
+}

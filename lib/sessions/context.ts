@@ -1,0 +1,29 @@
+/**
+ * What every part of a SessionService shares, built once from its options: the database
+ * (repository.ts), the guards, how a session ends, and the per-session lock. Each part
+ * (queries.ts, commands.ts, targets.ts, …) takes this one object, so they all see the same lock.
+ */
+import type { Logger } from '../base/log';
+import type { SessionDeps } from './deps';
+import { Ending } from './ending';
+import { SessionGuards } from './guards';
+import { KeyedLock } from './lock';
+import { SessionRepository } from './repository';
+
+export class SessionContext {
+  readonly log: Logger;
+  readonly now: () => Date;
+  readonly repo: SessionRepository;
+  readonly guards: SessionGuards;
+  readonly ending: Ending;
+  /** One operation at a time per session (and per `learner:<id>` for starts). */
+  readonly lock = new KeyedLock();
+
+  constructor(readonly deps: SessionDeps) {
+    this.log = deps.log.child({ module: 'sessions' });
+    this.now = deps.now ?? (() => new Date());
+    this.repo = new SessionRepository(deps.db, this.now);
+    this.guards = new SessionGuards(this.repo, deps.catalog, deps.drivers);
+    this.ending = new Ending(deps, this.repo, this.log);
+  }
+}

@@ -1,0 +1,27 @@
+/** What a SessionService is built from: the constructor's options, shared by every part of it. */
+import type { Db } from '../db/client';
+import type { EnvironmentDriver } from '../environments/driver';
+import type { LabCatalog } from '../labs/catalog';
+import type { Logger } from '../base/log';
+import type { WarmPool } from '../environments/pool/pool';
+import type { Capacity } from '../environments/capacity';
+
+export interface SessionDeps {
+  db: Db;
+  catalog: LabCatalog;
+  drivers: Record<string, EnvironmentDriver>;
+  log: Logger;
+  /** Called when a session ends, to close its terminals. */
+  onEnded?: (sessionId: string) => Promise<void>;
+  now?: () => Date;
+  /** Lets a session start at any challenge (for lab authors and end-to-end tests). */
+  authorMode?: boolean;
+  /** Environments provisioned ahead of time, through track setup (claimed at start). */
+  pool?: WarmPool;
+  /** The host's limit on concurrent environments; over it, learners wait in a queue. */
+  capacity?: Capacity;
+  /** Live (provisioning/active) sessions a learner may hold: of one lab, and in all. The server sets them from config; unset: no cap. */
+  sessionCaps?: { perLab: number; perLearner: number };
+  /** Stored check output (bytes): per run and per session; defaults CHECK_OUTPUT (check-output.ts). */
+  checkOutput?: { perRun: number; perSession: number };
+}

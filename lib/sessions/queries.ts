@@ -1,0 +1,31 @@
+/** What a learner reads of their sessions: each one's view, their list, an earlier challenge. Nothing here writes. */
+import type { SessionContext } from './context';
+import { SessionError } from './errors';
+import { challengeView, sessionView, type ChallengeView, type SessionView } from './view';
+
+export class SessionQueries {
+  constructor(private ctx: SessionContext) {}
+
+  async get(id: string, learnerId: string): Promise<SessionView> {
+    const { row, lab } = await this.ctx.guards.owned(id, learnerId);
+    return sessionView(row, lab, await this.ctx.repo.progressOf(id));
+  }
+
+  /** The newest sessions (their challenges' progress left out); those of labs no longer installed are skipped. */
+  async listFor(learnerId: string): Promise<SessionView[]> {
+    const views: SessionView[] = [];
+    for (const row of await this.ctx.repo.recentOf(learnerId)) {
+      const lab = this.ctx.deps.catalog.get(row.labSlug);
+      if (lab) views.push(sessionView(row, lab, []));
+    }
+    return views;
+  }
+
+  /** An earlier (or the current) challenge, to look back at: read-only, nothing is rerun. */
+  async challengeAt(id: string, learnerId: string, index: number): Promise<ChallengeView> {
+    const { row, lab } = await this.ctx.guards.owned(id, learnerId);
+    const c = lab.challenges[index];
+    if (!c || index > row.currentIndex) throw new SessionError('not_found', `challenge ${index + 1} is not open yet`);
+    return challengeView(c);
+  }
+}

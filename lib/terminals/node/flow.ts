@@ -1,0 +1,101 @@
+/**
+ * Flow control for one terminal: the owner acks what it rendered, and the pty is
+ * paused while the owner has too much unacked output (the program in the host
+ * then blocks on write, so nothing piles up here). Viewers never pause: one that
+ * lags too far is disconnected and resumes on reconnect. Thresholds: FLOW in
+ * protocol.ts.
+ */
+import type { IPty } from 'node-pty';
+import { CLOSE, FLOW } from '../common/protocol';
+import type { Logger } from '../../base/log';
+import { sendStatus, type Peer } from './peers';
+
+export type FlowTuning = { -readonly [K in keyof typeof FLOW]: number };
+
+export interface FlowState {
+  owner: Peer | undefined;
+  /** Total output bytes the pty produced so far (sent or not). */
+  produced: number;
+}
+
+export class FlowControl {
+  private pty: IPty | undefined;
+  private paused = false;
+  /** Ack offset of an owner whose socket dropped, kept for reconnectHoldMs (see update). */
+  private held: { acked: number; timer: NodeJS.Timeout } | undefined;
+  /** Output allowed past a dropped owner's ack: what the replay buffer keeps, less two batches of slack. */
+  private readonly holdRoom: number;
+
+  constructor(
+    readonly tuning: FlowTuning,
+    sizes: { replayBytes: number; batchBytes: number },
+    private readonly state: () => FlowState,
+    private readonly log: Logger,
+  ) {
+    this.holdRoom = Math.max(sizes.replayBytes - 2 * sizes.batchBytes, tuning.pauseAboveBytes);
+  }
+
+  /** The pty runs: from now on it is paused and resumed. */
+  start(pty: IPty): void {
+    this.pty = pty;
+  }
+
+  /** The pty exited: nothing to pause any more. */
+  stop(): void {
+    this.pty = undefined;
+    this.paused = false;
+  }
+
+  /** The owner's socket dropped after acking `acked`: keep its place for a while (see update). */
+  hold(acked: number): void {
+    this.release();
+    const timer = setTimeout(() => {
+      this.held = undefined;
+      this.update();
+    }, this.tuning.reconnectHoldMs);
+    timer.unref();
+    this.held = { acked, timer };
+  }
+
+  /** Another owner took over, or the terminal ends: the dropped owner's place is not kept. */
+  release(): void {
+    if (this.held) clearTimeout(this.held.timer);
+    this.held = undefined;
+  }
+
+  /**
+   * Pause the pty while the owner lags. With no owner: right after one dropped,
+   * let output fill the replay buffer up to what it last acked (no loss on
+   * reconnect); otherwise keep draining (viewers never hold anything up).
+   */
+  update(): void {
+    if (!this.pty) return;
+    const { owner, produced } = this.state();
+    let pause = false;
+    let resume = true;
+    if (owner?.ready) {
+      const unacked = owner.unacked;
+      pause = unacked > this.tuning.pauseAboveBytes;
+      resume = unacked < this.tuning.resumeBelowBytes;
+    } else if (this.held) {
+      pause = produced - this.held.acked > this.holdRoom;
+      resume = !pause;
+    }
+    if (!this.paused && pause) {
+      this.paused = true;
+      this.pty.pause();
+    } else if (this.paused && resume && !pause) {
+      this.paused = false;
+      this.pty.resume();
+    }
+  }
+
+  /** A viewer past viewerMaxUnackedBytes is disconnected (it reconnects and resumes) rather than slowing anyone. */
+  dropIfTooSlow(p: Peer, owner: Peer | undefined): void {
+    if (p === owner || p.unacked <= this.tuning.viewerMaxUnackedBytes) return;
+    this.log.info({ unacked: p.unacked }, 'viewer too far behind; disconnecting it');
+    p.ready = false; // no more output to it
+    sendStatus(p.ws, { type: 'error', message: 'This read-only view fell behind the output and will reconnect.', fatal: false });
+    p.ws.close(CLOSE.tooSlow, 'too slow');
+  }
+}
