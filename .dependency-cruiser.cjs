@@ -7,7 +7,7 @@
  *   lib/environments                          the EnvironmentDriver seam; docker/ and kind/ behind it
  *   lib/checks, lib/traffic                   what runs in environments
  *   lib/sessions                              the session state machine
- *   lib/webhooks                              session events posted to graders (reads the Event log)
+ *   lib/webhooks, lib/results                 session events posted to graders, results read for them (the database only)
  *   lib/terminals, lib/http, lib/authoring    transports and tools that drive sessions
  *   lib/runtime                               composition of every service, and its shutdown
  *   app/, components/, cli/, server.ts        entry points
@@ -47,14 +47,14 @@ module.exports = {
       severity: 'error',
       comment: 'Lab content, storage and identity know nothing of drivers, checks or sessions.',
       from: { path: '^lib/(labs|db|auth)/' },
-      to: { path: above('environments', 'checks', 'traffic', 'sessions', 'webhooks', 'terminals', 'http', 'authoring', 'runtime') },
+      to: { path: above('environments', 'checks', 'traffic', 'sessions', 'webhooks', 'results', 'terminals', 'http', 'authoring', 'runtime') },
     },
     {
       name: 'drivers-below-checks',
       severity: 'error',
       comment: 'Drivers implement the seam; what runs on top of them is not their business.',
       from: { path: '^lib/environments/' },
-      to: { path: above('checks', 'traffic', 'sessions', 'webhooks', 'terminals', 'http', 'authoring', 'runtime') },
+      to: { path: above('checks', 'traffic', 'sessions', 'webhooks', 'results', 'terminals', 'http', 'authoring', 'runtime') },
     },
     {
       name: 'drivers-behind-the-seam',
@@ -85,20 +85,20 @@ module.exports = {
       name: 'checks-below-sessions',
       severity: 'error',
       from: { path: '^lib/(checks|traffic)/' },
-      to: { path: above('sessions', 'webhooks', 'terminals', 'http', 'authoring', 'runtime') },
+      to: { path: above('sessions', 'webhooks', 'results', 'terminals', 'http', 'authoring', 'runtime') },
     },
     {
       name: 'sessions-below-transports',
       severity: 'error',
       comment: 'Sessions are driven by the API, terminals and authoring tools, never the other way round.',
       from: { path: '^lib/sessions/' },
-      to: { path: above('webhooks', 'terminals', 'http', 'authoring', 'runtime') },
+      to: { path: above('webhooks', 'results', 'terminals', 'http', 'authoring', 'runtime') },
     },
     {
       name: 'webhooks-below-transports',
       severity: 'error',
-      comment: 'Webhooks read what sessions recorded and post it; the runtime runs them, transports may manage them.',
-      from: { path: '^lib/webhooks/' },
+      comment: 'Webhooks and results read what sessions recorded; the runtime runs them, transports serve them.',
+      from: { path: '^lib/(webhooks|results)/' },
       to: { path: above('terminals', 'http', 'authoring', 'runtime') },
     },
     {

@@ -15,6 +15,8 @@ const HELP = `labforge <command> [options]
   webhooks add --url URL (--labs a,b | --all-labs) [--events e1,e2] [--json]
                            post session events to a grader, signed (secret printed once);
                            webhooks list [--json]; webhooks remove ID; webhooks log ID [--limit N] [--json]
+  results LAB [--learner ID] [--since TIME] [--csv | --json]
+                           each session's score and, per challenge, attempts, first pass, last failure
   help                     this text
 `;
 
@@ -33,6 +35,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./commands/test')).run(rest);
     case 'tokens':
       return (await import('./commands/tokens')).run(rest);
+    case 'results':
+      return (await import('./commands/results')).run(rest);
     case 'webhooks':
       return (await import('./commands/webhooks')).run(rest);
     case undefined:

@@ -54,6 +54,8 @@ export interface GraderHarness {
   dbFile: string;
   config: Config;
   svc: SessionService;
+  /** The in-memory driver every session runs on (set `failWith` to make Checks fail). */
+  driver: MemoryDriver;
   tokens: ApiTokens;
   close(): Promise<void>;
 }
@@ -87,6 +89,7 @@ export async function graderHarness(name: string): Promise<GraderHarness> {
     dbFile,
     config,
     svc,
+    driver: drivers.docker,
     tokens: new ApiTokens(db),
     async close() {
       setRuntime(undefined);

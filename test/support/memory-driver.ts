@@ -1,6 +1,7 @@
 /**
  * A seam fake with no engine: environments whose hosts "run" in memory. Every script exits 0
- * (so every check passes), files live in a map, hosts are always running. For tests of what sits
+ * (so every check passes) unless a test sets `failWith` (the next checks fail with that FAIL
+ * message), files live in a map, hosts are always running. For tests of what sits
  * above the sessions (HTTP routes, credentials) that need real sessions but no containers.
  */
 import type { IPty } from 'node-pty';
@@ -9,6 +10,8 @@ import type { Environment, EnvironmentDriver, EnvironmentSpec, ExecResult, HostH
 export class MemoryDriver implements EnvironmentDriver {
   readonly name = 'memory';
   readonly files = new Map<string, Buffer>();
+  /** While set, every script fails printing `FAIL: <failWith>`. */
+  failWith: string | undefined;
 
   async prerequisites() {
     return [];
@@ -20,6 +23,7 @@ export class MemoryDriver implements EnvironmentDriver {
   }
 
   async exec(): Promise<ExecResult> {
+    if (this.failWith !== undefined) return { exitCode: 1, stdout: `FAIL: ${this.failWith}\n`, stderr: '', timedOut: false, durationMs: 1 };
     return { exitCode: 0, stdout: '', stderr: '', timedOut: false, durationMs: 1 };
   }
 

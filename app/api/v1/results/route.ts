@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { runtime } from '@/lib/runtime';
+import { HttpError, SlugSchema, handle, json, quote } from '@/lib/http/route';
+import { requireGrader, requireLab } from '@/lib/http/grader';
+import { LearnerRefSchema } from '@/lib/auth/on-behalf';
+import { readResults } from '@/lib/results/report';
+import { resultsCsv } from '@/lib/results/csv';
+
+export const dynamic = 'force-dynamic';
+
+const Query = z
+  .object({
+    lab: SlugSchema.optional(),
+    learner: LearnerRefSchema.optional(),
+    since: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time, e.g. 2026-11-30T09:00:00Z' }).optional(),
+    limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(500),
+    format: z.enum(['json', 'csv']).optional(),
+  })
+  .strict();
+
+/**
+ * GET /api/v1/results[?lab=&learner=&since=&limit=&format=csv] (grader token) → per session of the
+ * token's labs, oldest first: learner, lab, status, score and per challenge status, attempts, first
+ * pass, time to pass and the last FAIL message (lib/results/report.ts). `Accept: text/csv` or
+ * `format=csv`: the same as CSV, one row per session and challenge.
+ */
+export async function GET(req: Request) {
+  return handle(async () => {
+    const token = await requireGrader(req);
+    const params = new URL(req.url).searchParams;
+    const parsed = Query.safeParse(Object.fromEntries([...params].slice(0, 10)));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where =
+        issue.code === 'unrecognized_keys' ? `unknown parameter ${quote(issue.keys[0], 32)}` : `${issue.path.join('.') || 'query'} ${issue.message}`;
+      throw new HttpError(400, where);
+    }
+    const { lab, learner, since, limit, format } = parsed.data;
+    if (lab) requireLab(token, lab);
+    const labs = lab ? [lab] : token.labs;
+    const results = await readResults(runtime().db, { labs, learner, since: since ? new Date(since) : undefined, limit, tokenId: token.id });
+    const csv = format === 'csv' || (format === undefined && (req.headers.get('accept') ?? '').includes('text/csv'));
+    if (!csv) return json(results);
+    return new Response(resultsCsv(results), {
+      headers: {
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': `attachment; filename="labforge-results${lab ? `-${lab}` : ''}.csv"`,
+        'cache-control': 'no-store',
+        ...(results.truncated ? { 'x-labforge-truncated': 'true' } : {}),
+      },
+    });
+  });
+}
