@@ -15,6 +15,11 @@ export const tokenClaimsSchema = z
     tab: z.string().min(1).max(200),
     learnerId: z.string().min(1).max(200),
     role: z.enum(['owner', 'viewer']),
+    /**
+     * Who asked for the token: the learner's page (`browser`, the default) or a grader's program
+     * holding an API token (`program`), which sends no Origin header; see gateway.ts.
+     */
+    client: z.enum(['browser', 'program']).optional(),
   })
   .strict();
 export type TokenClaims = z.infer<typeof tokenClaimsSchema>;

@@ -84,6 +84,13 @@ describe('terminal gateway: handshake security', () => {
     expect((await tryUpgrade(`${srv.url}?token=${token}`, srv.origin)).status).toBe('open');
   });
 
+  it("lets a grader's program (a token issued for one) connect without an Origin, never from another site", async () => {
+    const srv = await server();
+    expect((await tryUpgrade(`${srv.url}?token=${srv.token({ client: 'program' })}`, undefined)).status).toBe('open');
+    expect((await tryUpgrade(`${srv.url}?token=${srv.token({ client: 'program' })}`, 'http://evil.example')).status).toBe(403);
+    expect((await tryUpgrade(`${srv.url}?token=${srv.token({ client: 'browser' })}`, undefined)).status).toBe(403);
+  });
+
   it('refuses missing, unknown, reused and expired tokens with 401', async () => {
     let now = 1_000_000;
     const tokens = new TokenStore({ now: () => now });

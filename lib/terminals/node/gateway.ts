@@ -124,15 +124,20 @@ export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGat
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== WS_PATH) return refuse(socket, 404, `No WebSocket endpoint at this path (terminals use ${WS_PATH}).`);
 
-    if (!originAllowed(req.headers.origin, { allowed: opts.allowedOrigins, missing: 'refuse' })) {
+    // A browser always sends Origin on a WebSocket: another site's is refused before the token is
+    // looked at. No Origin at all is a program: allowed only with a token a grader's program asked
+    // for (claims.client), never with one a learner's page got.
+    const originRefused = () => {
       log.warn(peer, 'terminal upgrade refused: origin not allowed');
       return refuse(socket, 403, 'This origin may not open terminals. Open the lab from the platform URL (LABFORGE_PUBLIC_URL).');
-    }
+    };
+    if (req.headers.origin !== undefined && !originAllowed(req.headers.origin, { allowed: opts.allowedOrigins, missing: 'refuse' })) return originRefused();
     const claims = opts.tokens.consume(url.searchParams.get('token'));
     if (!claims) {
       log.warn(peer, 'terminal upgrade refused: token missing, unknown, used or expired');
       return refuse(socket, 401, 'Terminal token missing, expired or already used. Reload the page to get a new one.');
     }
+    if (req.headers.origin === undefined && claims.client !== 'program') return originRefused();
     // The URL may name its target too: it must be the one the token was issued for.
     const session = url.searchParams.get('session');
     const tab = url.searchParams.get('tab');
