@@ -6,7 +6,8 @@ const PORT = Number(process.env.E2E_PORT ?? 3100);
 export default defineConfig({
   testDir: 'e2e',
   testMatch: '**/*.spec.ts',
-  timeout: 180_000,
+  // A safety net, not a speed goal: two specs share the machine's cores with a dozen containers.
+  timeout: 300_000,
   expect: { timeout: 30_000 },
   // Two specs at a time: each mostly waits on containers, and the suite takes half as long.
   workers: Number(process.env.E2E_WORKERS ?? 2),
