@@ -8,7 +8,8 @@
  *   lib/checks, lib/traffic                   what runs in environments
  *   lib/sessions                              the session state machine
  *   lib/webhooks, lib/results                 session events posted to graders, results read for them (the database only)
- *   lib/terminals, lib/http, lib/authoring    transports and tools that drive sessions
+ *   lib/terminals, lib/http, lib/lti,         transports and tools that drive sessions (lib/lti: LMS launches and
+ *   lib/authoring                             score passback over LTI 1.3)
  *   lib/runtime                               composition of every service, and its shutdown
  *   app/, components/, cli/, server.ts        entry points
  *
@@ -47,14 +48,14 @@ module.exports = {
       severity: 'error',
       comment: 'Lab content, storage and identity know nothing of drivers, checks or sessions.',
       from: { path: '^lib/(labs|db|auth)/' },
-      to: { path: above('environments', 'checks', 'traffic', 'sessions', 'webhooks', 'results', 'terminals', 'http', 'authoring', 'runtime') },
+      to: { path: above('environments', 'checks', 'traffic', 'sessions', 'webhooks', 'results', 'terminals', 'http', 'lti', 'authoring', 'runtime') },
     },
     {
       name: 'drivers-below-checks',
       severity: 'error',
       comment: 'Drivers implement the seam; what runs on top of them is not their business.',
       from: { path: '^lib/environments/' },
-      to: { path: above('checks', 'traffic', 'sessions', 'webhooks', 'results', 'terminals', 'http', 'authoring', 'runtime') },
+      to: { path: above('checks', 'traffic', 'sessions', 'webhooks', 'results', 'terminals', 'http', 'lti', 'authoring', 'runtime') },
     },
     {
       name: 'drivers-behind-the-seam',
@@ -85,21 +86,21 @@ module.exports = {
       name: 'checks-below-sessions',
       severity: 'error',
       from: { path: '^lib/(checks|traffic)/' },
-      to: { path: above('sessions', 'webhooks', 'results', 'terminals', 'http', 'authoring', 'runtime') },
+      to: { path: above('sessions', 'webhooks', 'results', 'terminals', 'http', 'lti', 'authoring', 'runtime') },
     },
     {
       name: 'sessions-below-transports',
       severity: 'error',
       comment: 'Sessions are driven by the API, terminals and authoring tools, never the other way round.',
       from: { path: '^lib/sessions/' },
-      to: { path: above('webhooks', 'results', 'terminals', 'http', 'authoring', 'runtime') },
+      to: { path: above('webhooks', 'results', 'terminals', 'http', 'lti', 'authoring', 'runtime') },
     },
     {
       name: 'webhooks-below-transports',
       severity: 'error',
       comment: 'Webhooks and results read what sessions recorded; the runtime runs them, transports serve them.',
       from: { path: '^lib/(webhooks|results)/' },
-      to: { path: above('terminals', 'http', 'authoring', 'runtime') },
+      to: { path: above('terminals', 'http', 'lti', 'authoring', 'runtime') },
     },
     {
       name: 'runtime-composes-alone',

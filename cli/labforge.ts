@@ -6,6 +6,8 @@
 const HELP = `labforge <command> [options]
 
   serve [--dev]            start the platform (PORT, LABFORGE_DATA_DIR, LABFORGE_LABS_DIR)
+  new <slug> [--driver docker|kind] [--dir labs]
+                           a new lab in <dir>/<slug>/ that passes lint and test as generated, to edit from
   lint <lab-dir>...        check labs; prints file:line: messages, exits 1 on any error
   images build [name...]   build the built-in host images (default: all) with no registry
   test <lab-dir> [--json] [--junit FILE]
@@ -15,6 +17,9 @@ const HELP = `labforge <command> [options]
   webhooks add --url URL (--labs a,b | --all-labs) [--events e1,e2] [--json]
                            post session events to a grader, signed (secret printed once);
                            webhooks list [--json]; webhooks remove ID; webhooks log ID [--limit N] [--json]
+  lti add-platform --name N --issuer URL --client-id ID --auth-login-url URL --auth-token-url URL --jwks-url URL
+                           [--deployment-id D]: an LMS launching labs over LTI 1.3 (scores passed back);
+                           lti list [--json]; lti remove NAME; lti config (what to enter in the LMS)
   results LAB [--learner ID] [--since TIME] [--csv | --json]
                            each session's score and, per challenge, attempts, first pass, last failure
   help                     this text
@@ -25,6 +30,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve':
       return (await import('./commands/serve')).run(rest);
+    case 'new':
+      return (await import('./commands/new')).run(rest);
     case 'lint':
       if (!rest.length) return usage('lint needs at least one lab folder, e.g. labforge lint labs/*');
       return (await import('./commands/lint')).run(rest);
@@ -39,6 +46,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./commands/results')).run(rest);
     case 'webhooks':
       return (await import('./commands/webhooks')).run(rest);
+    case 'lti':
+      return (await import('./commands/lti')).run(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -24,6 +24,12 @@ npm run --silent lint:layers
 say "Lint labs"
 node bin/labforge.mjs lint labs/*
 
+say "Scaffold a lab with labforge new and lint it (labforge test on it: test/authoring/new.docker.test.ts)"
+new_lab_dir=$(mktemp -d)
+node bin/labforge.mjs new demo --dir "$new_lab_dir"
+node bin/labforge.mjs lint "$new_lab_dir/demo"
+rm -rf "$new_lab_dir"
+
 say "Production build"
 npx next build
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Markdown } from '@/components/Markdown';
+import { ApiOperations } from './reference';
 
 export const dynamic = 'force-dynamic';
 
@@ -8,7 +9,8 @@ const SECTION = '## HTTP API';
 
 /**
  * The HTTP API reference, for people: the README's API section, so the routes are described in
- * one place (the README is what a user reads first; this page is where the nav points).
+ * one place (the README is what a user reads first; this page is where the nav points), then the
+ * per-route reference generated from the OpenAPI document.
  */
 export default function ApiReference() {
   const readme = fs.readFileSync(path.join(process.cwd(), 'README.md'), 'utf8');
@@ -20,6 +22,7 @@ export default function ApiReference() {
     <main className="doc-page">
       <h1>HTTP API</h1>
       <Markdown source={section} />
+      <ApiOperations />
     </main>
   );
 }

@@ -1,7 +1,8 @@
 /**
  * `labforge test <lab>`: proves a lab works, the way `instruqt track test` does.
  * On one fresh environment, after track setup, for each challenge in order:
- * setup, check (must fail), solve, check (must pass), cleanup (must pass). Quizzes:
+ * setup, check (must fail), solve, check (must pass), cleanup (must pass); a checked
+ * challenge without solve scripts stops at solve, reported as MISSING. Quizzes:
  * a wrong answer must fail, the solution must pass. The walk is the sessions' own
  * (sessions/runbook.ts), so what passes here is what learners get. The report
  * renders as a table or JUnit XML; the command itself is cli/commands/test.ts.
@@ -17,6 +18,8 @@ export interface StepResult {
   ok: boolean;
   ms: number;
   message: string;
+  /** The step could not run because the lab lacks what it needs (no solve script): not a broken script. */
+  missing?: true;
 }
 
 /** The steps of one challenge, in the order they run: the report's columns. */
@@ -77,10 +80,16 @@ async function testChallenge(book: Runbook, c: Challenge): Promise<ChallengeResu
       return { ok: v.passed, message: v.message };
     });
   } else {
+    const checked = Boolean(c.grade) || Object.keys(c.scripts.check ?? {}).length > 0;
     r.checkFails = await step(async () => {
       const v = await book.check(c.index);
       return { ok: !v.passed, message: v.passed ? 'check passed before the work was done' : v.message };
     });
+    // Without a solve the check would fail below as if it were broken: say what is missing instead.
+    if (checked && !Object.keys(c.scripts.solve ?? {}).length) {
+      r.solve = { ok: false, ms: 0, missing: true, message: missingSolve(c) };
+      return r;
+    }
     r.solve = await step(async () => {
       await book.solve(c.index);
       return OK;
@@ -105,6 +114,12 @@ async function testChallenge(book: Runbook, c: Challenge): Promise<ChallengeResu
   });
   r.ok = STEPS.every((k) => r[k]?.ok);
   return r;
+}
+
+/** Names the script to add: `solve-workstation` when one host checks, `solve-<host>` otherwise. */
+export function missingSolve(c: Challenge): string {
+  const hosts = Object.keys(c.scripts.check ?? {});
+  return `no solve-${hosts.length === 1 ? hosts[0] : '<host>'} script: cannot prove the check can pass`;
 }
 
 export async function testLab(lab: Lab, driver: EnvironmentDriver, onLine: (s: string) => void = () => {}): Promise<LabTestReport> {
@@ -142,7 +157,7 @@ export async function testLab(lab: Lab, driver: EnvironmentDriver, onLine: (s: s
   }
 }
 
-const cell = (s?: StepResult) => (!s ? '—' : s.ok ? `ok ${(s.ms / 1000).toFixed(1)}s` : 'FAILED');
+const cell = (s?: StepResult) => (!s ? '—' : s.ok ? `ok ${(s.ms / 1000).toFixed(1)}s` : s.missing ? 'MISSING' : 'FAILED');
 
 export function formatTable(r: LabTestReport): string {
   const rows = [['#', 'challenge', 'setup', 'check fails', 'solve', 'check passes', 'cleanup']];

@@ -3,15 +3,15 @@
  * learner, with a join link that puts the learner's browser on it; mint another link later; list
  * the sessions of the token's labs.
  */
-import { z } from 'zod';
 import { JoinLinks } from '../auth/join-links';
-import { LearnerRefSchema, learnerIdFor, recordOnBehalf } from '../auth/on-behalf';
+import { learnerIdFor, recordOnBehalf } from '../auth/on-behalf';
 import { sessionsInScope } from '../auth/token-scope';
 import { runtime } from '../runtime/index';
 import { LIVE_STATUSES, sessionView, type SessionStatus, type SessionView } from '../sessions/view';
 import { graderSession, requireLab, type GraderToken } from './grader';
 import { rateLimit } from './limits';
 import { HttpError } from './route';
+import { SessionsQuery } from './api/requests';
 
 export interface JoinLink {
   /** `<public URL>/join/<code>`: works once, for 15 minutes. */
@@ -54,15 +54,10 @@ export async function newJoinLink(token: GraderToken, id: string): Promise<JoinL
   return joinLink(id);
 }
 
-const ListQuery = z.object({
-  learner: LearnerRefSchema.optional(),
-  limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50),
-});
-
 /** `GET /api/v1/sessions[?learner=&limit=]` with a token: its labs' sessions, newest first, each with the grader's `learner` id if it started it. */
 export async function listForGrader(req: Request, token: GraderToken): Promise<Array<SessionView & { learner?: string }>> {
   const params = new URL(req.url).searchParams;
-  const query = ListQuery.safeParse({ learner: params.get('learner') ?? undefined, limit: params.get('limit') ?? undefined });
+  const query = SessionsQuery.safeParse({ learner: params.get('learner') ?? undefined, limit: params.get('limit') ?? undefined });
   if (!query.success) {
     const issue = query.error.issues[0];
     throw new HttpError(400, `${issue.path.join('.')}: ${issue.message}`);

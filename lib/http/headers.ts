@@ -87,6 +87,14 @@ export function secureNextRequest(req: http.IncomingMessage, res: http.ServerRes
   } catch {
     // a malformed URL is Next's to answer (400); it gets the page policy
   }
+  // LTI pages set their own policy (lib/lti/html.ts): an LMS frames the lab picker and the
+  // "Return to course" form posts to the LMS, which ours forbids. Only the common headers here.
+  if (pathname.startsWith('/lti/')) {
+    delete req.headers['content-security-policy'];
+    delete req.headers[NONCE_HEADER];
+    for (const [k, v] of Object.entries(BASE_HEADERS)) if (k !== 'x-frame-options') res.setHeader(k, v);
+    return true;
+  }
   const { nonce, csp } = nextHeaders(pathname, { dev });
   delete req.headers['content-security-policy-report-only'];
   req.headers['content-security-policy'] = csp;

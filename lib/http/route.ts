@@ -21,6 +21,7 @@ import { noteStorageFault, recoverFrom } from '../db/health';
 import { isBearer } from './bearer';
 import { originAllowed } from './origin';
 import { SESSION_ERROR_STATUS } from './status';
+import { SessionIdSchema, SlugSchema, TabIdSchema } from './api/requests';
 
 export class HttpError extends Error {
   constructor(
@@ -132,17 +133,10 @@ export async function body<T extends z.ZodType>(req: Request, schema: T, { limit
   return parsed.data;
 }
 
-/** Lab and challenge slugs, as lab folders name them (labs/schema.ts). */
-export const SlugSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a slug: up to 63 lowercase letters, digits and dashes');
-
-/** Session ids are 14 characters of [a-z0-9] (service.ts): room for another scheme, never for megabytes. */
-export const SessionIdSchema = z.string().regex(/^[a-z0-9]{1,64}$/);
-
 /** Identifiers in API paths, with what a malformed one is answered (like an unknown one). */
 const PATH_IDS: Record<string, { schema: z.ZodType; missing: string }> = {
   id: { schema: SessionIdSchema, missing: 'session not found' },
-  /** Tab ids are tab titles in lowercase and dashes (view.ts tabId). */
-  tab: { schema: z.string().regex(/^[a-z0-9-]{1,128}$/), missing: 'no such tab' },
+  tab: { schema: TabIdSchema, missing: 'no such tab' },
   slug: { schema: SlugSchema, missing: 'no such lab' },
 };
 

@@ -3,11 +3,12 @@
  * and grades name hosts that track.yml declares, files to copy exist inside
  * the lab folder, challenge folders and slugs agree and are unique, scripts
  * can run (shebang), and hints for likely mistakes (misspelled script names,
- * no check at all, empty assignment). Errors stop a lab from loading;
+ * no check or no solve: coverage.ts, empty assignment). Errors stop a lab from loading;
  * warnings do not.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { checkCoverage } from './coverage';
 import { closest } from './messages';
 import { displayPath, problemAt, problemIn, type Problem, type YamlSource } from './positions';
 import { SCRIPT_KINDS, type ChallengeFrontMatter } from './schema';
@@ -40,11 +41,7 @@ export async function checkReferences(s: LabSources): Promise<Problem[]> {
     if (c.src && c.frontMatter) out.push(...checkFrontMatterRefs(c.frontMatter, c.src, hosts?.names, variables?.names));
     for (const sc of c.scripts) out.push(...(await checkScript(sc, hosts?.names)));
     out.push(...misspelledScripts(c.otherFiles, c.absDir, hosts?.names ?? new Set()));
-    const checked = c.frontMatter?.grade || c.scripts.some((sc) => sc.kind === 'check');
-    if (c.src && c.frontMatter && c.frontMatter.type !== 'quiz' && !checked) {
-      const msg = 'no check-<host> script and no grade: the Check button will let learners through without checking anything';
-      out.push(problemAt(c.src, [], msg, 'warning'));
-    }
+    out.push(...checkCoverage(c));
     if (c.src && c.frontMatter && c.body.trim() === '')
       out.push(problemIn(c.assignmentFile, 'the assignment text below the front matter is empty', 'warning', c.bodyLine));
   }

@@ -19,6 +19,7 @@ import { WarmPool } from '../environments/pool/pool';
 import { reconcile } from '../environments/reconciler';
 import { createServiceProxy, type ServiceProxy } from '../http/service-proxy';
 import { LabCatalog } from '../labs/catalog';
+import { ScoreDispatcher } from '../lti/score-dispatcher';
 import { isTemporary } from '../sessions/errors';
 import { Runbook } from '../sessions/runbook';
 import { SessionService } from '../sessions/service';
@@ -129,6 +130,9 @@ export async function startRuntime(config: Config, root: string): Promise<Starte
 
   const webhooks = new WebhookDispatcher(db, log);
   webhooks.start();
+  // LTI score passback (lib/lti/): the same Event log, read by its own cursor, posted to LMSs.
+  const ltiScores = new ScoreDispatcher(db, log);
+  ltiScores.start();
   const passes = startBackgroundPasses(config, slog, {
     sweep: () => sessions.sweep(),
     watch: () => sessions.watchHosts(),
@@ -144,6 +148,7 @@ export async function startRuntime(config: Config, root: string): Promise<Starte
       closing ??= (async () => {
         passes.stop();
         await webhooks.stop(); // attempts under way finish (10 s at most) and are recorded, so none is sent twice
+        await ltiScores.stop();
         await pool.stop();
         await gateway.close();
         services.close();

@@ -51,6 +51,24 @@ describe('lintLab', () => {
     expect((await lintPaths([dir])).errors).toBe(0);
   });
 
+  it('warns about a check without a solve at the check script (or at grade:), but not for quizzes or unchecked challenges', async () => {
+    const graded = '---\nslug: graded\ntitle: Graded\ngrade:\n  host: workstation\n  file: /root/a.yml\n  fields: [{name: a, expected: {literal: b}}]\n---\nText.\n';
+    const dir = makeLab({
+      '01-first/solve-workstation': null,
+      '02-graded/assignment.md': graded,
+      '03-quiz/assignment.md': '---\nslug: quiz\ntitle: Quiz\ntype: quiz\nanswers: [a, b]\nsolution: [0]\n---\nPick.\n',
+      '04-read/assignment.md': '---\nslug: read\ntitle: Read\n---\nJust read.\n',
+      '04-read/setup-workstation': exe('#!/bin/bash\n'),
+    });
+    const noSolve = "warning: no solve-<host> script: `labforge test` cannot prove the check can pass (add one that does the learner's work)";
+    expect(await lint(dir)).toEqual([
+      `${dir}/01-first/check-workstation:1: ${noSolve}`,
+      `${dir}/02-graded/assignment.md:4: ${noSolve.replace('warning: ', 'warning: grade: ')}`,
+      `${dir}/04-read/assignment.md:2: warning: no check-<host> script and no grade: the Check button will let learners through without checking anything`,
+    ]);
+    expect((await lintPaths([dir])).errors).toBe(0);
+  });
+
   it('requires a shebang and names the fix for a .sh suffix or a host typo', async () => {
     const dir = makeLab({
       'track.yml': TWO_HOSTS,
@@ -132,8 +150,10 @@ describe('lintLab', () => {
       '01-first/assignment.md': fm('premier'),
       '01-again/assignment.md': fm('again'),
       '01-again/check-workstation': check,
+      '01-again/solve-workstation': check,
       'intro/assignment.md': fm('intro'),
       'intro/check-workstation': check,
+      'intro/solve-workstation': check,
       'assets/readme.md': 'not a challenge: no number, no assignment.md',
     });
     expect(await lint(dir)).toEqual([
@@ -147,6 +167,7 @@ describe('lintLab', () => {
     const dir = makeLab({
       '01-first/assignment.md': null,
       '01-first/check-workstation': null,
+      '01-first/solve-workstation': null,
       'config.yml': 'version: "3"\n',
       'track_scripts/setup-workstation': exe('#!/bin/sh\n'),
       'track_scripts/cleanup-db': exe('#!/bin/sh\n'),

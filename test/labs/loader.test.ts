@@ -55,6 +55,7 @@ describe('loadLab on the good fixture', () => {
     const dir = makeLab({
       '01-first/assignment.md': null,
       '01-first/check-workstation': null,
+      '01-first/solve-workstation': null,
       '10-ten/assignment.md': fm('ten'),
       '10-ten/check-workstation': { text: '#!/bin/sh\n', mode: 0o755 },
       '2-two/assignment.md': fm('two'),
@@ -219,7 +220,8 @@ describe('loadLabs and loadLabOrThrow', () => {
   });
 
   it('throws an error listing every problem', async () => {
-    const dir = makeLab({ 'track.yml': 'slug: t\ntitle: T\ntimelimt: 1\nenvironment:\n  driver: docker\n  hosts:\n    - name: X\n      image: x\n' });
+    const track = 'slug: t\ntitle: T\ntimelimt: 1\nenvironment:\n  driver: docker\n  hosts:\n    - name: X\n      image: x\n';
+    const dir = makeLab({ 'track.yml': track, '01-first/solve-workstation': null });
     // The script check still runs from the raw host list, so the invalid name shows twice.
     await expect(loadLabOrThrow(dir)).rejects.toThrow(
       [

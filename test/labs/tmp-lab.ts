@@ -22,6 +22,7 @@ export const MINIMAL: Record<string, FileSpec> = {
   ].join('\n'),
   '01-first/assignment.md': ['---', 'slug: first', 'title: First step', '---', '', 'Do the thing.', ''].join('\n'),
   '01-first/check-workstation': { text: '#!/bin/bash\nexit 0\n', mode: 0o755 },
+  '01-first/solve-workstation': { text: '#!/bin/bash\nexit 0\n', mode: 0o755 },
 };
 
 const made: string[] = [];

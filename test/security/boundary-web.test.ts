@@ -416,6 +416,18 @@ describe('the real server', () => {
     }
   });
 
+  it('LTI pages keep their own policy: an LMS may frame them and their forms post back to it', async () => {
+    const res = await fetch(`${url}/lti/launch`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'state=x' });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    // The page's own policy (lib/lti/html.ts: nothing but its nonce'd style), not the app's.
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toMatch(/^default-src 'none'; style-src 'nonce-/);
+    expect(csp).not.toContain('strict-dynamic');
+    expect(res.headers.get('x-frame-options')).toBeNull();
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
   it('a client cannot pick the nonce', async () => {
     const res = await fetch(`${url}/`, { headers: { 'content-security-policy': "script-src 'nonce-chosen'", 'x-nonce': 'chosen' } });
     expect(await res.text()).not.toContain('nonce="chosen"');

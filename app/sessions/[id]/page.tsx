@@ -1,6 +1,6 @@
 import { notFound } from 'next/navigation';
 import { SessionView } from '@/components/SessionView';
-import { SessionIdSchema } from '@/lib/http/route';
+import { SessionIdSchema } from '@/lib/http/api/requests';
 
 export const dynamic = 'force-dynamic';
 

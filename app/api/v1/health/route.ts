@@ -3,6 +3,8 @@ import { runtime } from '@/lib/runtime';
 import { handle, json } from '@/lib/http/route';
 import { PEER_HEADER } from '@/lib/http/limits';
 import { databaseHealth } from '@/lib/db/health';
+import type { Problem } from '@/lib/environments/driver';
+import type { Health } from '@/lib/http/api/responses';
 
 export const dynamic = 'force-dynamic';
 
@@ -20,10 +22,11 @@ export async function GET(req: Request) {
     const database = rt.db ? await databaseHealth(rt.db, rt.config.databaseUrl, rt.log) : { ok: true };
     const ok = database.ok;
     const status = ok ? 200 : 503;
-    if (!isOperator(req, rt.config.operatorToken)) return json(ok ? { ok, labs } : { ok, labs, reason: 'the platform cannot save right now' }, { status });
-    const drivers: Record<string, unknown> = {};
+    if (!isOperator(req, rt.config.operatorToken))
+      return json((ok ? { ok, labs } : { ok, labs, reason: 'the platform cannot save right now' }) satisfies Health, { status });
+    const drivers: Record<string, Problem[]> = {};
     for (const [name, d] of Object.entries(rt.drivers)) drivers[name] = await d.prerequisites();
-    return json({ ok, labs, ...(ok ? {} : { reason: `database: ${database.reason}` }), database, drivers }, { status });
+    return json({ ok, labs, ...(ok ? {} : { reason: `database: ${database.reason}` }), database, drivers } satisfies Health, { status });
   });
 }
 

@@ -1,5 +1,6 @@
 import { runtime } from '@/lib/runtime';
 import { handle, json } from '@/lib/http/route';
+import type { LabSummary } from '@/lib/http/api/responses';
 
 export const dynamic = 'force-dynamic';
 
@@ -9,7 +10,7 @@ export async function GET() {
     json(
       runtime()
         .catalog.list()
-        .map((lab) => ({
+        .map((lab): LabSummary => ({
           slug: lab.track.slug,
           title: lab.track.title,
           teaser: lab.track.teaser,

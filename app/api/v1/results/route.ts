@@ -1,22 +1,11 @@
-import { z } from 'zod';
 import { runtime } from '@/lib/runtime';
-import { HttpError, SlugSchema, handle, json, quote } from '@/lib/http/route';
+import { HttpError, handle, json, quote } from '@/lib/http/route';
 import { requireGrader, requireLab } from '@/lib/http/grader';
-import { LearnerRefSchema } from '@/lib/auth/on-behalf';
+import { ResultsQuery } from '@/lib/http/api/requests';
 import { readResults } from '@/lib/results/report';
 import { resultsCsv } from '@/lib/results/csv';
 
 export const dynamic = 'force-dynamic';
-
-const Query = z
-  .object({
-    lab: SlugSchema.optional(),
-    learner: LearnerRefSchema.optional(),
-    since: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time, e.g. 2026-11-30T09:00:00Z' }).optional(),
-    limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(500),
-    format: z.enum(['json', 'csv']).optional(),
-  })
-  .strict();
 
 /**
  * GET /api/v1/results[?lab=&learner=&since=&limit=&format=csv] (grader token) → per session of the
@@ -28,7 +17,7 @@ export async function GET(req: Request) {
   return handle(async () => {
     const token = await requireGrader(req);
     const params = new URL(req.url).searchParams;
-    const parsed = Query.safeParse(Object.fromEntries([...params].slice(0, 10)));
+    const parsed = ResultsQuery.safeParse(Object.fromEntries([...params].slice(0, 10)));
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where =

@@ -1,22 +1,11 @@
-import { z } from 'zod';
 import { runtime } from '@/lib/runtime';
-import { HttpError, SlugSchema, body, caller, handle, json, requireSameOrigin } from '@/lib/http/route';
+import { HttpError, body, caller, handle, json, requireSameOrigin } from '@/lib/http/route';
+import { StartBody } from '@/lib/http/api/requests';
 import { rateLimit } from '@/lib/http/limits';
 import { graderOf } from '@/lib/http/grader';
 import { listForGrader, startForLearner } from '@/lib/http/grader-sessions';
-import { LearnerRefSchema } from '@/lib/auth/on-behalf';
 
 export const dynamic = 'force-dynamic';
-
-const StartBody = z
-  .object({
-    lab: SlugSchema,
-    /** Author mode only: start at this challenge slug (earlier ones are solved). */
-    challenge: SlugSchema.optional(),
-    /** Graders only (a Bearer token): their own id for the learner the session is for. */
-    learner: LearnerRefSchema.optional(),
-  })
-  .strict();
 
 /**
  * POST /api/v1/sessions {lab} → 201 {id, status}. Creates the learner cookie if needed.

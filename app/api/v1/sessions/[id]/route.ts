@@ -1,6 +1,7 @@
 import { runtime } from '@/lib/runtime';
 import { sessionCaller } from '@/lib/http/grader';
 import { handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/http/route';
+import type { Stopped } from '@/lib/http/api/responses';
 
 export const dynamic = 'force-dynamic';
 
@@ -18,6 +19,6 @@ export async function DELETE(req: Request, { params }: RouteParams<{ id: string 
     requireSameOrigin(req);
     const id = (await pathIds(params)).id;
     await runtime().sessions.stop(id, (await sessionCaller(req, id)).learnerId);
-    return json({ id, status: 'stopped' });
+    return json({ id, status: 'stopped' } satisfies Stopped);
   });
 }

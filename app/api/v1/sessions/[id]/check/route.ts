@@ -1,12 +1,10 @@
-import { z } from 'zod';
 import { runtime } from '@/lib/runtime';
 import { body, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/http/route';
 import { rateLimit } from '@/lib/http/limits';
 import { sessionCaller } from '@/lib/http/grader';
+import { CheckBody } from '@/lib/http/api/requests';
 
 export const dynamic = 'force-dynamic';
-
-const CheckBody = z.object({ answers: z.array(z.number().int().nonnegative()).max(64).optional() }).strict();
 
 /** POST /api/v1/sessions/:id/check [{answers}] → {passed, message} for the current challenge. */
 export async function POST(req: Request, { params }: RouteParams<{ id: string }>) {

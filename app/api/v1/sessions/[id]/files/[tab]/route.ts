@@ -1,8 +1,8 @@
-import { z } from 'zod';
 import { runtime } from '@/lib/runtime';
 import { body, handle, json, pathIds, requireSameOrigin, type RouteParams } from '@/lib/http/route';
 import { readTarget, writeTarget } from '@/lib/sessions/files';
 import { sessionCaller } from '@/lib/http/grader';
+import { SaveBody } from '@/lib/http/api/requests';
 
 export const dynamic = 'force-dynamic';
 type P = RouteParams<{ id: string; tab: string }>;
@@ -15,7 +15,6 @@ export async function GET(req: Request, { params }: P) {
   });
 }
 
-const SaveBody = z.object({ content: z.string().max(1024 * 1024), version: z.string().max(128), force: z.boolean().optional() }).strict();
 /**
  * An editor file is at most 1 MiB (lib/sessions/files.ts); its JSON body is larger by the escaping
  * (a newline or quote takes two bytes), so the body may be twice that, plus room for the rest.

@@ -2,6 +2,7 @@ import { runtime } from '@/lib/runtime';
 import { handle, json, pathIds, type RouteParams } from '@/lib/http/route';
 import { serviceUrl } from '@/lib/http/service-proxy';
 import { sessionCaller } from '@/lib/http/grader';
+import type { ServiceUrl } from '@/lib/http/api/responses';
 
 export const dynamic = 'force-dynamic';
 
@@ -15,6 +16,6 @@ export async function GET(req: Request, { params }: RouteParams<{ id: string; ta
     const { id, tab } = await pathIds(params);
     const rt = runtime();
     await rt.sessions.serviceTarget(id, (await sessionCaller(req, id)).learnerId, tab); // proves ownership, that the tab is reached and the host is up
-    return json({ url: serviceUrl(id, tab, rt.tokens.serviceKey(id, tab)) });
+    return json({ url: serviceUrl(id, tab, rt.tokens.serviceKey(id, tab)) } satisfies ServiceUrl);
   });
 }
