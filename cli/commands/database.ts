@@ -17,18 +17,18 @@ export async function openDatabase(): Promise<Db> {
   return createDb(config.databaseUrl);
 }
 
-/** Runs `fn` on the database; an error `refused` recognises is printed as `labforge <command>: message` (exit 1). */
+/** Runs `fn` on the database; an error of the class `refused` is printed as `labforge <command>: message` (exit 1). */
 export async function withDatabase(
   command: string,
   open: () => Promise<Db>,
-  refused: (e: unknown) => e is Error,
+  refused: abstract new (...args: never[]) => Error,
   fn: (db: Db) => Promise<number>,
 ): Promise<number> {
   const db = await open();
   try {
     return await fn(db);
   } catch (e) {
-    if (!refused(e)) throw e;
+    if (!(e instanceof refused)) throw e;
     process.stderr.write(`labforge ${command}: ${e.message}\n`);
     return 1;
   } finally {

@@ -1,9 +1,9 @@
 /** `labforge webhooks add|list|remove|log`: where graders get session events (lib/webhooks/, docs/graders.md). */
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { Db } from '../../lib/db/client';
 import { deliveryLog, type DeliveryEntry } from '../../lib/webhooks/delivery-log';
 import { WebhookError, WebhookSubscriptions, type SubscriptionInfo } from '../../lib/webhooks/subscriptions';
+import { out, parseCommand, usageMistake } from './args';
 import { openDatabase, withDatabase } from './database';
 
 export const USAGE = `usage: labforge webhooks add --url URL (--labs a,b | --all-labs) [--events e1,e2] [--json]
@@ -20,60 +20,43 @@ const OPTIONS = {
   json: { type: 'boolean', default: false },
 } as const;
 
-const COMMANDS = ['add', 'list', 'remove', 'log'];
+const needsId = (command: string) => `webhooks ${command} needs one subscription id`;
+const TOOL = { name: 'webhooks', usage: USAGE, options: OPTIONS, commands: { add: null, list: null, remove: needsId('remove'), log: needsId('log') } };
 const LimitSchema = z.coerce.number().int().min(1).max(1000);
 const list = (text?: string) => text?.split(',').map((x) => x.trim());
-const out = (text: string) => process.stdout.write(text);
-
-/** The options, or parseArgs' message for a usage mistake. */
-function parse(args: string[]) {
-  try {
-    return parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
+const usage = (message: string) => usageMistake(TOOL, message);
 
 /** Exit codes: 0 done, 1 refused (a bad URL, an unknown subscription), 2 a usage mistake. `open`: the database (tests pass theirs). */
-export async function run([command = '', ...rest]: string[], open: () => Promise<Db> = openDatabase): Promise<number> {
-  const parsed = parse(rest);
-  if (typeof parsed === 'string') return usage(parsed);
-  const { values, positionals } = parsed;
-  if (!COMMANDS.includes(command)) return usage(command ? `unknown webhooks command "${command}"` : '');
-  const needsId = command === 'remove' || command === 'log';
-  if (positionals.length !== (needsId ? 1 : 0))
-    return usage(needsId ? `webhooks ${command} needs one subscription id` : `unexpected argument "${positionals[0]}"`);
+export async function run(args: string[], open: () => Promise<Db> = openDatabase): Promise<number> {
+  const parsed = parseCommand(TOOL, args);
+  if (typeof parsed === 'number') return parsed;
+  const { command, values, positionals } = parsed;
   if (command === 'add' && !values.url) return usage('webhooks add needs --url');
   const limit = LimitSchema.safeParse(values.limit ?? 20);
   if (!limit.success) return usage('--limit should be a number from 1 to 1000');
 
-  return withDatabase(
-    'webhooks',
-    open,
-    (e) => e instanceof WebhookError,
-    async (db) => {
-      const subs = new WebhookSubscriptions(db);
-      if (command === 'add') {
-        const made = await subs.add({ url: values.url!, labs: list(values.labs), allLabs: values['all-labs'], events: list(values.events) });
-        if (values.json) out(`${JSON.stringify({ ...made.info, secret: made.secret }, null, 2)}\n`);
-        else
-          out(
-            `Subscription ${made.info.id} created: ${describe(made.info)}.\n` +
-              `Its signing secret, shown this once (keep it with the receiver):\n\n  ${made.secret}\n\n` +
-              `Requests carry X-Labforge-Signature: sha256=HMAC-SHA256(secret, "<X-Labforge-Timestamp>.<body>"); docs/graders.md shows how to verify it.\n`,
-          );
-      } else if (command === 'list') {
-        printList(await subs.list(), values.json);
-      } else if (command === 'remove') {
-        const { deliveries } = await subs.remove(positionals[0]);
-        out(`Subscription ${positionals[0]} removed, with its ${deliveries} logged deliveries; nothing more is sent to it.\n`);
-      } else {
-        await subs.require(positionals[0]);
-        printLog(await deliveryLog(db, positionals[0], limit.data), values.json);
-      }
-      return 0;
-    },
-  );
+  return withDatabase('webhooks', open, WebhookError, async (db) => {
+    const subs = new WebhookSubscriptions(db);
+    if (command === 'add') {
+      const made = await subs.add({ url: values.url!, labs: list(values.labs), allLabs: values['all-labs'], events: list(values.events) });
+      if (values.json) out(`${JSON.stringify({ ...made.info, secret: made.secret }, null, 2)}\n`);
+      else
+        out(
+          `Subscription ${made.info.id} created: ${describe(made.info)}.\n` +
+            `Its signing secret, shown this once (keep it with the receiver):\n\n  ${made.secret}\n\n` +
+            `Requests carry X-Labforge-Signature: sha256=HMAC-SHA256(secret, "<X-Labforge-Timestamp>.<body>"); docs/graders.md shows how to verify it.\n`,
+        );
+    } else if (command === 'list') {
+      printList(await subs.list(), values.json);
+    } else if (command === 'remove') {
+      const { deliveries } = await subs.remove(positionals[0]);
+      out(`Subscription ${positionals[0]} removed, with its ${deliveries} logged deliveries; nothing more is sent to it.\n`);
+    } else {
+      await subs.require(positionals[0]);
+      printLog(await deliveryLog(db, positionals[0], limit.data), values.json);
+    }
+    return 0;
+  });
 }
 
 function describe(s: SubscriptionInfo): string {
@@ -97,9 +80,4 @@ function printLog(entries: DeliveryEntry[], json: boolean): void {
     const answer = d.lastError ?? (d.lastStatus ? `answered ${d.lastStatus}` : '');
     out(`#${d.id}  ${d.event.padEnd(18)} ${d.state.padEnd(9)} ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}  ${when}${answer ? `  ${answer}` : ''}\n`);
   }
-}
-
-function usage(message: string): number {
-  process.stderr.write(`${message ? `labforge webhooks: ${message}\n` : ''}${USAGE}\n`);
-  return 2;
 }

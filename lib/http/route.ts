@@ -20,6 +20,7 @@ import { databaseFile, storageFault, storageMessage, storageReason, type Storage
 import { noteStorageFault, recoverFrom } from '../db/health';
 import { isBearer } from './bearer';
 import { originAllowed } from './origin';
+import { readBody } from './read-body';
 import { SESSION_ERROR_STATUS } from './status';
 import { SessionIdSchema, SlugSchema, TabIdSchema } from './api/requests';
 
@@ -78,36 +79,9 @@ export const JSON_BODY_LIMIT = 64 * 1024;
 const size = (n: number) => (n % (1024 * 1024) === 0 ? `${n / 1024 / 1024} MiB` : n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`);
 const tooLarge = (limit: number) => new HttpError(413, `the request body is larger than ${size(limit)}`);
 
-/**
- * The request body as text, refused with 413 as soon as it passes `limit` bytes: a declared
- * Content-Length over it is refused before anything is read, a longer stream is read only up to
- * the first chunk past it (the rest is never pulled; the 413 closes the connection).
- */
-export async function readBody(req: Request, limit: number): Promise<string> {
-  const declared = req.headers.get('content-length');
-  if (declared !== null && /^\s*\d+\s*$/.test(declared) && Number(declared) > limit) throw tooLarge(limit);
-  if (!req.body) return '';
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      // Stop pulling, but do not cancel: cancelling destroys the socket before the 413 is sent.
-      if (total > limit) throw tooLarge(limit);
-      chunks.push(value);
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks));
-}
-
 /** A JSON body of at most `limit` bytes (64 KiB unless the route says otherwise), validated by `schema`. */
 export async function body<T extends z.ZodType>(req: Request, schema: T, { limit = JSON_BODY_LIMIT } = {}): Promise<z.infer<T>> {
-  const text = await readBody(req, limit);
+  const text = await readBody(req, limit, () => tooLarge(limit));
   let raw: unknown = {};
   if (text.trim()) {
     try {

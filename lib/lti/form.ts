@@ -2,6 +2,7 @@
  * Form posts from an LMS (login initiation, the id_token, the deep-linking choice): read up to
  * `limit` bytes and no further, parsed as application/x-www-form-urlencoded.
  */
+import { readBody } from '../http/read-body';
 import { LtiError } from './errors';
 
 /** id_tokens with custom claims and roles run to a few KiB; 64 KiB is ample. */
@@ -10,25 +11,8 @@ export const FORM_LIMIT = 64 * 1024;
 export async function readForm(req: Request, limit = FORM_LIMIT): Promise<URLSearchParams> {
   const type = req.headers.get('content-type') ?? '';
   if (!type.startsWith('application/x-www-form-urlencoded')) throw new LtiError(400, 'expected a form post (application/x-www-form-urlencoded)');
-  const tooLarge = new LtiError(413, `the form is larger than ${limit / 1024} KiB`);
-  const declared = Number(req.headers.get('content-length'));
-  if (declared > limit) throw tooLarge;
-  if (!req.body) return new URLSearchParams();
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > limit) throw tooLarge;
-      chunks.push(value);
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  return new URLSearchParams(new TextDecoder().decode(Buffer.concat(chunks)));
+  const tooLarge = () => new LtiError(413, `the form is larger than ${limit / 1024} KiB`);
+  return new URLSearchParams(await readBody(req, limit, tooLarge));
 }
 
 /** One field, bounded; missing or too long is a 400 naming it. */
