@@ -4,10 +4,12 @@ import path from 'node:path';
 const alias = { '@': path.resolve(import.meta.dirname) };
 
 /**
- * Two lanes. `unit`: everything that needs no container engine (`npm run test:unit`; the test
- * command runs it with DOCKER_HOST pointing nowhere, which proves it). `docker`: the suites named
- * `*.docker.test.ts`, which drive a real engine. `npx vitest run` runs both. Faults that restart
- * the engine run alone, later (vitest.faults.config.ts).
+ * Two lanes, one run. `unit`: everything that needs no container engine (`npm run test:unit`);
+ * its tests see DOCKER_HOST pointing nowhere, so a unit test that reaches for Docker fails here,
+ * on every machine, instead of passing where an engine happens to run. `docker`: the suites named
+ * `*.docker.test.ts`, which drive a real engine (`npm run test:docker`). `npx vitest run` (the test
+ * command) runs both in one pool, so CPU-bound unit files fill the time Docker suites spend
+ * waiting on containers. Faults that restart the engine run alone, later (vitest.faults.config.ts).
  */
 export default defineConfig({
   resolve: { alias },
@@ -20,7 +22,15 @@ export default defineConfig({
     maxWorkers: 2,
     env: { NODE_ENV: 'test' },
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['**/node_modules/**', 'test/faults/**', '**/*.docker.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: ['**/node_modules/**', 'test/faults/**', '**/*.docker.test.ts'],
+          env: { NODE_ENV: 'test', DOCKER_HOST: 'unix:///nonexistent/labforge-unit-tests-use-no-docker.sock' },
+        },
+      },
       { extends: true, test: { name: 'docker', include: ['test/**/*.docker.test.ts'], exclude: ['**/node_modules/**', 'test/faults/**'] } },
     ],
   },
