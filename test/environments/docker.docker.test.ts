@@ -12,18 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerDriver } from '../../lib/environments/docker/driver';
 import { EnvironmentError, LABELS, type Environment, type EnvironmentSpec, type ProgressStep } from '../../lib/environments/driver';
 import { dockerHostSchema, type DockerHost } from '../../lib/labs/schema';
-import { requireEngine } from '../support/docker';
+import { requireEngine, testOwners } from '../support/docker';
 import { sleep } from '../support/wait';
 
 const docker = new Dockerode();
 const driver = new DockerDriver({ docker });
 const run = randomBytes(3).toString('hex');
-const owners: string[] = [];
-const newOwner = (what: string) => {
-  const o = `test-${run}-${what}`;
-  owners.push(o);
-  return o;
-};
+const { owners, newOwner } = testOwners(run);
 const host = (h: Partial<DockerHost> & { name: string }): DockerHost => dockerHostSchema.parse({ image: 'labforge/base', ...h });
 
 let labRoot: string;

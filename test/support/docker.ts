@@ -11,3 +11,14 @@ export async function requireEngine(docker: Dockerode = new Dockerode()): Promis
     );
   }
 }
+
+/** Environment owners for one suite run: unique per run, remembered so `afterAll` can remove them all. */
+export function testOwners(run: string) {
+  const owners: string[] = [];
+  const newOwner = (what: string) => {
+    const o = `test-${run}-${what}`;
+    owners.push(o);
+    return o;
+  };
+  return { owners, newOwner };
+}

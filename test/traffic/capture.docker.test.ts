@@ -14,17 +14,12 @@ import { TrafficCaptures } from '../../lib/traffic/capture';
 import { SIDECAR_CAPS, TRAFFIC_ROLE, sidecarName } from '../../lib/environments/docker/capture';
 import type { TrafficView } from '../../lib/traffic/types';
 import { waitFor } from '../support/wait';
-import { requireEngine } from '../support/docker';
+import { requireEngine, testOwners } from '../support/docker';
 
 const docker = new Dockerode();
 const driver = new DockerDriver({ docker });
 const run = randomBytes(3).toString('hex');
-const owners: string[] = [];
-const newOwner = (what: string) => {
-  const o = `test-${run}-${what}`;
-  owners.push(o);
-  return o;
-};
+const { owners, newOwner } = testOwners(run);
 const host = (name: string) => dockerHostSchema.parse({ name, image: 'labforge/base', resources: { memory: '96Mi', cpus: 0.25, pids: 64 } });
 
 async function create(owner: string, names: string[]): Promise<Environment> {

@@ -14,6 +14,7 @@ import { createDb, migrate, type Db } from '../../lib/db/client';
 import type { Lab } from '../../lib/labs/schema';
 import { SessionRepository } from '../../lib/sessions/repository';
 import { WebhookDispatcher, type DispatcherOptions } from '../../lib/webhooks/dispatcher';
+import { waitFor } from '../support/wait';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -141,11 +142,8 @@ export const FAST: DispatcherOptions = { pollMs: 20, backoffBaseMs: 20, maxBacko
 
 export const dispatcher = (db: Db, opts: DispatcherOptions = {}) => new WebhookDispatcher(db, log, { ...FAST, ...opts });
 
-/** Waits until `cond` holds (checked every 10 ms), failing after `ms`. */
-export async function until(cond: () => boolean | Promise<boolean>, ms = 10_000, what = 'the condition'): Promise<void> {
-  for (const end = Date.now() + ms; !(await cond()); await new Promise((r) => setTimeout(r, 10)))
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-}
+/** Waits until `cond` holds (checked every 10 ms), failing after `ms`: the shared waitFor, condition first. */
+export const until = (cond: () => boolean | Promise<boolean>, ms = 10_000, what = 'the condition'): Promise<unknown> => waitFor(what, cond, ms, 10);
 
 /** The event ids of what a receiver got, in order. */
 export const ids = (r: Receiver) => r.received.map((x) => (JSON.parse(x.body) as { id: string }).id);
