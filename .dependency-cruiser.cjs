@@ -7,7 +7,7 @@
  *   lib/environments                          the EnvironmentDriver seam; docker/ and kind/ behind it
  *   lib/checks, lib/traffic                   what runs in environments
  *   lib/sessions                              the session state machine
- *   lib/webhooks, lib/results                 session events posted to graders, results read for them (the database only)
+ *   lib/webhooks, lib/results, lib/analytics  session events posted to graders, results and analytics read for them (the database only)
  *   lib/terminals, lib/http, lib/lti,         transports and tools that drive sessions (lib/lti: LMS launches and
  *   lib/authoring                             score passback over LTI 1.3)
  *   lib/runtime                               composition of every service, and its shutdown
@@ -47,15 +47,33 @@ module.exports = {
       name: 'labs-db-auth-below-environments',
       severity: 'error',
       comment: 'Lab content, storage and identity know nothing of drivers, checks or sessions.',
-      from: { path: '^lib/(labs|db|auth)/' },
-      to: { path: above('environments', 'checks', 'traffic', 'sessions', 'webhooks', 'results', 'terminals', 'http', 'lti', 'authoring', 'runtime') },
+      from: { path: '^lib/(labs|db|auth|accounts)/' },
+      to: {
+        path: above(
+          'environments',
+          'checks',
+          'traffic',
+          'sessions',
+          'webhooks',
+          'results',
+          'analytics',
+          'instructors',
+          'terminals',
+          'http',
+          'lti',
+          'authoring',
+          'runtime',
+        ),
+      },
     },
     {
       name: 'drivers-below-checks',
       severity: 'error',
       comment: 'Drivers implement the seam; what runs on top of them is not their business.',
       from: { path: '^lib/environments/' },
-      to: { path: above('checks', 'traffic', 'sessions', 'webhooks', 'results', 'terminals', 'http', 'lti', 'authoring', 'runtime') },
+      to: {
+        path: above('checks', 'traffic', 'sessions', 'webhooks', 'results', 'analytics', 'instructors', 'terminals', 'http', 'lti', 'authoring', 'runtime'),
+      },
     },
     {
       name: 'drivers-behind-the-seam',
@@ -86,20 +104,20 @@ module.exports = {
       name: 'checks-below-sessions',
       severity: 'error',
       from: { path: '^lib/(checks|traffic)/' },
-      to: { path: above('sessions', 'webhooks', 'results', 'terminals', 'http', 'lti', 'authoring', 'runtime') },
+      to: { path: above('sessions', 'webhooks', 'results', 'analytics', 'instructors', 'terminals', 'http', 'lti', 'authoring', 'runtime') },
     },
     {
       name: 'sessions-below-transports',
       severity: 'error',
       comment: 'Sessions are driven by the API, terminals and authoring tools, never the other way round.',
       from: { path: '^lib/sessions/' },
-      to: { path: above('webhooks', 'results', 'terminals', 'http', 'lti', 'authoring', 'runtime') },
+      to: { path: above('webhooks', 'results', 'analytics', 'instructors', 'terminals', 'http', 'lti', 'authoring', 'runtime') },
     },
     {
       name: 'webhooks-below-transports',
       severity: 'error',
-      comment: 'Webhooks and results read what sessions recorded; the runtime runs them, transports serve them.',
-      from: { path: '^lib/(webhooks|results)/' },
+      comment: 'Webhooks, results and analytics read what sessions recorded; the runtime runs them, transports serve them.',
+      from: { path: '^lib/(webhooks|results|instructors|analytics)/' },
       to: { path: above('terminals', 'http', 'lti', 'authoring', 'runtime') },
     },
     {

@@ -1,5 +1,6 @@
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './e2e/support/chromium';
+import { ADMIN } from './e2e/support/accounts';
 
 const PORT = Number(process.env.E2E_PORT ?? 3100);
 
@@ -25,7 +26,15 @@ export default defineConfig({
   webServer: {
     command: `rm -rf data/e2e && node bin/labforge.mjs serve`,
     // Author mode lets a test start at a later challenge; e2e/labs holds test-only labs.
-    env: { PORT: String(PORT), LABFORGE_DATA_DIR: 'data/e2e', LABFORGE_LOG_LEVEL: 'warn', LABFORGE_LABS_DIR: 'labs:e2e/labs', LABFORGE_AUTHOR_MODE: '1' },
+    env: {
+      PORT: String(PORT),
+      LABFORGE_DATA_DIR: 'data/e2e',
+      LABFORGE_LOG_LEVEL: 'warn',
+      LABFORGE_LABS_DIR: 'labs:e2e/labs',
+      LABFORGE_AUTHOR_MODE: '1',
+      LABFORGE_ADMIN_EMAIL: ADMIN.email,
+      LABFORGE_ADMIN_PASSWORD: ADMIN.password,
+    },
     url: `http://localhost:${PORT}/api/v1/health`,
     reuseExistingServer: false,
     timeout: 180_000,

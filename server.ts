@@ -12,7 +12,7 @@ import { log } from './lib/base/log';
 import { secureNextRequest } from './lib/http/headers';
 import { PEER_HEADER } from './lib/http/limits';
 import { SERVICE_PREFIX } from './lib/http/service-proxy';
-import { startRuntime } from './lib/runtime/start';
+import { startRuntime, type StartedRuntime } from './lib/runtime/start';
 import { WS_PATH } from './lib/terminals/common/protocol';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
@@ -22,9 +22,17 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(opts: { dev?: boolean; config?: Config } = {}): Promise<RunningServer> {
+export interface ServerOptions {
+  /** Next in development mode (hot reload of pages), for working on Labforge itself. */
+  dev?: boolean;
+  config?: Config;
+  /** Composes the services (default startRuntime; `labforge dev`: lib/runtime/dev.ts). */
+  runtime?: (config: Config, root: string) => Promise<StartedRuntime>;
+}
+
+export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
   const config = opts.config ?? loadConfig();
-  const rt = await startRuntime(config, root);
+  const rt = await (opts.runtime ?? startRuntime)(config, root);
 
   const app = next({ dev: !!opts.dev, dir: root, hostname: 'localhost', port: config.port });
   await app.prepare();
@@ -32,7 +40,7 @@ export async function startServer(opts: { dev?: boolean; config?: Config } = {})
   const nextUpgrade = app.getUpgradeHandler();
 
   const server = http.createServer((req, res) => {
-    if (rt.services.handleRequest(req, res)) return;
+    if (rt.services.handleRequest(req, res) || rt.handleRequest?.(req, res)) return;
     // The client's socket address, for per-address rate limits (lib/http/limits.ts); a client cannot set it.
     req.headers[PEER_HEADER] = req.socket.remoteAddress ?? '';
     if (!secureNextRequest(req, res, { dev: !!opts.dev })) return; // CSP with a nonce, nosniff, framing, referrer; 414

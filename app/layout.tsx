@@ -34,6 +34,7 @@ export default async function RootLayout({ children }: { children: React.ReactNo
           <nav aria-label="Main">
             <Link href="/">Labs</Link>
             <Link href="/api">API</Link>
+            <Link href="/instructor">Instructors</Link>
           </nav>
         </header>
         {children}

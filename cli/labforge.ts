@@ -6,8 +6,11 @@
 const HELP = `labforge <command> [options]
 
   serve [--dev]            start the platform (PORT, LABFORGE_DATA_DIR, LABFORGE_LABS_DIR)
+  dev <lab-dir> [--port N] serve one lab in author mode; saved edits reach open sessions at once
   new <slug> [--driver docker|kind] [--dir labs]
                            a new lab in <dir>/<slug>/ that passes lint and test as generated, to edit from
+  import instruqt <track-dir> [--out labs/<slug>] [--force] [--json]
+                           convert an Instruqt track into a lab; prints file:line: what was not converted
   lint <lab-dir>...        check labs; prints file:line: messages, exits 1 on any error
   images build [name...]   build the built-in host images (default: all) with no registry
   test <lab-dir> [--json] [--junit FILE]
@@ -20,6 +23,9 @@ const HELP = `labforge <command> [options]
   lti add-platform --name N --issuer URL --client-id ID --auth-login-url URL --auth-token-url URL --jwks-url URL
                            [--deployment-id D]: an LMS launching labs over LTI 1.3 (scores passed back);
                            lti list [--json]; lti remove NAME; lti config (what to enter in the LMS)
+  accounts invite EMAIL [--role instructor|admin]
+                           a one-time link that sets up an instructor's account (printed);
+                           accounts create EMAIL (password on stdin); accounts list; accounts disable|enable EMAIL
   results LAB [--learner ID] [--since TIME] [--csv | --json]
                            each session's score and, per challenge, attempts, first pass, last failure
   help                     this text
@@ -30,8 +36,12 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve':
       return (await import('./commands/serve')).run(rest);
+    case 'dev':
+      return (await import('./commands/dev')).run(rest);
     case 'new':
       return (await import('./commands/new')).run(rest);
+    case 'import':
+      return (await import('./commands/import')).run(rest);
     case 'lint':
       if (!rest.length) return usage('lint needs at least one lab folder, e.g. labforge lint labs/*');
       return (await import('./commands/lint')).run(rest);
@@ -48,6 +58,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./commands/webhooks')).run(rest);
     case 'lti':
       return (await import('./commands/lti')).run(rest);
+    case 'accounts':
+      return (await import('./commands/accounts')).run(rest);
     case undefined:
     case 'help':
     case '--help':

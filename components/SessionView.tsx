@@ -8,6 +8,8 @@ import { TabPanels } from './TabPanels';
 import { Countdown } from './Countdown';
 import { Quiz } from './Quiz';
 import { HostNotices } from './HostNotices';
+import { LearnerMessages } from './LearnerMessages';
+import { AuthorBanner } from './AuthorBanner';
 
 interface Verdict {
   passed: boolean;
@@ -121,6 +123,8 @@ export function SessionView({ id, a11y = false }: { id: string; a11y?: boolean }
   return (
     <main className="session">
       <section className="assignment" aria-label="Assignment">
+        {session.author && <AuthorBanner author={session.author} onReload={() => void Promise.all([refresh(), lookBack && openEarlier(lookBack.index)])} />}
+        <LearnerMessages sessionId={session.id} messages={session.messages} />
         <header className="assignment-head">
           <p className="eyebrow">
             {session.labTitle} · {session.index + 1} / {session.challenges.length}

@@ -33,6 +33,8 @@ export interface TerminalProps {
    * while it is stopped): a terminal whose shell ended with the host reconnects by itself.
    */
   hostEpoch?: string;
+  /** Where the token comes from (default: the learner's endpoint); an instructor watching uses theirs. */
+  tokenPath?: string;
 }
 
 const FONT_STACK =
@@ -65,10 +67,12 @@ const THEME = {
 /** HTTP statuses of the token endpoint after which retrying cannot help. */
 const FINAL_TOKEN_STATUSES = [400, 401, 403, 404, 410];
 
-async function fetchToken(sessionId: string, tab: string): Promise<string> {
+const learnerTokenPath = (sessionId: string, tab: string) => `/api/v1/sessions/${encodeURIComponent(sessionId)}/terminals/${encodeURIComponent(tab)}/token`;
+
+async function fetchToken(path: string): Promise<string> {
   let res: Response;
   try {
-    res = await fetch(`/api/v1/sessions/${encodeURIComponent(sessionId)}/terminals/${encodeURIComponent(tab)}/token`, {
+    res = await fetch(path, {
       method: 'POST',
       credentials: 'same-origin',
       headers: { 'content-type': 'application/json' },
@@ -92,7 +96,7 @@ function socketUrl(sessionId: string, tab: string, token: string): string {
   return `${scheme}://${location.host}${WS_PATH}?${q}`;
 }
 
-export function Terminal({ sessionId, tab, a11y = false, visible = true, onStatus, hostEpoch }: TerminalProps) {
+export function Terminal({ sessionId, tab, a11y = false, visible = true, onStatus, hostEpoch, tokenPath }: TerminalProps) {
   const hostRef = useRef<HTMLDivElement>(null);
   const termRef = useRef<XTerm | null>(null);
   const fitRef = useRef<FitAddon | null>(null);
@@ -141,7 +145,7 @@ export function Terminal({ sessionId, tab, a11y = false, visible = true, onStatu
       refit();
 
       const client = new TerminalClient({
-        getToken: () => fetchToken(sessionId, tab),
+        getToken: () => fetchToken(tokenPath ?? learnerTokenPath(sessionId, tab)),
         socketUrl: (token) => socketUrl(sessionId, tab, token),
         size: () => ({ cols: term.cols, rows: term.rows }),
         sink: {
@@ -152,6 +156,8 @@ export function Terminal({ sessionId, tab, a11y = false, visible = true, onStatu
         onStatus: (s) => {
           if (disposed) return;
           term.options.disableStdin = s.role === 'viewer';
+          // A viewer's input box is disabled outright: nothing typed there goes anywhere.
+          if (term.textarea) term.textarea.disabled = s.role === 'viewer';
           if (s.state === 'ready' && s.role === 'owner') {
             for (const code of pendingRuns.splice(0)) client.sendInput(code);
             if (visibleRef.current && document.activeElement === document.body) term.focus();
@@ -211,7 +217,7 @@ export function Terminal({ sessionId, tab, a11y = false, visible = true, onStatu
       termRef.current = null;
       fitRef.current = null;
     };
-  }, [sessionId, tab, a11yRef, onStatusRef, visibleRef]);
+  }, [sessionId, tab, tokenPath, a11yRef, onStatusRef, visibleRef]);
 
   useEffect(() => {
     if (termRef.current) termRef.current.options.screenReaderMode = a11y;

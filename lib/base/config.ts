@@ -49,6 +49,9 @@ const schema = z.object({
   LABFORGE_RATE_LIMITS: z.string().default(''),
   /** 1: the client address is the last entry of X-Forwarded-For (set it only behind a proxy that writes that header). */
   LABFORGE_TRUST_PROXY: z.enum(['0', '1', 'true', 'false']).default('0'),
+  /** The first admin's account, made at start when it does not exist (otherwise start prints a one-time setup link). */
+  LABFORGE_ADMIN_EMAIL: z.preprocess((v) => (v === '' ? undefined : v), z.string().email('LABFORGE_ADMIN_EMAIL: not an email address').optional()),
+  LABFORGE_ADMIN_PASSWORD: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
 });
 
 export type Config = ReturnType<typeof loadConfig>;
@@ -89,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     reconcileMs: raw.LABFORGE_RECONCILE_SECONDS * 1000,
     watchMs: raw.LABFORGE_WATCH_SECONDS * 1000,
     diskLimits: raw.LABFORGE_DISK_LIMITS,
+    admin: raw.LABFORGE_ADMIN_EMAIL && raw.LABFORGE_ADMIN_PASSWORD ? { email: raw.LABFORGE_ADMIN_EMAIL, password: raw.LABFORGE_ADMIN_PASSWORD } : undefined,
   };
 }
 
@@ -120,6 +124,9 @@ export const RATE_LIMITS = {
   // A restart starts a container and re-checks the host firewall: a few a minute is plenty.
   'restart.learner': 10,
   'restart.address': 100,
+  // Sign-ins are counted per email and per address: guessing one password, or many accounts' from one place, is slow.
+  'login.learner': 10,
+  'login.address': 30,
 } as const;
 export type RateLimitName = keyof typeof RATE_LIMITS;
 

@@ -22,6 +22,7 @@ const WHAT: Record<RateAction, string> = {
   check: 'checks',
   token: 'terminal connections',
   restart: 'host restarts',
+  login: 'sign-in attempts',
 };
 
 /** Set by server.ts on every request, replacing any value a client sent: the TCP peer's address. */
@@ -106,7 +107,7 @@ export async function rateLimit(req: Request, action: RateAction, learnerId?: st
   const s = state();
   const keys: [RateLimitName, string | undefined, string][] = [
     [`${action}.address` as RateLimitName, clientAddress(req), 'from your network address'],
-    [`${action}.learner` as RateLimitName, learnerId, 'from this browser'],
+    [`${action}.learner` as RateLimitName, learnerId, action === 'login' ? 'for this email' : 'from this browser'],
   ];
   for (const [name, key, who] of keys) {
     const points = s.limits[name];

@@ -21,7 +21,8 @@ import { noteStorageFault, recoverFrom } from '../db/health';
 import { isBearer } from './bearer';
 import { originAllowed } from './origin';
 import { readBody } from './read-body';
-import { SESSION_ERROR_STATUS } from './status';
+import { ACCOUNT_ERROR_STATUS, SESSION_ERROR_STATUS } from './status';
+import { isAccountError } from '../accounts/errors';
 import { SessionIdSchema, SlugSchema, TabIdSchema } from './api/requests';
 
 export class HttpError extends Error {
@@ -147,6 +148,7 @@ export async function handle(fn: () => Promise<Response>): Promise<Response> {
         { status: e.status, retryAfter: e.extra.retryAfter, headers: { ...close, ...e.extra.headers } },
       );
     if (isSessionError(e)) return json({ ...e.details, error: cap(e.message), code: e.code }, { status: SESSION_ERROR_STATUS[e.code] });
+    if (isAccountError(e)) return json({ error: cap(e.message), code: e.code }, { status: ACCOUNT_ERROR_STATUS[e.code] });
     const fault = storageFault(e);
     if (fault) return storageUnavailable(fault);
     runtime().log.error({ err: (e as Error).message, stack: (e as Error).stack }, 'request failed');

@@ -13,8 +13,9 @@ import type { Lab } from './schema';
 const logger = log.child({ module: 'catalog' });
 
 export class LabCatalog {
-  private labs = new Map<string, Lab>();
-  private skipped: Array<{ dir: string; problems: Problem[] }> = [];
+  // Protected for LiveCatalog (live-catalog.ts), which serves one watched lab folder.
+  protected labs = new Map<string, Lab>();
+  protected skipped: Array<{ dir: string; problems: Problem[] }> = [];
   readonly labsDirs: string[];
 
   /** One labs directory, or several (earlier ones win a slug clash). */

@@ -7,10 +7,12 @@
  * upgrades to what this returns.
  */
 import crypto from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../base/config';
 import { log } from '../base/log';
+import { bootstrapAdmin } from '../accounts/bootstrap';
 import { TokenStore } from '../auth/tokens';
 import { createDb, migrate } from '../db/client';
 import { createDrivers } from '../environments';
@@ -20,6 +22,7 @@ import { reconcile } from '../environments/reconciler';
 import { createServiceProxy, type ServiceProxy } from '../http/service-proxy';
 import { LabCatalog } from '../labs/catalog';
 import { ScoreDispatcher } from '../lti/score-dispatcher';
+import type { SessionDeps } from '../sessions/deps';
 import { isTemporary } from '../sessions/errors';
 import { Runbook } from '../sessions/runbook';
 import { SessionService } from '../sessions/service';
@@ -39,16 +42,28 @@ export interface StartedRuntime extends Runtime {
    * database. Idempotent.
    */
   close(drain?: () => Promise<void>): Promise<void>;
+  /** Requests a variant of the runtime answers itself, before Next (`labforge dev`: its event stream); true when answered. */
+  handleRequest?(req: IncomingMessage, res: ServerResponse): boolean;
+}
+
+/** What a variant of the server brings of its own (`labforge dev`, lib/runtime/dev.ts). */
+export interface RuntimeParts {
+  /** Served instead of the labs of LABFORGE_LABS_DIR; already loaded. */
+  catalog?: LabCatalog;
+  /** The watched lab's status, shown in its sessions' views. */
+  author?: SessionDeps['author'];
 }
 
 /** `root`: the project folder (prisma/ with the migrations). */
-export async function startRuntime(config: Config, root: string): Promise<StartedRuntime> {
+export async function startRuntime(config: Config, root: string, parts: RuntimeParts = {}): Promise<StartedRuntime> {
   const slog = log.child({ module: 'runtime' });
 
   await migrate(config.databaseUrl, root);
   const db = createDb(config.databaseUrl);
-  const catalog = new LabCatalog(config.labsDirs);
-  await catalog.load();
+  // The first admin: from LABFORGE_ADMIN_EMAIL/PASSWORD, or a one-time setup link printed now.
+  await bootstrapAdmin(db, { publicUrl: config.publicUrl, admin: config.admin, log: slog });
+  const catalog = parts.catalog ?? new LabCatalog(config.labsDirs);
+  if (!parts.catalog) await catalog.load();
   // Names this server's containers, so two servers on one engine never reconcile away each other's.
   const instance = crypto.createHash('sha256').update(config.dataDir).digest('hex').slice(0, 12);
   const drivers = createDrivers({
@@ -90,6 +105,7 @@ export async function startRuntime(config: Config, root: string): Promise<Starte
     pool,
     capacity,
     sessionCaps: { perLab: config.maxSessionsPerLab, perLearner: config.maxSessionsPerLearner },
+    author: parts.author,
   });
   const runtime: Runtime = { config, db, catalog, drivers, sessions, tokens, log };
   setRuntime(runtime);

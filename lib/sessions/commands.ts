@@ -6,14 +6,17 @@ import type { SessionRow } from '../db/client';
 import type { Lab } from '../labs/schema';
 import type { SessionContext } from './context';
 import { SessionError } from './errors';
+import { postMessage, type LearnerMessage } from './messages';
 import type { HostWatch } from './host-watch';
 import type { SessionQueries } from './queries';
 import { QuizRefusal, Runbook, RunbookError } from './runbook';
 import { LIVE_STATUSES, type SessionStatus, type SessionView } from './view';
 
-/** One extension of the time limit, of this length, per session. */
+/** One extension of the time limit, of this length, per session (an instructor may add more). */
 export const EXTENSION_MS = 15 * 60_000;
 const MAX_EXTENSIONS = 1;
+/** Who asked: the learner has one extension; an instructor's do not use it up. */
+export type ExtendedBy = 'learner' | 'instructor';
 
 export interface CheckResult {
   passed: boolean;
@@ -87,16 +90,26 @@ export class SessionCommands {
     });
   }
 
-  /** Adds EXTENSION_MS to the time limit, once per session. */
-  async extend(id: string, learnerId: string): Promise<SessionView> {
+  /** Adds EXTENSION_MS to the time limit: once per session for the learner, as often as an instructor asks. */
+  async extend(id: string, learnerId: string, by: ExtendedBy = 'learner'): Promise<SessionView> {
     return this.ctx.lock.run(id, async () => {
       const { row } = await this.ctx.guards.owned(id, learnerId);
       this.ctx.guards.requireActive(row);
-      if (row.extensions >= MAX_EXTENSIONS) throw new SessionError('conflict', 'this session was already extended once');
+      if (by === 'learner' && row.extensions >= MAX_EXTENSIONS) throw new SessionError('conflict', 'this session was already extended once');
       const base = Math.max(row.expiresAt?.getTime() ?? 0, this.ctx.now().getTime());
-      await this.ctx.repo.extend(id, new Date(base + EXTENSION_MS));
-      await this.ctx.repo.event(id, 'session.extended', {});
+      await this.ctx.repo.extend(id, new Date(base + EXTENSION_MS), by === 'learner');
+      await this.ctx.repo.event(id, 'session.extended', { by });
       return this.queries.get(id, learnerId);
+    });
+  }
+
+  /** A message from an instructor, shown on the learner's page while the session is live. */
+  async message(id: string, learnerId: string, text: string, from: string): Promise<LearnerMessage> {
+    return this.ctx.lock.run(id, async () => {
+      const { row } = await this.ctx.guards.owned(id, learnerId);
+      if (!LIVE_STATUSES.includes(row.status as SessionStatus))
+        throw new SessionError('conflict', `this session is ${row.status}: no one would read the message`);
+      return postMessage(this.ctx.deps.db, id, text, from);
     });
   }
 

@@ -5,6 +5,7 @@ import type { LabCatalog } from '../labs/catalog';
 import type { Logger } from '../base/log';
 import type { WarmPool } from '../environments/pool/pool';
 import type { Capacity } from '../environments/capacity';
+import type { AuthorView } from './view';
 
 export interface SessionDeps {
   db: Db;
@@ -24,4 +25,6 @@ export interface SessionDeps {
   sessionCaps?: { perLab: number; perLearner: number };
   /** Stored check output (bytes): per run and per session; defaults CHECK_OUTPUT (check-output.ts). */
   checkOutput?: { perRun: number; perSession: number };
+  /** `labforge dev`: the watched lab's status for a lab slug (undefined for others), shown in its sessions' views. */
+  author?: (labSlug: string) => AuthorView | undefined;
 }

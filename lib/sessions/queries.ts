@@ -1,6 +1,7 @@
 /** What a learner reads of their sessions: each one's view, their list, an earlier challenge. Nothing here writes. */
 import type { SessionContext } from './context';
 import { SessionError } from './errors';
+import { recentMessages } from './messages';
 import { challengeView, sessionView, type ChallengeView, type SessionView } from './view';
 
 export class SessionQueries {
@@ -8,7 +9,10 @@ export class SessionQueries {
 
   async get(id: string, learnerId: string): Promise<SessionView> {
     const { row, lab } = await this.ctx.guards.owned(id, learnerId);
-    return sessionView(row, lab, await this.ctx.repo.progressOf(id));
+    const [progress, messages] = await Promise.all([this.ctx.repo.progressOf(id), recentMessages(this.ctx.deps.db, id)]);
+    // `labforge dev`: the watched lab's version and problems; absent otherwise.
+    const author = this.ctx.deps.author?.(lab.track.slug);
+    return { ...sessionView(row, lab, progress), messages, ...(author && { author }) };
   }
 
   /** The newest sessions (their challenges' progress left out); those of labs no longer installed are skipped. */

@@ -112,8 +112,9 @@ export class SessionRepository {
     await this.db.session.updateMany({ where: { id }, data: { lastActiveAt: this.now() } });
   }
 
-  async extend(id: string, expiresAt: Date): Promise<void> {
-    await this.db.session.update({ where: { id }, data: { expiresAt, extensions: { increment: 1 }, lastActiveAt: this.now() } });
+  /** `counted`: the extension uses up the learner's one (an instructor's does not). */
+  async extend(id: string, expiresAt: Date, counted = true): Promise<void> {
+    await this.db.session.update({ where: { id }, data: { expiresAt, extensions: counted ? { increment: 1 } : undefined, lastActiveAt: this.now() } });
   }
 
   /** The end and its `session.<status>` event in one transaction: webhooks (lib/webhooks) read the event, so neither is lost without the other. */

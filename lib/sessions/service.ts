@@ -13,10 +13,11 @@
  * - housekeeping.ts: resume on server start, the expiry sweep, owners for the reconciler
  */
 import type { SessionDeps } from './deps';
-import { SessionCommands, type CheckResult } from './commands';
+import { SessionCommands, type CheckResult, type ExtendedBy } from './commands';
 import { SessionContext } from './context';
 import { HostWatch } from './host-watch';
 import { Housekeeping } from './housekeeping';
+import type { LearnerMessage } from './messages';
 import { Provisioning } from './provisioning';
 import { SessionQueries } from './queries';
 import { TabTargets } from './targets';
@@ -73,8 +74,12 @@ export class SessionService {
     return this.commands.stop(id, learnerId);
   }
 
-  extend(id: string, learnerId: string): Promise<SessionView> {
-    return this.commands.extend(id, learnerId);
+  extend(id: string, learnerId: string, by?: ExtendedBy): Promise<SessionView> {
+    return this.commands.extend(id, learnerId, by);
+  }
+
+  message(id: string, learnerId: string, text: string, from: string): Promise<LearnerMessage> {
+    return this.commands.message(id, learnerId, text, from);
   }
 
   restartHost(id: string, learnerId: string, host: string): Promise<void> {

@@ -5,8 +5,10 @@
  */
 import type { ProgressStep } from '../environments/driver';
 import type { Challenge, Lab, Tab } from '../labs/schema';
+import type { LiveLabStatus } from '../labs/live-catalog';
 import type { ProgressRow, SessionRow } from '../db/client';
 import { publicQuiz, type PublicQuiz } from '../checks/quiz';
+import type { LearnerMessage } from './messages';
 import { hostNames, hostsView, parseHosts, type HostView } from './hosts';
 
 export type SessionStatus = 'provisioning' | 'active' | 'completed' | 'expired' | 'failed' | 'stopped';
@@ -51,6 +53,15 @@ export interface SessionView {
   /** Whether the one extension of the time limit is still available. */
   canExtend: boolean;
   skippingEnabled: boolean;
+  /** The latest messages from instructors (only in a single session's view, not in lists). */
+  messages?: LearnerMessage[];
+  /** `labforge dev` only (a single session's view): the watched lab, for the page's author banner. */
+  author?: AuthorView;
+}
+
+export interface AuthorView extends LiveLabStatus {
+  /** Server-sent events, one each time the lab's files were looked at again: the page re-reads the session then. */
+  events: string;
 }
 
 export const tabId = (title: string) =>

@@ -75,6 +75,19 @@ const ProgressStepSchema = z.object({
 const HostNoticeSchema = z.object({ kind: z.enum(['stopped', 'restarted', 'oom', 'pids', 'disk']), message: z.string(), at: z.string() });
 const HostViewSchema = z.object({ name: z.string(), state: z.enum(['running', 'stopped']), since: z.string().optional(), notices: z.array(HostNoticeSchema) });
 
+const AuthorSchema = z
+  .object({
+    dir: z.string().meta({ description: 'The watched lab folder' }),
+    version: z.number().int().meta({ description: 'Good versions loaded since start (1: as started)' }),
+    loadedAt: time,
+    errors: z
+      .array(z.string())
+      .meta({ description: '`file:line: error: message` of the files as they are now; while there are any, the last good version is served' }),
+    warnings: z.array(z.string()),
+    events: z.string().meta({ description: 'Server-sent events, one per look at the files: re-read the session then' }),
+  })
+  .meta({ description: '`labforge dev` only: the lab being written' });
+
 export const SessionViewSchema = z
   .object({
     id: z.string(),
@@ -93,6 +106,11 @@ export const SessionViewSchema = z
     expiresAt: time.optional(),
     canExtend: z.boolean(),
     skippingEnabled: z.boolean(),
+    messages: z
+      .array(z.object({ id: z.number().int(), text: z.string(), from: z.string(), at: time }))
+      .optional()
+      .meta({ description: "The latest messages instructors sent to the learner (a single session's view only)" }),
+    author: AuthorSchema.optional(),
   })
   .meta({ id: 'Session' });
 
