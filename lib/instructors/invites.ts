@@ -94,7 +94,8 @@ export async function createInvite(
       name: v.name,
       labs: JSON.stringify([...new Set(v.labs)]),
       learnerName: v.learnerName || null,
-      seats: v.seats ?? null,
+      // An invite that names its learner is for that one person, unless it says otherwise.
+      seats: v.seats ?? (v.learnerName ? 1 : null),
       expiresAt: v.expiresInHours ? new Date(Date.now() + v.expiresInHours * 3600_000) : null,
       createdById: opts.createdById,
     },
