@@ -2,12 +2,15 @@
  * `npm run bench -- pool` (or `tsx bench/pool.ts`): time from "start the lab"
  * to the first shell prompt, Docker driver, cold vs warm, in one run.
  *
- *  - cold: driver.create + track setup + driver.openTerminal until the prompt shows;
+ *  - cold: driver.create + track setup + driver.openTerminal until the prompt shows, with each
+ *    creation step as the provisioning progress reports it (`partsP50Ms`);
  *  - warm: pool.claim (a pool of 1, full before each run) + openTerminal until the prompt.
  *    The pool refills in the background right after the claim, as it would in
  *    production, so the warm number includes that contention.
  *
  * Neither includes the first challenge's setup (it runs in both paths alike).
+ *  - floor: the same number of containers started at once with the docker CLI (bench/lib/create-floor.ts):
+ *    what the engine itself needs, the bound any cold start approaches.
  * Labs: labs/multicast-basics (8 hosts) and test/fixtures/labs/good (2 hosts).
  * JSON on stdout; progress on stderr.
  */
@@ -16,6 +19,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Environment, EnvironmentDriver } from '../lib/environments/driver';
 import type { Lab } from '../lib/labs/schema';
+import { parallelCreateFloorMs } from './lib/create-floor';
 import { machineInfo, percentile, progress, round, sleep } from './lib/stats';
 import type { Bench, BenchOptions } from './run';
 
@@ -56,7 +60,7 @@ function summary(samples: Sample[]) {
 
 /** Opens a terminal on `host` and resolves once the shell prints its prompt. */
 async function untilPrompt(driver: EnvironmentDriver, env: Environment, host: string, id: string): Promise<void> {
-  const term = driver.openTerminal(env, host, { cols: 120, rows: 32, terminalId: id });
+  const term = await driver.openTerminal(env, host, { cols: 120, rows: 32, terminalId: id });
   let out = '';
   try {
     await new Promise<void>((resolve, reject) => {
@@ -74,8 +78,8 @@ async function untilPrompt(driver: EnvironmentDriver, env: Environment, host: st
       });
     });
   } finally {
-    term.kill();
     await driver.closeTerminal(env, host, id).catch(() => undefined);
+    await term.close();
   }
 }
 
@@ -88,13 +92,14 @@ function firstTerminalHost(lab: Lab): string {
 export async function run(options: BenchOptions = {}): Promise<object> {
   // Before the platform modules load: their info logs would mix into the JSON on stdout.
   process.env.LABFORGE_LOG_LEVEL ??= 'error';
-  const [{ DockerDriver }, { createCapacity }, { WarmPool }, { loadLabOrThrow }, { Lifecycle, setupFailure }, { log }] = await Promise.all([
+  const [{ DockerDriver }, { createCapacity }, { WarmPool }, { loadLabOrThrow }, { Lifecycle, setupFailure }, { log }, { ownerLabels }] = await Promise.all([
     import('../lib/environments/docker/driver'),
     import('../lib/environments/capacity'),
     import('../lib/environments/pool/pool'),
     import('../lib/labs/loader'),
     import('../lib/sessions/lifecycle'),
     import('../lib/base/log'),
+    import('../lib/environments/docker/resources'),
   ]);
   const runs = options.runs === undefined ? 5 : Number(options.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${String(options.runs)}`);
@@ -124,16 +129,27 @@ export async function run(options: BenchOptions = {}): Promise<object> {
       const cold: Sample[] = [];
       for (let i = 0; i < runs; i++) {
         const owner = `bench-${process.pid}-cold-${i}`;
+        const steps: Record<string, number> = {};
         const t0 = performance.now();
-        const env = await driver.create({ owner, lab: slug, labRoot: lab.root, environment: lab.track.environment }, () => undefined);
+        const env = await driver.create({ owner, lab: slug, labRoot: lab.root, environment: lab.track.environment }, (p) => {
+          if (p.status === 'done' && p.ms !== undefined) steps[`create: ${p.step}`] = p.ms;
+        });
         const t1 = performance.now();
         await prepare(env, lab);
         const t2 = performance.now();
         await untilPrompt(driver, env, host, terminalId());
         const t3 = performance.now();
-        cold.push({ totalMs: t3 - t0, parts: { create: t1 - t0, trackSetup: t2 - t1, terminal: t3 - t2 } });
+        cold.push({ totalMs: t3 - t0, parts: { create: t1 - t0, ...steps, trackSetup: t2 - t1, terminal: t3 - t2 } });
         progress(`${slug} cold ${i + 1}/${runs}: ${Math.round(t3 - t0)} ms`);
         await driver.destroy(env);
+      }
+
+      const floor: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const image = await driver.images.ensure(lab.track.environment.hosts[0].image, () => undefined);
+        const owner = `bench-${process.pid}-floor-${i}`;
+        floor.push(await parallelCreateFloorMs(image, lab.track.environment.hosts.length, `lf-${owner}`, ownerLabels(owner, slug, instance)));
+        progress(`${slug} floor ${i + 1}/${runs}: ${Math.round(floor[i])} ms`);
       }
 
       const pool = new WarmPool([{ lab, size: 1, ttlMs: 3_600_000 }], { driver, capacity, prepare, log, recycleEveryMs: 0 });
@@ -162,7 +178,21 @@ export async function run(options: BenchOptions = {}): Promise<object> {
       }
       const c = summary(cold);
       const w = summary(warm);
-      results.push({ lab: slug, hosts: lab.track.environment.hosts.length, terminalHost: host, cold: c, warm: w, speedup: round(c.p50Ms / w.p50Ms, 1) });
+      const f = {
+        p50Ms: round(percentile(floor, 50), 1),
+        samplesMs: floor.map((t) => round(t, 1)),
+        what: `${lab.track.environment.hosts.length} × docker run -d, in parallel`,
+      };
+      results.push({
+        lab: slug,
+        hosts: lab.track.environment.hosts.length,
+        terminalHost: host,
+        cold: c,
+        warm: w,
+        speedup: round(c.p50Ms / w.p50Ms, 1),
+        parallelCreateFloor: f,
+        coldOverFloor: round(c.p50Ms / f.p50Ms, 1),
+      });
     }
   } finally {
     // Whatever a failed run left behind, and only ours (instance label).
@@ -172,7 +202,7 @@ export async function run(options: BenchOptions = {}): Promise<object> {
 }
 
 export const bench: Bench = {
-  description: 'start-to-first-prompt, cold (create + track setup + terminal) vs warm pool (claim + terminal), Docker driver',
+  description: 'start-to-first-prompt, cold (create + track setup + terminal) vs warm pool (claim + terminal) vs the parallel-create floor, Docker driver',
   options: OPTIONS,
   run,
 };

@@ -20,6 +20,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   terminals: async () => (await import('./terminals')).bench,
   pool: async () => (await import('./pool')).bench,
   checks: async () => (await import('./checks')).bench,
+  load: async () => (await import('./load')).bench,
 };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

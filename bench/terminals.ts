@@ -1,18 +1,21 @@
 /**
  * `npm run bench -- terminals`: the browser-terminal path end to end.
  *
- *   headless xterm (Node) -> WebSocket -> server -> node-pty -> docker exec -> bash in a container -> back
+ *   headless xterm (Node) -> WebSocket -> server -> exec with a TTY -> bash in a container -> back
  *
- * Contenders, all spawning the same `docker exec -it … bash -l` in one container:
+ * Contenders, all running `bash -l` in one container:
  *  - labforge: our gateway (lib/terminals) on an HTTP server in a child process,
  *    with Origin check and a token from a same-origin POST, driven by our real
- *    browser client (lib/terminals/common/client.ts);
- *  - bare: `ws` + node-pty, one frame per pty read, nothing else (the floor);
- *  - wetty: WeTTY 3.x (socket.io), installed on demand into .cache/bench/wetty.
+ *    browser client (lib/terminals/common/client.ts); its shells are Engine API execs;
+ *  - labforge-cli: the same server with terminals as before issue #14, a `docker exec -it`
+ *    process under node-pty each (terminals/cli-driver.ts): the before/after comparison;
+ *  - bare: `ws` + node-pty running `docker exec -it`, one frame per pty read, nothing else;
+ *  - wetty: WeTTY 3.x (socket.io) running `docker exec -it`, installed on demand into .cache/bench/wetty.
  * Rounds interleave the contenders (rotating the order), so background load on
  * the machine spreads over all of them. Measurements: see terminals/measure.ts.
  * Only labforge gets the RSS run (1 GiB through a client that does not parse,
- * so the server works as fast as it can).
+ * so the server works as fast as it can); labforge and labforge-cli get the memory per
+ * open terminal (terminals/per-terminal.ts).
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +32,7 @@ import { HOST, createContainer, type BenchContainer, type ShellCommand } from '.
 import { LINE, closeShell, ctrlC, echoLatency, prepareShell, throughput, type CtrlC, type Throughput } from './terminals/measure';
 import { engineApiEchoFloor, ptyEchoFloor, ptyThroughput, xtermParseRate } from './terminals/floor';
 import { startWetty, type Wetty } from './terminals/wetty';
+import { memoryPerTerminal } from './terminals/per-terminal';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -39,7 +43,8 @@ const OPTIONS = {
   bytes: 'bytes per throughput run (default 67108864 = 64 MiB)',
   'rss-bytes': 'bytes streamed while sampling our server RSS (default 1073741824 = 1 GiB; 0 skips)',
   ctrlc: 'Ctrl-C samples per contender (default 6)',
-  only: 'comma list of contenders: labforge,bare,wetty (default all)',
+  only: 'comma list of contenders: labforge,labforge-cli,bare,wetty (default all; labforge-cli only on the docker path)',
+  terminals: 'terminals held open at once for the memory per terminal (default 30; 0 skips)',
   cols: 'terminal columns (default 120)',
   rows: 'terminal rows (default 32)',
   'gap-ms': 'pause between keystrokes, ms (default 15, plus up to the same again at random)',
@@ -173,7 +178,8 @@ async function run(o: BenchOptions) {
     gapMs: int(o, 'gap-ms', 15),
     image: typeof o.image === 'string' ? o.image : 'labforge/base',
     wettyDir: path.resolve(root, typeof o['wetty-dir'] === 'string' ? o['wetty-dir'] : '.cache/bench/wetty'),
-    only: (typeof o.only === 'string' ? o.only : 'labforge,bare,wetty').split(',').map((s) => s.trim()),
+    only: (typeof o.only === 'string' ? o.only : 'labforge,labforge-cli,bare,wetty').split(',').map((s) => s.trim()),
+    terminals: int(o, 'terminals', 30),
     batch: json(o, 'batch'),
     flow: json(o, 'flow'),
     variants: json<Record<string, Tuning>>(o, 'variants') ?? {},
@@ -186,6 +192,7 @@ async function run(o: BenchOptions) {
   const contenders = new Map<string, Contender>();
   const skipped: Record<string, string> = {};
   let labforge: ChildServer | undefined;
+  let labforgeCli: ChildServer | undefined;
   let wetty: Wetty | undefined;
   let container: BenchContainer | undefined;
   try {
@@ -206,6 +213,11 @@ async function run(o: BenchOptions) {
       labforge = await startChild('labforge-server.ts', { env, host: HOST, batch: opts.batch, flow: opts.flow, local });
       cleanups.push(() => labforge!.stop());
       contenders.set('labforge', { connect: labforgeConnector(labforge.port, { ackEveryBytes: opts.flow?.ackEveryBytes }), pid: labforge.pid });
+    }
+    if (opts.only.includes('labforge-cli') && !local) {
+      labforgeCli = await startChild('labforge-server.ts', { env, host: HOST, batch: opts.batch, flow: opts.flow, cli: true });
+      cleanups.push(() => labforgeCli!.stop());
+      contenders.set('labforge-cli', { connect: labforgeConnector(labforgeCli.port, { ackEveryBytes: opts.flow?.ackEveryBytes }), pid: labforgeCli.pid });
     }
     for (const [name, t] of Object.entries(opts.variants)) {
       const v = await startChild('labforge-server.ts', { env, host: HOST, batch: t.batch, flow: t.flow, local });
@@ -293,6 +305,16 @@ async function run(o: BenchOptions) {
       progress(`  RSS growth ${rss.growthMiB} MiB (baseline ${rss.baselineMiB}, peak ${rss.peakMiB})`);
     }
 
+    const perTerminal: Record<string, Awaited<ReturnType<typeof memoryPerTerminal>>> = {};
+    for (const [name, server] of [
+      ['labforge', labforge],
+      ['labforge-cli', labforgeCli],
+    ] as const) {
+      if (!server || opts.terminals === 0) continue;
+      progress(`memory per terminal: ${opts.terminals} terminals open at once on ${name}`);
+      perTerminal[name] = await memoryPerTerminal(server, opts.terminals, opts.cols, opts.rows);
+    }
+
     const results: Record<string, unknown> = {};
     const s: Record<string, ReturnType<typeof summarize>> = {};
     for (const [name, d] of data) results[name] = s[name] = summarize(d);
@@ -320,7 +342,7 @@ async function run(o: BenchOptions) {
       method: {
         path:
           opts.path === 'docker'
-            ? 'headless xterm (Node) -> ws -> server (own process, 127.0.0.1) -> node-pty -> docker exec -it -> bash -l in a labforge/base container'
+            ? 'headless xterm (Node) -> ws -> server (own process, 127.0.0.1) -> Docker Engine API exec with a TTY (labforge-cli, bare, wetty: node-pty -> docker exec -it) -> bash -l in a labforge/base container'
             : 'headless xterm (Node) -> ws -> server (own process, 127.0.0.1) -> node-pty -> local bash (no Docker)',
         echo: 'type one letter at a readline prompt (term.input), time until xterm parsed its echo; Backspace + pause between samples',
         throughput: `yes '<79-column line>' | head -c ${opts.bytes}; bytes parsed by xterm / time from Enter to end marker parsed`,
@@ -328,6 +350,8 @@ async function run(o: BenchOptions) {
         floor:
           "in the bench process itself: ptyThroughputMBps = the same shell command read by a consumer that only counts (the path's own limit); xtermParseMBps = headless xterm parsing the payload from memory (the client-side ceiling); ptyEchoMs = node-pty + the same shell command (what no web terminal on this path can beat); engineApiEchoMs = a TTY exec over the Docker Engine API (no docker CLI, no local pty)",
         rss: 'our server process VmRSS sampled every 100 ms while rss-bytes stream to a client that acks without parsing',
+        memoryPerTerminal:
+          '`terminals` terminals open at once, each past its first output: (VmRSS of the server + the processes it started) after - before, / terminals',
         wetty: 'socket.io-client, websocket transport, commit every 256 KiB parsed (as its page does)',
         bare: 'no flow control on the server; the client pauses its socket while xterm has > 8 MiB queued',
         options: { ...opts, wettyDir: path.relative(root, opts.wettyDir) },
@@ -336,7 +360,8 @@ async function run(o: BenchOptions) {
       floor,
       results,
       rss: rss ?? null,
-      ratios: { oursOverWetty: vs('wetty'), oursOverBare: vs('bare') },
+      memoryPerTerminal: perTerminal,
+      ratios: { oursOverWetty: vs('wetty'), oursOverBare: vs('bare'), oursOverCli: vs('labforge-cli') },
       goals: {
         echoP50AtMost1ms: goal(ours?.echoMs.p50, ours && ours.echoMs.p50 <= 1, '<= 1 ms'),
         echoP50BelowWetty: goal(ours?.echoMs.p50, ours && w ? ours.echoMs.p50 < w.echoMs.p50 : undefined, `< wetty (${w?.echoMs.p50 ?? 'n/a'} ms)`),
@@ -344,6 +369,16 @@ async function run(o: BenchOptions) {
           ours?.throughput.mbPerSec,
           ours && w ? ours.throughput.mbPerSec >= 2 * w.throughput.mbPerSec : undefined,
           `>= 2 x wetty (${w?.throughput.mbPerSec ?? 'n/a'} MB/s)`,
+        ),
+        echoP50AtMost1_2xEngineApiFloor: goal(
+          ours?.echoMs.p50,
+          ours && floor.engineApiEchoMs ? ours.echoMs.p50 <= 1.2 * (floor.engineApiEchoMs as { p50: number }).p50 : undefined,
+          `<= 1.2 x the Engine API exec floor (${(floor.engineApiEchoMs as { p50: number } | undefined)?.p50 ?? 'n/a'} ms)`,
+        ),
+        memoryPerTerminalAtMost2MiB: goal(
+          perTerminal.labforge?.totalMiBPerTerminal,
+          perTerminal.labforge ? perTerminal.labforge.totalMiBPerTerminal <= 2 : undefined,
+          `<= 2 MiB per open terminal (before #14: ${perTerminal['labforge-cli']?.totalMiBPerTerminal ?? 'n/a'} MiB)`,
         ),
         rssGrowthBelow64MiB: goal(rss?.growthMiB, rss ? rss.growthMiB < 64 : undefined, '< 64 MiB over 1 GiB'),
         ctrlcBelow300ms: {

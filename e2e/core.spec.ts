@@ -29,7 +29,7 @@ test('a learner completes the first challenge of multicast-basics', async ({ pag
 
   // Check before doing the work: a specific message, not a generic failure.
   await page.getByRole('button', { name: 'Check' }).click();
-  await expect(page.getByRole('alert')).toContainText('You have not been aboard obi-wan yet');
+  await expect(page.getByRole('alert')).toContainText('/root/the-force.txt is missing or empty');
   await expectAccessible(page, 'the session page with a failed Check');
 
   // The work, in the terminal.

@@ -3,8 +3,9 @@
  * on 127.0.0.1, the real gateway with Origin check and single-use tokens, the
  * real DockerDriver), in its own process so the bench can sample its RSS.
  *
- * Input: env BENCH_CONFIG = { env: Environment, host, batch?, flow?, local? } (JSON);
- * `local`: terminals are local bash ptys instead of `docker exec` (server cost without Docker).
+ * Input: env BENCH_CONFIG = { env: Environment, host, batch?, flow?, local?, cli? } (JSON);
+ * `local`: terminals are local bash ptys instead of Engine API execs (server cost without Docker);
+ * `cli`: terminals as before issue #14, a `docker exec -it` process each (cli-driver.ts).
  * Output: one JSON line on stdout, { port }, once listening.
  * Routes: POST /token (same-origin, like the page's token fetch) -> { token };
  * GET /memory -> process.memoryUsage().
@@ -21,6 +22,7 @@ import type { BatchTuning } from '../../lib/terminals/node/batcher';
 import type { FlowTuning } from '../../lib/terminals/node/flow';
 import { WS_PATH } from '../../lib/terminals/common/protocol';
 import { LocalPtyDriver } from '../../test/support/local-pty-driver';
+import { CliDockerDriver } from './cli-driver';
 
 interface Config {
   env: Environment;
@@ -28,12 +30,13 @@ interface Config {
   batch?: Partial<BatchTuning>;
   flow?: Partial<FlowTuning>;
   local?: boolean;
+  cli?: boolean;
 }
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.BENCH_CONFIG ?? 'null') as Config | null;
   if (!config?.env) throw new Error('BENCH_CONFIG (JSON with env and host) is required');
-  const driver = config.local ? new LocalPtyDriver() : new DockerDriver();
+  const driver = config.local ? new LocalPtyDriver() : config.cli ? new CliDockerDriver() : new DockerDriver();
   const tokens = new TokenStore();
   let origin = '';
 

@@ -8,7 +8,7 @@
  * skip it, never a made-up number.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -36,8 +36,24 @@ function installedVersion(dir: string, pkg: string): string | undefined {
   }
 }
 
+/**
+ * npm as it ships with the node running us: PATH may not have it (`spawn npm ENOENT` on a machine
+ * where node was started by its full path), but npm sits next to node, or in its lib folder.
+ * Its scripts want `node` on PATH too.
+ */
+function npmCommand(): { file: string; pre: string[]; env: NodeJS.ProcessEnv } {
+  const bin = path.dirname(process.execPath);
+  const env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` };
+  if (existsSync(path.join(bin, 'npm'))) return { file: path.join(bin, 'npm'), pre: [], env };
+  const cli = path.join(bin, '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
+  if (existsSync(cli)) return { file: process.execPath, pre: [cli], env };
+  return { file: 'npm', pre: [], env };
+}
+
 async function npm(dir: string, args: string[]): Promise<void> {
-  await run('npm', [...args, '--prefix', dir, '--no-audit', '--no-fund'], { cwd: dir, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 });
+  mkdirSync(dir, { recursive: true });
+  const { file, pre, env } = npmCommand();
+  await run(file, [...pre, ...args, '--prefix', dir, '--no-audit', '--no-fund'], { cwd: dir, env, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 });
 }
 
 /** node-pty's native module must load: npm 11 runs no install scripts unless approved, so check, and rebuild once if needed. */

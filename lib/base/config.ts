@@ -22,6 +22,10 @@ const schema = z.object({
   LABFORGE_MAX_ENVIRONMENTS: z.coerce.number().int().positive().optional(),
   /** Share of host memory kept free of environments when no maximum is set. */
   LABFORGE_CAPACITY_RESERVE: z.coerce.number().min(0).max(0.9).default(0.25),
+  /** Environments prepared at once (create, track setup, first challenge); the rest wait their turn. Unset: from the CPU count. */
+  LABFORGE_PROVISION_CONCURRENCY: z.coerce.number().int().positive().optional(),
+  /** Checks whose scripts run at once across all sessions; the rest wait. Unset: from the CPU count. */
+  LABFORGE_CHECK_CONCURRENCY: z.coerce.number().int().positive().optional(),
   /** Warm pools: `lab=size,lab=size` (e.g. multicast-basics=2). */
   LABFORGE_POOL: z.string().default(''),
   LABFORGE_POOL_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
@@ -82,6 +86,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     operatorToken: raw.LABFORGE_OPERATOR_TOKEN,
     maxEnvironments: raw.LABFORGE_MAX_ENVIRONMENTS,
     capacityReserve: raw.LABFORGE_CAPACITY_RESERVE,
+    provisionConcurrency: raw.LABFORGE_PROVISION_CONCURRENCY,
+    checkConcurrency: raw.LABFORGE_CHECK_CONCURRENCY,
     pools: parsePools(raw.LABFORGE_POOL),
     poolTtlMs: raw.LABFORGE_POOL_TTL_SECONDS * 1000,
     maxSessionsPerLab: raw.LABFORGE_MAX_SESSIONS_PER_LAB,

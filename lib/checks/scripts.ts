@@ -125,10 +125,18 @@ export async function runScript(driver: EnvironmentDriver, env: Environment, opt
   return run;
 }
 
+/** How many hosts' scripts a parallel phase runs at once: enough for every lab we have, not a stampede on the engine. */
+export const PARALLEL_SCRIPTS = 8;
+
 /**
  * Runs each host's script of `kind` in the track's host order and stops at the first failure.
  * A script for a host that is not in `hostOrder` still runs (last) so a typo fails loudly
  * instead of silently skipping a check.
+ *
+ * With `concurrency` above 1 (a lab's `parallel_setup`), up to that many hosts' scripts run at
+ * once and every one runs to its end; the result reads as if they had run in host order: `runs`
+ * in host order, and the failure is the first failing host's in that order, whichever finished
+ * first, so the same outcomes always give the same report.
  */
 export async function runPhase(
   driver: EnvironmentDriver,
@@ -139,19 +147,34 @@ export async function runPhase(
   timeoutMs: number,
   /** The variables a host's script receives (scoped by the caller). */
   varsFor: (host: string) => Record<string, string> = () => ({}),
+  concurrency = 1,
 ): Promise<PhaseResult> {
   const byHost = scripts[kind] ?? {};
   const extra = Object.keys(byHost)
     .filter((h) => !hostOrder.includes(h))
     .sort();
   const order = [...hostOrder.filter((h) => byHost[h]), ...extra];
+  const run1 = (host: string) => runScript(driver, env, { host, file: byHost[host], kind, timeoutMs, vars: varsFor(host) });
   const runs: ScriptRun[] = [];
-  for (const host of order) {
-    const run = await runScript(driver, env, { host, file: byHost[host], kind, timeoutMs, vars: varsFor(host) });
-    runs.push(run);
-    if (!passed(run)) return { ok: false, runs, failure: { host, script: run.script, message: verdictFrom(run) } };
+  if (concurrency <= 1) {
+    for (const host of order) {
+      const run = await run1(host);
+      runs.push(run);
+      if (!passed(run)) return { ok: false, runs, failure: { host, script: run.script, message: verdictFrom(run) } };
+    }
+    return { ok: true, runs };
   }
-  return { ok: true, runs };
+  const results: ScriptRun[] = new Array(order.length);
+  let next = 0;
+  const worker = async () => {
+    // runScript never throws: each slot is filled.
+    for (let i = next++; i < order.length; i = next++) results[i] = await run1(order[i]);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, order.length) }, worker));
+  const failed = results.find((r) => !passed(r));
+  return failed
+    ? { ok: false, runs: results, failure: { host: failed.host, script: failed.script, message: verdictFrom(failed) } }
+    : { ok: true, runs: results };
 }
 
 /**

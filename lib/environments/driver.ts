@@ -4,9 +4,11 @@
  * Every host a driver creates carries the toolbox at /.labforge (toolbox.ts): lifecycle
  * scripts and terminals start through it.
  */
-import type { IPty } from 'node-pty';
 import { z } from 'zod';
 import type { DockerHost, LabEnvironment } from '../labs/schema';
+import type { TerminalProcess } from './terminal-process';
+
+export type { TerminalExit, TerminalProcess } from './terminal-process';
 
 /** Labels put on every resource a driver creates, so the reconciler can find them. */
 export const LABELS = {
@@ -217,9 +219,12 @@ export interface EnvironmentDriver {
   /** A regular file's content (symlinks followed inside the host); anything else, or too big: FileRefusedError. */
   readFile(env: Environment, host: string, path: string, opts?: ReadOptions): Promise<Buffer>;
   writeFile(env: Environment, host: string, path: string, content: Buffer | string, mode?: number): Promise<void>;
-  /** A pty running the host's shell inside the host, never on the platform machine. */
-  openTerminal(env: Environment, host: string, opts: TerminalOptions): IPty;
-  /** Ends every process a terminal started (node-pty's kill only reaches the local client). */
+  /**
+   * The host's shell with a terminal, running inside the host, never on the platform machine;
+   * resolves once it has started. Rejects with a human message (host gone, not running).
+   */
+  openTerminal(env: Environment, host: string, opts: TerminalOptions): Promise<TerminalProcess>;
+  /** Ends every process a terminal started (closing the terminal's stream or local client does not). */
   closeTerminal(env: Environment, host: string, terminalId: string): Promise<void>;
   /**
    * Sends datagrams from `source`'s address without running anything inside a learner host: a

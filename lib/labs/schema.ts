@@ -6,6 +6,7 @@
  * every zod issue back to a file and line.
  */
 import { z } from 'zod';
+import { hostHasSsh, platformSshPath } from './ssh';
 
 /** Host and variable names end up in container names, env vars and file names: keep them tame. */
 export const hostName = z
@@ -63,6 +64,8 @@ export const dockerHostSchema = z
     files: z
       .array(z.object({ from: z.string(), to: z.string().startsWith('/'), mode: z.string().regex(/^[0-7]{3,4}$/).optional() }).strict())
       .default([]),
+    /** Host-to-host SSH for this host (keys, known hosts, sshd; lib/environments/ssh/): overrides `environment.ssh`. */
+    ssh: z.boolean().optional(),
   })
   .strict();
 
@@ -73,9 +76,26 @@ const dockerEnvironment = z
   .object({
     driver: z.literal('docker'),
     network: networkSchema.optional(),
+    /** Host-to-host SSH in every host (a host's own `ssh:` overrides it): docs/lab-format.md. */
+    ssh: z.boolean().optional(),
     hosts: z.array(dockerHostSchema).min(1),
   })
-  .strict();
+  .strict()
+  .superRefine((env, ctx) => {
+    // The platform writes these when SSH is on: a lab's copy would be overwritten, or overwrite ours.
+    env.hosts.forEach((h, i) => {
+      if (!hostHasSsh(env, h)) return;
+      h.files.forEach((f, j) => {
+        const owned = platformSshPath(f);
+        if (owned)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['hosts', i, 'files', j, 'to'],
+            message: `${owned} is written by the platform in hosts with ssh: leave it out of files:, or set ssh: false on host ${h.name}`,
+          });
+      });
+    });
+  });
 
 /** Kind names its node containers `<cluster>-control-plane`, `-worker2`, ...: hosts must not clash with them. */
 export const KIND_RESERVED_HOST = /^(control-plane\d*|worker\d*|external-load-balancer)$/;
@@ -126,11 +146,18 @@ const kindEnvironment = z
   .object({
     driver: z.literal('kind'),
     cluster: kindClusterSchema,
+    /** Refused below: accepted here only to say why. */
+    ssh: z.boolean().optional(),
     /** Workstation containers (kubectl & co.), beside the cluster on the Docker network. */
     hosts: z.array(dockerHostSchema).min(1),
   })
   .strict()
   .superRefine((env, ctx) => {
+    const noSsh = 'host-to-host ssh is for docker environments: a kind lab reaches its pods with kubectl exec';
+    if (env.ssh !== undefined) ctx.addIssue({ code: 'custom', path: ['ssh'], message: noSsh });
+    env.hosts.forEach((h, i) => {
+      if (h.ssh !== undefined) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'ssh'], message: noSsh });
+    });
     env.hosts.forEach((h, i) => {
       if (KIND_RESERVED_HOST.test(h.name))
         ctx.addIssue({ code: 'custom', path: ['hosts', i, 'name'], message: `"${h.name}" is the name of a kind node container: pick another host name` });
@@ -191,6 +218,11 @@ export const trackSchema = z
     timelimit: seconds.default(3600),
     idle_timeout: seconds.default(1800),
     skipping_enabled: z.boolean().default(false),
+    /**
+     * Setup scripts (track and challenge) of different hosts run at the same time instead of in
+     * host order: for labs whose hosts' setups do not wait on each other.
+     */
+    parallel_setup: z.boolean().default(false),
     timeouts: timeoutsSchema.default({ setup: 1800, check: 60, solve: 1800, cleanup: 300 }),
     variables: z.array(variableSchema).default([]),
     environment: environmentSchema,

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../base/config';
 import { log } from '../base/log';
+import { Limiter, machineLimits } from '../base/limiter';
 import { bootstrapAdmin } from '../accounts/bootstrap';
 import { TokenStore } from '../auth/tokens';
 import { createDb, migrate } from '../db/client';
@@ -77,6 +78,12 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
   const tokens = new TokenStore();
 
   const capacity = createCapacity({ maxEnvironments: config.maxEnvironments, totalMemBytes: os.totalmem(), reserveFraction: config.capacityReserve });
+  // Work bounded to what the machine does well at once: preparing environments (learners first,
+  // pool refills behind them) and Checks' scripts. Sized from the cores unless configured.
+  const limits = machineLimits(os.cpus().length);
+  const provisionLimiter = new Limiter(config.provisionConcurrency ?? limits.provisioning, 'its turn to be prepared');
+  const checkLimiter = new Limiter(config.checkConcurrency ?? limits.checks, 'a free check slot');
+  slog.info({ provisioning: provisionLimiter.concurrency, checks: checkLimiter.concurrency }, 'concurrency limits');
   const pool = new WarmPool(
     config.pools.flatMap(({ lab, size }) => {
       const found = catalog.get(lab);
@@ -86,6 +93,7 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
     {
       driver: drivers,
       capacity,
+      limiter: provisionLimiter,
       log,
       // Pool members go through the runbook's track setup, with no learner variables (labs that
       // need them are refused); the rest of the walk runs in the session that claims the member.
@@ -104,6 +112,8 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
     authorMode: config.authorMode,
     pool,
     capacity,
+    provisionLimiter,
+    checkLimiter,
     sessionCaps: { perLab: config.maxSessionsPerLab, perLearner: config.maxSessionsPerLearner },
     author: parts.author,
   });

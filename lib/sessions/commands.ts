@@ -37,12 +37,13 @@ export class SessionCommands {
       const started = Date.now();
       // Quiz tries are counted in the database (repository.ts recordCheck), so a restarted server hands out no fresh ones.
       const triesUsed = challenge.type === 'quiz' ? ((await this.ctx.repo.progressAt(id, row.currentIndex))?.attempts ?? 0) : 0;
-      const verdict = await this.runbook(row, lab)
-        .check(row.currentIndex, body.answers, triesUsed)
-        .catch((e: unknown) => {
-          if (e instanceof QuizRefusal) throw new SessionError(e.why === 'exhausted' ? 'conflict' : 'invalid', e.message);
-          throw e;
-        });
+      // Scripts run within the server-wide limit of Checks at once (a quiz runs none: it does not queue).
+      const limiter = challenge.type === 'quiz' ? undefined : this.ctx.deps.checkLimiter;
+      const grade = () => this.runbook(row, lab).check(row.currentIndex, body.answers, triesUsed);
+      const verdict = await (limiter ? limiter.run(grade, { id: `check:${id}` }) : grade()).catch((e: unknown) => {
+        if (e instanceof QuizRefusal) throw new SessionError(e.why === 'exhausted' ? 'conflict' : 'invalid', e.message);
+        throw e;
+      });
       const kind = challenge.type === 'quiz' ? 'quiz' : 'check';
       await this.ctx.repo.recordCheck(row, { challenge: challenge.slug, kind, verdict, durationMs: Date.now() - started }, this.ctx.deps.checkOutput);
       this.ctx.log.info({ session: id, challenge: challenge.slug, passed: verdict.passed }, 'check');

@@ -9,6 +9,7 @@ import { Ending } from './ending';
 import { SessionGuards } from './guards';
 import { KeyedLock } from './lock';
 import { SessionRepository } from './repository';
+import type { QueueView } from './view';
 
 export class SessionContext {
   readonly log: Logger;
@@ -18,6 +19,8 @@ export class SessionContext {
   readonly ending: Ending;
   /** One operation at a time per session (and per `learner:<id>` for starts). */
   readonly lock = new KeyedLock();
+  /** Starts waiting in a queue (provisioning.ts): where each stands now, read by the session's view. */
+  readonly waiting = new Map<string, () => QueueView | undefined>();
 
   constructor(readonly deps: SessionDeps) {
     this.log = deps.log.child({ module: 'sessions' });

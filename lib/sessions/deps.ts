@@ -5,6 +5,7 @@ import type { LabCatalog } from '../labs/catalog';
 import type { Logger } from '../base/log';
 import type { WarmPool } from '../environments/pool/pool';
 import type { Capacity } from '../environments/capacity';
+import type { Limiter } from '../base/limiter';
 import type { AuthorView } from './view';
 
 export interface SessionDeps {
@@ -21,6 +22,10 @@ export interface SessionDeps {
   pool?: WarmPool;
   /** The host's limit on concurrent environments; over it, learners wait in a queue. */
   capacity?: Capacity;
+  /** How many environments are prepared at once (create, track setup, first challenge); later starts wait their turn. Unset: no limit. */
+  provisionLimiter?: Limiter;
+  /** How many Checks run their scripts at once, across sessions. Unset: no limit. */
+  checkLimiter?: Limiter;
   /** Live (provisioning/active) sessions a learner may hold: of one lab, and in all. The server sets them from config; unset: no cap. */
   sessionCaps?: { perLab: number; perLearner: number };
   /** Stored check output (bytes): per run and per session; defaults CHECK_OUTPUT (check-output.ts). */

@@ -5,7 +5,7 @@
  */
 import type { Environment, EnvironmentDriver } from '../environments/driver';
 import type { Challenge, Injection, Lab, ScriptKind } from '../labs/schema';
-import { runPhase, type PhaseResult, type ScriptsMap } from '../checks/scripts';
+import { PARALLEL_SCRIPTS, runPhase, type PhaseResult, type ScriptsMap } from '../checks/scripts';
 import { gradeFromHost } from '../checks/grade';
 import { scopedVariables } from '../checks/variables';
 import { TRACK_SCOPE } from '../labs/variable-uses';
@@ -37,7 +37,9 @@ export class Lifecycle {
   /** `scope`: the challenge's slug, or TRACK_SCOPE, for the variables' `scripts:` scopes. */
   private phase(scripts: ScriptsMap, kind: ScriptKind, scope: string): Promise<PhaseResult> {
     const varsFor = (host: string) => scopedVariables(this.lab.track.variables, this.vars, kind, host, scope);
-    return runPhase(this.driver, this.env, scripts, kind, this.hostOrder, this.timeoutMs(kind), varsFor);
+    // Setup scripts of independent hosts (the lab says so) run at once; everything else in host order.
+    const concurrency = kind === 'setup' && this.lab.track.parallel_setup ? PARALLEL_SCRIPTS : 1;
+    return runPhase(this.driver, this.env, scripts, kind, this.hostOrder, this.timeoutMs(kind), varsFor, concurrency);
   }
 
   async trackSetup(): Promise<PhaseResult> {

@@ -7,6 +7,7 @@
 import crypto from 'node:crypto';
 import type { Environment, ProgressStep } from '../environments/driver';
 import type { Lab } from '../labs/schema';
+import { PRIORITY } from '../base/limiter';
 import { generateVariables } from '../checks/variables';
 import { requireRoom } from './caps';
 import type { SessionContext } from './context';
@@ -69,17 +70,25 @@ export class Provisioning {
         report({ step: 'Claiming a ready environment', status: 'done', ms: 0 });
       } else {
         await this.waitForCapacity(id, lab, report, abort.signal);
-        env = await driver.create({ owner: id, lab: lab.track.slug, labRoot: lab.root, environment: lab.track.environment }, report, abort.signal);
       }
-      await repo.setEnvironment(id, env);
-      const book = Runbook.of(driver, lab, env, vars);
-      if (!warm) await progress.timed('Running track setup', () => book.prepare());
-      // Author mode replays the challenges before startAt (setup, solve, cleanup), then enters it.
-      await book.startAt(startAt, async (c, what, run) => {
-        if (what === 'enter') return progress.timed(`Preparing "${c.title}"`, run);
-        await progress.timed(`Solving "${c.title}" (author mode)`, run);
-        await repo.markChallenge(id, c.index, 'skipped');
-      });
+      // The heavy part takes its turn (provisionLimiter), so many starts at once do not make each
+      // one slow. A warm claim skips the line: what is left (the first challenge's setup) is short.
+      const prepare = async () => {
+        if (!env) {
+          env = await driver.create({ owner: id, lab: lab.track.slug, labRoot: lab.root, environment: lab.track.environment }, report, abort.signal);
+        }
+        await repo.setEnvironment(id, env);
+        const book = Runbook.of(driver, lab, env, vars);
+        if (!warm) await progress.timed('Running track setup', () => book.prepare());
+        // Author mode replays the challenges before startAt (setup, solve, cleanup), then enters it.
+        await book.startAt(startAt, async (c, what, run) => {
+          if (what === 'enter') return progress.timed(`Preparing "${c.title}"`, run);
+          await progress.timed(`Solving "${c.title}" (author mode)`, run);
+          await repo.markChallenge(id, c.index, 'skipped');
+        });
+      };
+      if (warm) await prepare();
+      else await this.inTurn(id, report, abort.signal, prepare);
       const row = await repo.find(id);
       if (row?.status !== 'provisioning') throw new Error(`session was ${row?.status ?? 'removed'} while provisioning`);
       await repo.activate(id, lab, startAt, progress.steps);
@@ -89,6 +98,7 @@ export class Provisioning {
       await this.failed(id, lab, (e as Error).message, env);
     } finally {
       this.ctx.ending.provisioning.delete(id);
+      this.ctx.waiting.delete(id);
     }
   }
 
@@ -119,6 +129,11 @@ export class Provisioning {
     const step = 'Waiting for a free slot';
     let queued = false;
     const t = Date.now();
+    this.ctx.waiting.set(id, () => {
+      const position = capacity.position(id);
+      // Room comes back when other sessions end, which nobody can foretell: no estimate.
+      return position ? { waitingFor: 'room', position } : undefined;
+    });
     await capacity.acquire(
       {
         id,
@@ -132,6 +147,34 @@ export class Provisioning {
       },
       signal,
     );
+    this.ctx.waiting.delete(id);
     if (queued) report({ step, status: 'done', ms: Date.now() - t });
+  }
+
+  /** Runs `work` in its turn of the provisioning limit, telling the learner their place and an estimate meanwhile. */
+  private async inTurn(id: string, report: (p: ProgressStep) => void, signal: AbortSignal, work: () => Promise<void>): Promise<void> {
+    const limiter = this.ctx.deps.provisionLimiter;
+    if (!limiter) return work();
+    const step = 'Waiting for its turn to be prepared';
+    let queued = false;
+    const t = Date.now();
+    this.ctx.waiting.set(id, () => {
+      const position = limiter.position(id);
+      return position ? { waitingFor: 'turn', position, estimateMs: limiter.estimate(id) } : undefined;
+    });
+    await limiter.run(work, {
+      id,
+      priority: PRIORITY.learner,
+      signal,
+      onPosition: (p) => {
+        if (p > 0) {
+          queued = true;
+          report({ step, status: 'running', detail: `number ${p} in the queue` });
+          return;
+        }
+        this.ctx.waiting.delete(id);
+        if (queued) report({ step, status: 'done', ms: Date.now() - t });
+      },
+    });
   }
 }

@@ -12,7 +12,9 @@ export class SessionQueries {
     const [progress, messages] = await Promise.all([this.ctx.repo.progressOf(id), recentMessages(this.ctx.deps.db, id)]);
     // `labforge dev`: the watched lab's version and problems; absent otherwise.
     const author = this.ctx.deps.author?.(lab.track.slug);
-    return { ...sessionView(row, lab, progress), messages, ...(author && { author }) };
+    // Read live, not from the row: positions move as others finish, without a write per waiter.
+    const queue = row.status === 'provisioning' ? this.ctx.waiting.get(id)?.() : undefined;
+    return { ...sessionView(row, lab, progress), messages, ...(queue && { queue }), ...(author && { author }) };
   }
 
   /** The newest sessions (their challenges' progress left out); those of labs no longer installed are skipped. */

@@ -33,6 +33,19 @@ export interface ChallengeView {
   gradeFile?: string;
 }
 
+/**
+ * A start that waits, live from the server's queues: for room on the server (memory, freed when
+ * other sessions end: no estimate) or for its turn to be prepared (an estimate from how long
+ * recent preparations took, once there are some).
+ */
+export interface QueueView {
+  waitingFor: 'room' | 'turn';
+  /** 1-based. */
+  position: number;
+  /** Ms until the environment should be ready. */
+  estimateMs?: number;
+}
+
 export interface SessionView {
   id: string;
   lab: string;
@@ -45,6 +58,8 @@ export interface SessionView {
   challenges: { slug: string; title: string; status: string; attempts: number }[];
   current?: ChallengeView;
   progress: ProgressStep[];
+  /** While provisioning waits in a queue (a single session's view). */
+  queue?: QueueView;
   /** Every host of the lab: running or stopped, and what the platform noticed about it. */
   hosts: HostView[];
   createdAt: string;

@@ -127,12 +127,12 @@ describe('the Docker engine restarted under a live session', () => {
     const ping = await h.driver.exec(env, 'workstation', ['ping', '-c', '1', '-W', '3', 'server']);
     expect(ping.exitCode, ping.stderr).toBe(0);
     const target = await svc.terminalTarget(id, learner, 'shell');
-    const pty = target.driver.openTerminal(target.env, target.host, { cols: 80, rows: 24, terminalId: 'engine-test' });
+    const pty = await target.driver.openTerminal(target.env, target.host, { cols: 80, rows: 24, terminalId: 'engine-test' });
     let out = '';
     pty.onData((d) => (out += d.toString()));
     pty.write('cat /root/keep\r');
     for (const deadline = Date.now() + 15_000; !out.includes('workstation kept') && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 100));
-    pty.kill();
+    await pty.close();
     expect(out).toContain('workstation kept');
 
     await svc.stop(id, learner);

@@ -140,12 +140,12 @@ describe('a learner host killed under a live session', () => {
     // The terminal tab works again: a token, then a shell in the restarted host.
     expect((await post(tokenRoute.POST, { id, tab: 'shell' }, learner)).status).toBe(200);
     const target = await svc.terminalTarget(id, learner, 'shell');
-    const pty = target.driver.openTerminal(target.env, target.host, { cols: 80, rows: 24, terminalId: 'hosts-test' });
+    const pty = await target.driver.openTerminal(target.env, target.host, { cols: 80, rows: 24, terminalId: 'hosts-test' });
     let out = '';
     pty.onData((d) => (out += d.toString()));
     pty.write('cat /root/keep\r');
     for (const deadline = Date.now() + 15_000; !out.includes('kept') && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 100));
-    pty.kill();
+    await pty.close();
     expect(out).toContain('kept');
 
     // Restarting a running host changes nothing.

@@ -94,10 +94,10 @@ async function probeDuringCheck(mode: Mode) {
 }
 
 describe('ptrace and /proc of a running check', () => {
-  it('a real terminal (node-pty, docker exec -it) runs without CAP_SETPCAP; the platform keeps it', async () => {
-    const term = live.s.driver.openTerminal(live.env, HOST, { cols: 160, rows: 40, terminalId: 'tamper-cap' });
+  it('a real terminal (an Engine API exec with a TTY) runs without CAP_SETPCAP; the platform keeps it', async () => {
+    const term = await live.s.driver.openTerminal(live.env, HOST, { cols: 160, rows: 40, terminalId: 'tamper-cap' });
     let out = '';
-    term.onData((d: string | Buffer) => void (out += d.toString()));
+    term.onData((d) => void (out += d.toString()));
     try {
       term.write('grep CapBnd /proc/self/status\r');
       const terminal = BigInt(`0x${await until('CapBnd in the terminal', async () => /CapBnd:\s*([0-9a-f]{16})/.exec(out)?.[1], 30_000)}`);
@@ -109,7 +109,7 @@ describe('ptrace and /proc of a running check', () => {
       expect(learner).toBe(terminal);
     } finally {
       await live.s.driver.closeTerminal(live.env, HOST, 'tamper-cap');
-      term.kill();
+      await term.close();
     }
   });
 

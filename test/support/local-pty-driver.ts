@@ -1,12 +1,14 @@
 /**
  * A seam fake for terminals without Docker: each terminal is a local
- * `bash --norc` pty. The terminal tests run the real gateway over it, and the
- * terminals bench (`--path local`) measures the servers' own cost per byte
- * without docker exec's noise. Only the terminal methods exist.
+ * `bash --norc` under node-pty (lib/environments/pty-process.ts: why node-pty stays). The
+ * terminal tests run the real gateway over it, and the terminals bench (`--path local`)
+ * measures the servers' own cost per byte without the engine's noise. Only the terminal
+ * methods exist.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import pty, { type IPty } from 'node-pty';
+import pty from 'node-pty';
 import type { Environment, EnvironmentDriver, TerminalOptions } from '../../lib/environments/driver';
+import { PtyProcess } from '../../lib/environments/pty-process';
 
 /** The shells' prompt, so a test can wait for it. */
 export const PROMPT = 'PROMPT$ ';
@@ -23,9 +25,9 @@ export class LocalPtyDriver implements EnvironmentDriver {
   readonly name = 'local-pty';
   /** Terminal ids closeTerminal was called for, in order. */
   readonly closed: string[] = [];
-  private readonly open = new Map<string, IPty>();
+  private readonly open = new Map<string, PtyProcess>();
 
-  openTerminal(_env: Environment, _host: string, opts: TerminalOptions): IPty {
+  async openTerminal(_env: Environment, _host: string, opts: TerminalOptions): Promise<PtyProcess> {
     const p = pty.spawn(LOCAL_SHELL.file, LOCAL_SHELL.args, {
       name: 'xterm-256color',
       cols: opts.cols,
@@ -34,8 +36,9 @@ export class LocalPtyDriver implements EnvironmentDriver {
       encoding: null,
       env: { ...localShellEnv(), LABFORGE_TERMINAL: opts.terminalId },
     });
-    this.open.set(opts.terminalId, p);
-    return p;
+    const proc = new PtyProcess(p);
+    this.open.set(opts.terminalId, proc);
+    return proc;
   }
 
   async inject(): Promise<void> {

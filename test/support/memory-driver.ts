@@ -4,7 +4,6 @@
  * message), files live in a map, hosts are always running. For tests of what sits
  * above the sessions (HTTP routes, credentials) that need real sessions but no containers.
  */
-import type { IPty } from 'node-pty';
 import type { Environment, EnvironmentDriver, EnvironmentSpec, ExecResult, HostHandle } from '../../lib/environments/driver';
 
 export class MemoryDriver implements EnvironmentDriver {
@@ -37,7 +36,7 @@ export class MemoryDriver implements EnvironmentDriver {
     this.files.set(`${env.owner}:${host}:${path}`, Buffer.from(content));
   }
 
-  openTerminal(): IPty {
+  async openTerminal(): Promise<never> {
     throw new Error('the memory driver has no terminals');
   }
 

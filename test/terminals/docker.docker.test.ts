@@ -1,10 +1,14 @@
 /**
  * The terminal path into a real container: gateway + ws + TerminalClient +
- * DockerDriver (node-pty running `docker exec -it … bash -l` in a
+ * DockerDriver (an Engine API exec with a TTY running `lf-sandbox bash -l` in a
  * labforge/base host). No skipping: without an engine this suite fails
  * and says what to do.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import Dockerode from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DockerDriver } from '../../lib/environments/docker/driver';
@@ -15,6 +19,7 @@ import { FLOW } from '../../lib/terminals/common/protocol';
 import { CollectSink, connectClient, startServer, type TestServer } from './helpers';
 import { sleep, waitFor } from '../support/wait';
 import { requireEngine } from '../support/docker';
+import { UNKNOWN_EXIT } from '../../lib/environments/docker/exec-stream';
 
 const IMAGE = 'labforge/base';
 const docker = new Dockerode();
@@ -46,6 +51,49 @@ async function server(opts: Parameters<typeof startServer>[0] = {}) {
 }
 const textOf = (c: { sink: unknown }) => (c.sink as CollectSink).text();
 
+/**
+ * The engine's socket through a proxy this test can cut: to the terminal, exactly an engine
+ * that went away (its connections dropped, then nothing listening), without touching dockerd.
+ */
+async function engineProxy() {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'lf-engine-')), 'docker.sock');
+  const conns = new Set<net.Socket>();
+  let server: net.Server | undefined;
+  const listen = async () => {
+    server = net.createServer((down) => {
+      const up = net.connect('/var/run/docker.sock');
+      for (const s of [down, up]) {
+        conns.add(s);
+        s.on('error', () => {});
+        s.on('close', () => {
+          conns.delete(s);
+          down.destroy();
+          up.destroy();
+        });
+      }
+      down.pipe(up).pipe(down);
+    });
+    await new Promise<void>((r) => server!.listen(file, r));
+  };
+  await listen();
+  return {
+    docker: new Dockerode({ socketPath: file }),
+    cut: async () => {
+      for (const c of conns) c.destroy();
+      await new Promise((r) => server!.close(r));
+    },
+    restore: listen,
+  };
+}
+
+/** CPU time (clock ticks, user + system) every `yes` in the host has used so far. */
+async function yesCpuTicks(): Promise<number> {
+  const r = await driver.exec(env, 'box', ['sh', '-c', 'for p in $(pgrep -x yes); do cut -d" " -f14,15 "/proc/$p/stat"; done']);
+  const ticks = r.stdout.trim().split(/\s+/).filter(Boolean).map(Number);
+  expect(ticks.length).toBeGreaterThan(0); // `yes` runs
+  return ticks.reduce((n, t) => n + t, 0);
+}
+
 async function psInHost(): Promise<string> {
   const r = await driver.exec(env, 'box', ['ps', '-eo', 'pid,args']);
   return r.stdout;
@@ -61,6 +109,48 @@ describe('terminals into a Docker host', () => {
     expect(textOf(c)).toContain('33 111');
     expect(textOf(c)).not.toContain(`IN_${(await import('node:os')).hostname()}_42`);
     c.client.dispose();
+  });
+
+  it("follows the owner's window size through the Engine API, a burst of resizes ending at the last one", async () => {
+    const srv = await server();
+    const c = connectClient(srv, { dims: { cols: 80, rows: 24 } });
+    await waitFor('ready', () => c.client.state === 'ready', 20_000);
+    await waitFor('prompt', () => textOf(c).includes('# '), 20_000);
+    for (let i = 0; i < 20; i++) c.client.resize(100 + i, 30 + i);
+    // The resize is an engine call: ask the shell until it has landed (a loaded engine takes a while).
+    await waitFor(
+      'the last size',
+      async () => {
+        c.client.sendInput('echo SZ_$(stty size | tr " " x)\r');
+        await sleep(250);
+        return /SZ_49x119/.test(textOf(c));
+      },
+      20_000,
+    );
+    c.client.dispose();
+  });
+
+  it('reports the exit code of a shell that exits, and of one ended from outside', async () => {
+    const srv = await server();
+    const a = connectClient(srv, { claims: { tab: 'exits' } });
+    await waitFor('ready', () => a.client.state === 'ready', 20_000);
+    a.client.sendInput('exit 3\r');
+    await waitFor('closed', () => a.client.state === 'closed', 20_000);
+    expect(a.statuses.at(-1)).toMatchObject({ exitCode: 3, message: 'The shell exited with code 3.' });
+
+    const b = connectClient(srv, { claims: { tab: 'killed' } });
+    await waitFor('ready', () => b.client.state === 'ready', 20_000);
+    b.client.sendInput('echo $LABFORGE_TERMINAL > /tmp/killed-id\r');
+    let id = '';
+    await waitFor(
+      'marker',
+      async () => (id = (await driver.readFile(env, 'box', '/tmp/killed-id').catch(() => Buffer.from(''))).toString().trim()),
+      20_000,
+      100,
+    );
+    await driver.closeTerminal(env, 'box', id);
+    await waitFor('closed', () => b.client.state === 'closed', 20_000);
+    expect(b.statuses.at(-1)).toMatchObject({ state: 'closed', exitCode: 137 });
   });
 
   it('replays byte-exactly after a socket dropped mid-flood', async () => {
@@ -108,6 +198,10 @@ describe('terminals into a Docker host', () => {
     expect(srv.ptys[0].paused).toBe(true);
     expect(b - a).toBeLessThan(64 * 1024);
     expect(received()).toBeLessThanOrEqual(FLOW.pauseAboveBytes + 2 * BATCH.maxBytes); // the flow-control window
+    // The backpressure reaches the program: `yes` in the host is blocked on its write, using no CPU.
+    const ticks0 = await yesCpuTicks();
+    await sleep(1_000);
+    expect((await yesCpuTicks()) - ticks0).toBeLessThan(10); // a running `yes` uses ~100 ticks a second
 
     acking = true;
     for (const cb of parked.splice(0)) cb();
@@ -175,4 +269,41 @@ describe('terminals into a Docker host', () => {
     expect(mbs).toBeGreaterThan(1);
     c.client.dispose();
   });
+
+  it('the engine going away mid-terminal: the exit is reported; a stopped host then gets the tryAgain path until it runs again', async () => {
+    const proxy = await engineProxy();
+    const viaProxy = new DockerDriver({ docker: proxy.docker });
+    // Like the session layer's gate (sessions/host-watch.ts requireHostsUp): a stopped host is a "try again".
+    const resolve = async (claims: { sessionId: string; tab: string }) => {
+      const states = await viaProxy.hosts(env).catch(() => undefined);
+      if (states?.find((x) => x.host === 'box')?.state === 'stopped') throw Object.assign(new Error('box is stopped: restart it first'), { temporary: true });
+      return { driver: viaProxy, env, host: 'box', key: `${claims.sessionId}:${claims.tab}` };
+    };
+    const srv = await server({ driver: viaProxy, resolve, isTemporary: (e) => (e as { temporary?: boolean }).temporary === true });
+    const c = connectClient(srv, { backoff: { initialMs: 200, maxMs: 500, giveUpAfterMs: 60_000 } });
+    await waitFor('ready', () => c.client.state === 'ready', 20_000);
+    await waitFor('prompt', () => textOf(c).includes('# '), 20_000);
+
+    await proxy.cut();
+    await waitFor('exit reported', () => c.client.state === 'closed', 20_000);
+    expect(c.statuses.at(-1)).toMatchObject({ exitCode: UNKNOWN_EXIT, message: `The shell exited with code ${UNKNOWN_EXIT}.` });
+
+    // The engine comes back with the host stopped (what a restart does to containers).
+    await docker.getContainer(env.hosts[0].ref).stop({ t: 0 });
+    await proxy.restore();
+    // The driver's own words for a host that does not run, and for one that is gone (docker/errors.ts).
+    const opts = { cols: 80, rows: 24, terminalId: 'refused' };
+    await expect(driver.openTerminal(env, 'box', opts)).rejects.toThrow(/^host box is not running$/);
+    const gone = { ...env, hosts: [{ ...env.hosts[0], ref: `gone-${randomBytes(6).toString('hex')}` }] };
+    await expect(driver.openTerminal(gone, 'box', opts)).rejects.toThrow(/^host box is gone \(its container was removed\)$/);
+    c.client.reconnectNow(); // the page does this when the host's state changes
+    await waitFor('retrying', () => c.statuses.some((x) => x.state === 'reconnecting' && x.message === 'box is stopped: restart it first'), 20_000);
+    expect(c.client.state).not.toBe('closed');
+
+    await driver.restartHost(env, 'box');
+    await waitFor('ready again', () => c.client.state === 'ready', 30_000);
+    c.client.sendInput('echo BACK_$((20+1))\r');
+    await waitFor('a new shell answers', () => textOf(c).includes('BACK_21'), 20_000);
+    c.client.dispose();
+  }, 120_000);
 });

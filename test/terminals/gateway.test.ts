@@ -332,7 +332,7 @@ describe('terminal gateway: dead links and failures', () => {
   it('says what failed when the shell cannot be started, and does not retry', async () => {
     let attempts = 0;
     class Broken extends LocalPtyDriver {
-      openTerminal(): never {
+      async openTerminal(): Promise<never> {
         attempts++;
         throw new Error('host "main" is not running (container stopped)');
       }

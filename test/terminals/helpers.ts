@@ -17,7 +17,7 @@ import { LocalPtyDriver, localEnv } from '../support/local-pty-driver';
 
 /** What the gateway did to one pty, seen from the driver's side (a test cannot look inside a terminal). */
 export interface PtyWatch {
-  /** The local pty process (for LocalPtyDriver: the shell, its session's leader). */
+  /** The local pty process (for LocalPtyDriver: the shell, its session's leader); 0 when there is none (the Docker driver's). */
   pid: number;
   /** Paused by flow control right now. */
   paused: boolean;
@@ -25,11 +25,11 @@ export interface PtyWatch {
   bytes: number;
 }
 
-/** `driver`, except that every pty it opens is watched: `ptys` in opening order. */
+/** `driver`, except that every terminal process it opens is watched: `ptys` in opening order. */
 function watching(driver: EnvironmentDriver, ptys: PtyWatch[]): EnvironmentDriver {
-  const openTerminal: EnvironmentDriver['openTerminal'] = (env, host, opts) => {
-    const p = driver.openTerminal(env, host, opts);
-    const w: PtyWatch = { pid: p.pid, paused: false, bytes: 0 };
+  const openTerminal: EnvironmentDriver['openTerminal'] = async (env, host, opts) => {
+    const p = await driver.openTerminal(env, host, opts);
+    const w: PtyWatch = { pid: (p as { pid?: number }).pid ?? 0, paused: false, bytes: 0 };
     const pause = p.pause.bind(p);
     const resume = p.resume.bind(p);
     p.pause = () => {
@@ -40,7 +40,7 @@ function watching(driver: EnvironmentDriver, ptys: PtyWatch[]): EnvironmentDrive
       w.paused = false;
       resume();
     };
-    p.onData((d: string | Buffer) => (w.bytes += d.length));
+    p.onData((d) => (w.bytes += d.length));
     ptys.push(w);
     return p;
   };

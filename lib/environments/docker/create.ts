@@ -1,17 +1,22 @@
 /**
  * Creating a Docker environment (DockerDriver.create): images, the toolbox and the host boundary
- * first, then one private bridge network and one container per host, started, with the lab's
- * files copied in. A failure anywhere removes whatever was made so far.
+ * first, then one private bridge network and one container per host, all created and started at
+ * once, then one archive per host (the lab's files, and the SSH keys and settings when the lab
+ * has `ssh`), then sshd in the SSH hosts. A failure anywhere removes whatever was made so far.
  */
 import type Dockerode from 'dockerode';
 import { sizeBytes, type DockerHost } from '../../labs/schema';
+import { sshHostNames } from '../../labs/ssh';
 import { log as rootLog } from '../../base/log';
 import { EnvironmentError, LABELS, checkOwner, progressSteps, type Environment, type EnvironmentSpec, type HostHandle, type ProgressFn } from '../driver';
 import type { ImageBuilder } from '../images/build';
+import { makeSshKeys } from '../ssh/material';
 import { bridgeName, DEFAULT_CAPABILITIES } from './boundary';
 import { engineReason, engineStatus } from './errors';
-import { copyHostFiles } from './files';
+import { hostFileEntries, putRootEntries } from './files';
 import { ownerLabels, removeResources } from './resources';
+import { sshEntries, sshMeta, startSshd } from './ssh';
+import type { TarEntry } from './tar';
 import { toolboxMount } from './toolbox';
 
 const log = rootLog.child({ module: 'docker' });
@@ -55,7 +60,10 @@ export async function createEnvironment(
   const step = progressSteps(progress, signal);
 
   const started = Date.now();
+  const ssh = sshHostNames(spec.environment);
   try {
+    // Read from the lab folder while the engine works; a problem is reported at the copy step.
+    const labFiles = Promise.allSettled(hosts.map((h) => hostFileEntries(h, spec.labRoot)));
     const images = await step('Preparing images', () => ensureImages(deps, hosts, progress));
     const toolbox = await deps.ensureToolbox(progress);
     const { diskLimit } = await deps.ensureBoundary();
@@ -113,20 +121,34 @@ export async function createEnvironment(
       ),
     );
 
-    if (hosts.some((h) => h.files.length)) {
+    if (ssh.length || hosts.some((h) => h.files.length)) {
+      // Keys are made only now that every address is known (known_hosts names both), and never
+      // leave this function but into the hosts: not logged, not in the returned record.
+      const keys = ssh.length ? makeSshKeys(ssh) : undefined;
+      const sshHosts = handles.filter((h) => ssh.includes(h.name)).map((h) => ({ name: h.name, address: h.address }));
       await step('Copying files', () =>
         allSettledOrThrow(
-          containers.map((c, i) =>
-            copyHostFiles(docker, c, hosts[i], spec.labRoot).catch((err) => {
-              throw new EnvironmentError(`copying files into host ${hosts[i].name} failed: ${(err as Error).message}`);
-            }),
-          ),
+          containers.map(async (c, i) => {
+            const failed = (why: string) => new EnvironmentError(`copying files into host ${hosts[i].name} failed: ${why}`);
+            const read = (await labFiles)[i];
+            if (read.status === 'rejected') throw failed((read.reason as Error).message);
+            // SSH folders first: a lab file inside /root/.ssh must not leave it 0755.
+            const entries: TarEntry[] = [...(keys && ssh.includes(hosts[i].name) ? sshEntries(hosts[i].name, sshHosts, keys) : []), ...read.value];
+            await putRootEntries(c, entries).catch((err) => {
+              throw failed(engineReason(err));
+            });
+          }),
         ),
+      );
+    }
+    if (ssh.length) {
+      await step('Starting SSH servers', () =>
+        allSettledOrThrow(hosts.flatMap((h, i) => (ssh.includes(h.name) ? [startSshd(docker, containers[i], h.name)] : []))),
       );
     }
     if (signal?.aborted) throw new EnvironmentError('environment creation was cancelled');
     log.info({ owner: spec.owner, lab: spec.lab, hosts: hosts.length, ms: Date.now() - started }, 'environment created');
-    return { driver, owner: spec.owner, lab: spec.lab, hosts: handles, meta: { network: net, networkId: network.id } };
+    return { driver, owner: spec.owner, lab: spec.lab, hosts: handles, meta: { network: net, networkId: network.id, ...sshMeta(ssh) } };
   } catch (err) {
     log.warn({ owner: spec.owner, err: (err as Error).message }, 'environment creation failed, cleaning up');
     await removeResources(docker, created.containers, created.network ? [created.network] : []).catch((e) =>

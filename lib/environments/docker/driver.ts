@@ -2,14 +2,12 @@
  * The Docker driver: one private bridge network and one container per host,
  * all labelled so the reconciler can find them after a crash; behind the host
  * boundary of docker/boundary.ts (capabilities, firewall, disk). Talks to the
- * Engine API (dockerode); only terminals use the `docker` CLI (docker/terminal.ts).
+ * Engine API (dockerode), terminals too (docker/terminal.ts: an exec with a TTY).
  * Creation is docker/create.ts; this class holds what outlives one call: the
  * engine client, the image builder and the boundary check.
  */
 import Dockerode from 'dockerode';
-import type * as pty from 'node-pty';
 import { log as rootLog } from '../../base/log';
-import { which } from '../../base/which';
 import {
   EnvironmentError,
   SANDBOX,
@@ -30,6 +28,7 @@ import {
   type ProgressFn,
   type ReadOptions,
   type TerminalOptions,
+  type TerminalProcess,
 } from '../driver';
 import { runExec } from './exec';
 import { readContainerFile, writeContainerFile } from './files';
@@ -44,6 +43,7 @@ import { hostError } from './errors';
 import { listOwners, ownerLabels, removeOwner, removeResources } from './resources';
 import { closeTerminal, openTerminal } from './terminal';
 import { startCapture } from './capture';
+import { hasSsh, startSshd } from './ssh';
 
 const log = rootLog.child({ module: 'docker' });
 
@@ -130,9 +130,6 @@ export class DockerDriver implements EnvironmentDriver {
     } catch {
       problems.push({ what: 'Docker engine not reachable at /var/run/docker.sock', fix: 'install docker.io and start dockerd' });
     }
-    if (!which('docker')) {
-      problems.push({ what: 'docker CLI not found on PATH (terminals run `docker exec -it`)', fix: 'install docker.io (or docker-ce-cli)' });
-    }
     return problems;
   }
 
@@ -178,8 +175,8 @@ export class DockerDriver implements EnvironmentDriver {
     }
   }
 
-  openTerminal(env: Environment, host: string, opts: TerminalOptions): pty.IPty {
-    return openTerminal(env, host, opts);
+  openTerminal(env: Environment, host: string, opts: TerminalOptions): Promise<TerminalProcess> {
+    return openTerminal(this.docker, env, host, opts);
   }
 
   closeTerminal(env: Environment, host: string, terminalId: string): Promise<void> {
@@ -216,7 +213,14 @@ export class DockerDriver implements EnvironmentDriver {
   /** Starts a stopped host again with the firewall verified first (docker/hosts.ts). */
   async restartHost(env: Environment, host: string): Promise<HostHandle> {
     try {
-      return await startHost(this.docker, env, host, () => this.ensureBoundary());
+      return await startHost(
+        this.docker,
+        env,
+        host,
+        () => this.ensureBoundary(),
+        // Processes do not survive a stop: a host with the lab's SSH gets its sshd back.
+        (c) => (hasSsh(env, host) ? startSshd(this.docker, c, host) : Promise.resolve()),
+      );
     } catch (err) {
       throw hostError(err, host, 'restarting');
     }

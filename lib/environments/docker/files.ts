@@ -183,12 +183,25 @@ async function entriesFor(src: string, top: string, mode?: number): Promise<TarE
   return out;
 }
 
-/** Copies a host's `files:` from the lab folder into its container. */
-export async function copyHostFiles(docker: Dockerode, container: Dockerode.Container, host: DockerHost, labRoot: string): Promise<void> {
+/**
+ * A host's `files:` from the lab folder as tar entries named from `/` (`root/fleet.yaml`), read
+ * before any container exists, so a missing file fails creation before anything is made.
+ */
+export async function hostFileEntries(host: DockerHost, labRoot: string): Promise<TarEntry[]> {
+  const out: TarEntry[] = [];
   for (const f of host.files) {
     const src = await insideLab(labRoot, f.from);
     const to = f.to.endsWith('/') ? posix.join(f.to, path.basename(src)) : f.to;
-    const entries = await entriesFor(src, posix.basename(to), f.mode ? parseInt(f.mode, 8) : undefined);
-    await putEntries(docker, container, posix.dirname(to), entries);
+    out.push(...(await entriesFor(src, posix.normalize(to).replace(/^\/+/, ''), f.mode ? parseInt(f.mode, 8) : undefined)));
   }
+  return out;
+}
+
+/**
+ * Everything a host gets at creation in one engine call: one archive unpacked at `/`. Folders the
+ * archive does not list are made by the engine (root's, 0755) when missing and left as they are
+ * when present, so /root keeps its mode.
+ */
+export async function putRootEntries(container: Dockerode.Container, entries: TarEntry[]): Promise<void> {
+  if (entries.length) await container.putArchive(packTar(entries), { path: '/' });
 }

@@ -63,7 +63,14 @@ export async function inspectHosts(docker: Dockerode, env: Environment): Promise
  * host without it). The address is read again: the engine may hand out another one on start.
  * Engine errors are thrown as they are (the driver words them).
  */
-export async function startHost(docker: Dockerode, env: Environment, host: string, ensureBoundary: () => Promise<unknown>): Promise<HostHandle> {
+export async function startHost(
+  docker: Dockerode,
+  env: Environment,
+  host: string,
+  ensureBoundary: () => Promise<unknown>,
+  /** What a host that was stopped (not paused: its processes live on) runs again once it runs: its sshd. */
+  restarted: (c: Dockerode.Container) => Promise<void> = async () => {},
+): Promise<HostHandle> {
   const handle = hostOf(env, host);
   const c = docker.getContainer(handle.ref);
   const before = await c.inspect();
@@ -73,6 +80,7 @@ export async function startHost(docker: Dockerode, env: Environment, host: strin
   for (const deadline = Date.now() + 15_000; ; await new Promise((r) => setTimeout(r, 100))) {
     const info = await c.inspect();
     if (info.State.Running && !info.State.Paused) {
+      if (!before.State.Running) await restarted(c);
       const net = env.meta.network ?? Object.keys(info.NetworkSettings.Networks)[0];
       return { ...handle, address: info.NetworkSettings.Networks[net]?.IPAddress || handle.address };
     }

@@ -1,14 +1,23 @@
 /**
- * Terminals into Docker hosts (DockerDriver.openTerminal/closeTerminal): the `docker` CLI under
- * node-pty, because a pty needs a real local process to attach to; ended through the Engine API.
+ * Terminals into Docker hosts (DockerDriver.openTerminal/closeTerminal): an Engine API exec
+ * with a TTY, its hijacked stream the terminal (exec-stream.ts); ended through the Engine API.
+ * The shell starts like every learner process, through lf-sandbox, with the marker variable
+ * closeTerminal finds it and everything it started by.
  */
+import type { Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
-import * as pty from 'node-pty';
 import { z } from 'zod';
-import { which } from '../../base/which';
+import { log as rootLog } from '../../base/log';
+import { withTimeout } from '../../base/timeout';
 import { EnvironmentError, SANDBOX, hostOf, type Environment, type TerminalOptions } from '../driver';
+import type { TerminalProcess } from '../terminal-process';
 import { engineStatus, hostError } from './errors';
 import { killMarked } from './exec';
+import { ExecStreamProcess } from './exec-stream';
+
+const log = rootLog.child({ module: 'docker-terminal' });
+/** How long a new terminal waits for its first size to be set before it is handed out anyway. */
+const SIZE_TIMEOUT_MS = 5_000;
 
 const terminalSchema = z.object({
   cols: z.number().int().min(1).max(1000),
@@ -16,42 +25,46 @@ const terminalSchema = z.object({
   terminalId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, _ or - (max 64)'),
 });
 
-export function openTerminal(env: Environment, host: string, opts: TerminalOptions): pty.IPty {
+/** Checks the options before anything reaches the engine (they end up in the exec's environment). */
+function parseOptions(opts: TerminalOptions): z.infer<typeof terminalSchema> {
   const parsed = terminalSchema.safeParse(opts);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new EnvironmentError(`invalid terminal options: ${issue.path.join('.')} ${issue.message}`);
   }
-  const o = parsed.data;
+  return parsed.data;
+}
+
+export async function openTerminal(docker: Dockerode, env: Environment, host: string, opts: TerminalOptions): Promise<TerminalProcess> {
+  const o = parseOptions(opts);
   const h = hostOf(env, host);
-  const docker = which('docker');
-  if (!docker) throw new EnvironmentError('docker CLI not found on PATH', 'install docker.io (or docker-ce-cli)');
-  // The marker variable lets closeTerminal find the shell and all it started; lf-sandbox makes
-  // it a learner process (docs/security.md: learner processes cannot reach running checks).
-  const args = [
-    'exec',
-    '-it',
-    '-e',
-    'TERM=xterm-256color',
-    '-e',
-    `LABFORGE_TERMINAL=${o.terminalId}`,
-    '-w',
-    h.spec.workdir,
-    h.ref,
-    SANDBOX,
-    h.spec.shell,
-    '-l',
-  ];
-  return pty.spawn(docker, args, {
-    name: 'xterm-256color',
-    cols: o.cols,
-    rows: o.rows,
-    cwd: process.cwd(),
-    env: process.env as Record<string, string>,
-    // Output as Buffers: no UTF-8 decode + re-encode per read, and bytes pass through exactly
-    // (a read may end mid-character; the browser's xterm decodes the stream).
-    encoding: null,
-  });
+  try {
+    // The marker variable lets closeTerminal find the shell and all it started; lf-sandbox makes
+    // it a learner process (docs/security.md: learner processes cannot reach running checks).
+    const exec = await docker.getContainer(h.ref).exec({
+      Cmd: [SANDBOX, h.spec.shell, '-l'],
+      Env: ['TERM=xterm-256color', `LABFORGE_TERMINAL=${o.terminalId}`],
+      WorkingDir: h.spec.workdir,
+      Tty: true,
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    const stream = (await exec.start({ hijack: true, stdin: true, Tty: true })) as Duplex;
+    // The TTY starts without a size (API < 1.42 has no ConsoleSize): set it before anything is
+    // typed, or a first command can see 0x0 (the engine waits for the exec to start before it
+    // resizes). A failure only leaves the size to the next resize.
+    const sized = await withTimeout(exec.resize({ h: o.rows, w: o.cols }), SIZE_TIMEOUT_MS, 'setting the terminal size').then(
+      () => true,
+      (err: Error) => {
+        log.warn({ host, err: err.message }, 'could not set the size of a new terminal');
+        return false;
+      },
+    );
+    return new ExecStreamProcess(exec, stream, o, { sizeApplied: sized });
+  } catch (err) {
+    throw hostError(err, host, 'opening a terminal');
+  }
 }
 
 export async function closeTerminal(docker: Dockerode, env: Environment, host: string, terminalId: string): Promise<void> {

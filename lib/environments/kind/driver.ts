@@ -13,7 +13,6 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type * as pty from 'node-pty';
 import { log as rootLog } from '../../base/log';
 import { tail, spawnRunner, type CommandRunner } from './command';
 import { DockerDriver } from '../docker/driver';
@@ -34,6 +33,7 @@ import {
   type ProgressFn,
   type ReadOptions,
   type TerminalOptions,
+  type TerminalProcess,
 } from '../driver';
 import { ownerFiles, readClaims } from './claims';
 import { clusterName } from './config';
@@ -130,7 +130,7 @@ export class KindDriver implements EnvironmentDriver {
     return sendFromPod(kubeconfig, pod, datagrams);
   }
 
-  openTerminal(env: Environment, host: string, opts: TerminalOptions): pty.IPty {
+  openTerminal(env: Environment, host: string, opts: TerminalOptions): Promise<TerminalProcess> {
     return this.docker.openTerminal(env, host, opts);
   }
   closeTerminal(env: Environment, host: string, terminalId: string): Promise<void> {

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Lab } from '../../labs/schema';
 import type { Logger } from '../../base/log';
+import { PRIORITY, type Limiter } from '../../base/limiter';
 import type { Capacity } from '../capacity';
 import type { Environment, EnvironmentDriver } from '../driver';
 
@@ -33,6 +34,8 @@ export interface MemberDeps {
    * learner who just claimed one should get their first prompt first. Default 5 s.
    */
   refillDelayMs?: number;
+  /** The server's provisioning limit: a member is created and set up in its turn, behind every learner's start. */
+  limiter?: Limiter;
 }
 
 export interface PoolLabStats {
@@ -221,15 +224,20 @@ export class LabMembers {
     let env: Environment | undefined;
     try {
       const { lab } = this.cfg;
-      env = await this.driver.create(
-        { owner, lab: this.slug, labRoot: lab.root, environment: lab.track.environment },
-        (p) => this.log.debug({ lab: this.slug, owner, ...p }, 'pool member progress'),
-        ac.signal,
-      );
-      if (ac.signal.aborted) throw new Error('pool stopped');
-      await this.deps.prepare(env, lab);
-      if (ac.signal.aborted) throw new Error('pool stopped');
-      this.ready.push({ owner, env, readyAt: this.now() });
+      const build = async () => {
+        env = await this.driver.create(
+          { owner, lab: this.slug, labRoot: lab.root, environment: lab.track.environment },
+          (p) => this.log.debug({ lab: this.slug, owner, ...p }, 'pool member progress'),
+          ac.signal,
+        );
+        if (ac.signal.aborted) throw new Error('pool stopped');
+        await this.deps.prepare(env, lab);
+      };
+      // Background priority: a refill waits while any learner's start waits for the same limit.
+      const limiter = this.deps.limiter;
+      await (limiter ? limiter.run(build, { id: owner, priority: PRIORITY.background, signal: ac.signal }) : build());
+      if (ac.signal.aborted || !env) throw new Error('pool stopped');
+      this.ready.push({ owner, env: env as Environment, readyAt: this.now() });
       this.counts.created++;
       this.counts.failures = 0;
       this.counts.lastError = undefined;

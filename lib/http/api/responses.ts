@@ -100,6 +100,14 @@ export const SessionViewSchema = z
     challenges: z.array(z.object({ slug: z.string(), title: z.string(), status: z.string(), attempts: z.number().int() })),
     current: ChallengeViewSchema.optional(),
     progress: z.array(ProgressStepSchema).meta({ description: "The environment's creation steps" }),
+    queue: z
+      .object({
+        waitingFor: z.enum(['room', 'turn']).meta({ description: '`room`: memory on the server, freed as other sessions end; `turn`: to be prepared' }),
+        position: z.number().int().meta({ description: '1-based place in the queue' }),
+        estimateMs: z.number().optional().meta({ description: 'Until the environment should be ready, from recent preparations (`turn` only)' }),
+      })
+      .optional()
+      .meta({ description: "While the start waits in a queue (a single session's view)" }),
     hosts: z.array(HostViewSchema),
     createdAt: time,
     startedAt: time.optional(),

@@ -1,11 +1,11 @@
 /**
- * Flow control for one terminal: the owner acks what it rendered, and the pty is
- * paused while the owner has too much unacked output (the program in the host
- * then blocks on write, so nothing piles up here). Viewers never pause: one that
+ * Flow control for one terminal: the owner acks what it rendered, and the shell's
+ * output is paused while the owner has too much unacked output (TerminalProcess.pause:
+ * the program in the host then blocks on write, so nothing piles up here). Viewers never pause: one that
  * lags too far is disconnected and resumes on reconnect. Thresholds: FLOW in
  * protocol.ts.
  */
-import type { IPty } from 'node-pty';
+import type { TerminalProcess } from '../../environments/driver';
 import { CLOSE, FLOW } from '../common/protocol';
 import type { Logger } from '../../base/log';
 import { sendStatus, type Peer } from './peers';
@@ -19,7 +19,7 @@ export interface FlowState {
 }
 
 export class FlowControl {
-  private pty: IPty | undefined;
+  private pty: Pick<TerminalProcess, 'pause' | 'resume'> | undefined;
   private paused = false;
   /** Ack offset of an owner whose socket dropped, kept for reconnectHoldMs (see update). */
   private held: { acked: number; timer: NodeJS.Timeout } | undefined;
@@ -35,8 +35,8 @@ export class FlowControl {
     this.holdRoom = Math.max(sizes.replayBytes - 2 * sizes.batchBytes, tuning.pauseAboveBytes);
   }
 
-  /** The pty runs: from now on it is paused and resumed. */
-  start(pty: IPty): void {
+  /** The shell runs: from now on its output is paused and resumed. */
+  start(pty: Pick<TerminalProcess, 'pause' | 'resume'>): void {
     this.pty = pty;
   }
 

@@ -9,6 +9,8 @@ import type { Logger } from '../../base/log';
 
 /** One attached socket. */
 export class Peer {
+  /** Sent its HELLO (it may still wait for the shell to start). */
+  hello = false;
   ready = false;
   sent = 0; // stream offset sent up to
   acked = 0; // stream offset the client says it rendered
@@ -36,6 +38,10 @@ export class Peers {
 
   get size(): number {
     return this.all.size;
+  }
+
+  has(peer: Peer): boolean {
+    return this.all.has(peer);
   }
 
   [Symbol.iterator](): IterableIterator<Peer> {

@@ -1,10 +1,11 @@
 /**
- * A terminal's pty: opened through the environment driver (the shell runs in
- * the host, never here; locally runs the driver's client, e.g. `docker exec`),
- * its size, its exit, and the end of every process it started (teardown.ts).
+ * A terminal's shell process, as the environment driver opened it (the shell runs in the host,
+ * never here; what the platform holds is a TerminalProcess: an Engine API stream, or a local
+ * client under a pty): its size, its exit, and the end of every process it started
+ * (teardown.ts). Opening is asynchronous; a resize or a close meanwhile is kept for when it
+ * has started.
  */
-import type { IPty } from 'node-pty';
-import type { Environment, EnvironmentDriver } from '../../environments/driver';
+import type { Environment, EnvironmentDriver, TerminalProcess } from '../../environments/driver';
 import type { Logger } from '../../base/log';
 import { validDim } from '../common/protocol';
 import { endTerminalProcesses } from './teardown';
@@ -23,10 +24,9 @@ export interface PtyEvents {
 export class TerminalPty {
   cols = 80;
   rows = 24;
-  private pty: IPty | undefined;
+  private proc: TerminalProcess | undefined;
+  private opening: Promise<TerminalProcess> | undefined;
   private exited = false;
-  /** Resolves when the local pty process has exited. */
-  private exit: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly target: TerminalTarget,
@@ -35,37 +35,41 @@ export class TerminalPty {
     private readonly events: PtyEvents,
   ) {}
 
+  /** Opening was asked for (it may still be under way, or have failed). */
   get started(): boolean {
-    return this.pty !== undefined;
+    return this.opening !== undefined;
   }
 
   /** Started and not exited: it takes input and a size. */
   get running(): boolean {
-    return this.pty !== undefined && !this.exited;
+    return this.proc !== undefined && !this.exited;
   }
 
-  /** Starts the shell at this size; throws what the driver threw. */
-  open(cols: number, rows: number): IPty {
+  /** Starts the shell at this size; rejects with what the driver threw. */
+  open(cols: number, rows: number): Promise<TerminalProcess> {
     this.cols = cols;
     this.rows = rows;
+    this.opening ??= this.start(cols, rows);
+    return this.opening;
+  }
+
+  private async start(cols: number, rows: number): Promise<TerminalProcess> {
     const { driver, env, host } = this.target;
-    const pty = driver.openTerminal(env, host, { cols, rows, terminalId: this.terminalId });
-    this.pty = pty;
-    let exited!: () => void;
-    this.exit = new Promise<void>((resolve) => (exited = resolve));
-    // Drivers open ptys with `encoding: null` (Buffers, bytes passed through as they are); a string-mode pty still works.
-    pty.onData((d: string | Buffer) => this.events.data(typeof d === 'string' ? Buffer.from(d, 'utf8') : d));
-    pty.onExit(({ exitCode, signal }) => {
+    const proc = await driver.openTerminal(env, host, { cols, rows, terminalId: this.terminalId });
+    this.proc = proc;
+    proc.onData((d) => this.events.data(d));
+    proc.onExit(({ exitCode, signal }) => {
       this.exited = true;
-      exited();
       this.events.exit(exitCode, signal);
     });
-    this.log.info({ host, pid: pty.pid, cols, rows }, 'terminal started');
-    return pty;
+    // The window changed while the shell was starting.
+    if (this.cols !== cols || this.rows !== rows) proc.resize(this.cols, this.rows);
+    this.log.info({ host, process: proc.id, cols, rows }, 'terminal started');
+    return proc;
   }
 
   write(data: Uint8Array): void {
-    this.pty?.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    if (this.running) this.proc!.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   }
 
   resize(cols: number, rows: number): void {
@@ -73,28 +77,20 @@ export class TerminalPty {
     if (cols === this.cols && rows === this.rows) return;
     this.cols = cols;
     this.rows = rows;
-    const pty = this.pty;
-    if (!pty || this.exited) return;
-    try {
-      pty.resize(cols, rows);
-    } catch (err) {
-      // node-pty throws (EBADF) when the pty closed under us; the exit handler follows.
-      this.log.debug({ err: (err as Error).message }, 'resize failed');
-    }
+    // Never throws (TerminalProcess.resize): a resize racing the exit is lost, nothing more.
+    if (this.running) this.proc!.resize(cols, rows);
   }
 
-  /** Ends every process the terminal started: in the host first, then the local client (teardown.ts). */
+  /** Ends every process the terminal started: in the host first, then the platform's side (teardown.ts). */
   async close(): Promise<void> {
-    const pty = this.pty;
-    if (!pty) return;
+    const proc = await this.opening?.catch(() => undefined);
+    if (!proc) return;
     const { driver, env, host } = this.target;
-    await endTerminalProcesses(pty, {
+    await endTerminalProcesses(proc, {
       driver,
       env,
       host,
       terminalId: this.terminalId,
-      alreadyExited: this.exited,
-      exited: this.exit,
       onWarning: (message) => this.log.warn(message),
     });
   }

@@ -1,5 +1,5 @@
 /**
- * One terminal of a lab session's tab: its pty (pty.ts), its output stream
+ * One terminal of a lab session's tab: its shell process (pty.ts), its output stream
  * (output.ts) and the sockets watching it (peers.ts), paced by flow control
  * (flow.ts). This module speaks the protocol to each socket and decides when
  * the terminal ends.
@@ -63,6 +63,8 @@ export class Terminal {
   private readonly peers: Peers;
   private readonly pty: TerminalPty;
   private ended: Promise<void> | undefined;
+  /** The shell's start, once the first HELLO asked for it: true when it runs. */
+  private starting: Promise<boolean> | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
   private lastActivityAt = -Infinity;
   private readonly keeper: ScreenKeeper | undefined;
@@ -136,7 +138,7 @@ export class Terminal {
     const msg = decoded.msg;
     switch (msg.type) {
       case 'hello':
-        return this.onHello(peer, msg.hello);
+        return void this.onHello(peer, msg.hello).catch((err: Error) => this.log.error({ err: err.message }, 'hello failed'));
       case 'input':
         if (peer === this.peers.owner && peer.ready && this.pty.running) {
           this.pty.write(msg.data);
@@ -174,10 +176,14 @@ export class Terminal {
     peer.ws.close(CLOSE.protocolError, 'protocol error');
   }
 
-  private onHello(peer: Peer, hello: HelloPayload): void {
-    if (peer.ready) return; // a second HELLO changes nothing
+  private async onHello(peer: Peer, hello: HelloPayload): Promise<void> {
+    if (peer.hello) return; // a second HELLO changes nothing
+    peer.hello = true;
     clearTimeout(peer.helloTimer);
-    if (!this.pty.started && !this.start(hello.cols, hello.rows)) return;
+    // The first HELLO starts the shell (at its window's size); later ones wait for the same start.
+    this.starting ??= this.start(hello.cols, hello.rows);
+    if (!(await this.starting)) return;
+    if (this.ended || !this.peers.has(peer)) return; // gone while the shell started
     this.output.flush(); // the replay must include everything produced so far
 
     // An offset from another stream (restarted shell, server restart) or from
@@ -218,9 +224,10 @@ export class Terminal {
 
   // ---- the pty --------------------------------------------------------------
 
-  private start(cols: number, rows: number): boolean {
+  private async start(cols: number, rows: number): Promise<boolean> {
     try {
-      this.flow.start(this.pty.open(cols, rows));
+      const proc = await this.pty.open(cols, rows);
+      if (!this.ended) this.flow.start(proc);
     } catch (err) {
       const { host } = this.opts;
       const message = err instanceof Error ? err.message : String(err);

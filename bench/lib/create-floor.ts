@@ -1,0 +1,31 @@
+/**
+ * The engine's floor for creating an environment: N containers of the lab's image started at
+ * once with the `docker` CLI (`docker run -d`, in parallel, on a fresh bridge network), with
+ * nothing of ours around them: no toolbox, no files, no scripts. What Labforge's create can at
+ * best approach on this machine; the network's own creation is not counted.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** Labels that the bench's cleanup (driver.list() by instance) also finds, should a run die half-way. */
+function labelArgs(labels: Record<string, string>): string[] {
+  return Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+}
+
+/** Milliseconds until all `count` containers run; everything made is removed before it returns. */
+export async function parallelCreateFloorMs(image: string, count: number, name: string, labels: Record<string, string>): Promise<number> {
+  await run('docker', ['network', 'create', ...labelArgs(labels), name]);
+  const containers = Array.from({ length: count }, (_, i) => `${name}-${i}`);
+  try {
+    const t0 = performance.now();
+    await Promise.all(
+      containers.map((c) => run('docker', ['run', '-d', '--init', '--name', c, '--network', name, ...labelArgs(labels), image, 'sleep', 'infinity'])),
+    );
+    return performance.now() - t0;
+  } finally {
+    await run('docker', ['rm', '-f', ...containers]).catch(() => undefined);
+    await run('docker', ['network', 'rm', name]).catch(() => undefined);
+  }
+}
