@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { openApiDocument } from '@/lib/http/openapi';
 import { refName, schemaText, type JsonSchema } from './schema-text';
+import { TableHead } from '@/components/TableHead';
 
 /** The parts of the OpenAPI document the page shows. */
 interface Operation {
@@ -42,15 +43,7 @@ function Table({ caption, columns, rows }: { caption: string; columns: string[];
   return (
     <table>
       <caption>{caption}</caption>
-      <thead>
-        <tr>
-          {columns.map((c) => (
-            <th key={c} scope="col">
-              {c}
-            </th>
-          ))}
-        </tr>
-      </thead>
+      <TableHead columns={columns} />
       <tbody>
         {rows.map((cells, r) => (
           <tr key={r}>

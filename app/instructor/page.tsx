@@ -2,7 +2,7 @@ import Link from 'next/link';
 import { runtime } from '@/lib/runtime';
 import { instructorForPage } from '@/lib/http/instructor';
 import { liveSessions, LIVE_LIMIT } from '@/lib/instructors/live';
-import { listInvites } from '@/lib/instructors/invites';
+import { inviteNames } from '@/lib/instructors/invites';
 import { LiveSessions } from '@/components/instructor/LiveSessions';
 
 export const dynamic = 'force-dynamic';
@@ -12,7 +12,7 @@ export default async function Dashboard({ searchParams }: { searchParams: Promis
   const { invite } = await searchParams;
   const me = await instructorForPage(`/instructor${invite ? `?invite=${encodeURIComponent(invite)}` : ''}`);
   const rt = runtime();
-  const invites = await listInvites(rt.db);
+  const invites = await inviteNames(rt.db);
   const current = invites.find((i) => i.id === invite);
   const rows = await liveSessions(rt.db, rt.catalog, { inviteId: current?.id });
   return (

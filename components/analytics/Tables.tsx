@@ -1,20 +1,12 @@
 /** The small tables under the analytics charts: the same numbers, readable without the chart. */
 import type { DayCount, FailureGroup, FunnelRow, QuizDistribution, TimeRow } from '@/lib/analytics/types';
 import { duration, percent, position } from './format';
+import { TableHead } from '../TableHead';
 
 export function FunnelTable({ rows, sessions }: { rows: FunnelRow[]; sessions: number }) {
   return (
     <table className="analytics-table">
-      <thead>
-        <tr>
-          <th scope="col">#</th>
-          <th scope="col">Challenge</th>
-          <th scope="col">Reached</th>
-          <th scope="col">Completed</th>
-          <th scope="col">Skipped</th>
-          <th scope="col">Completed of {sessions} sessions</th>
-        </tr>
-      </thead>
+      <TableHead columns={['#', 'Challenge', 'Reached', 'Completed', 'Skipped', 'Completed of {sessions} sessions']} />
       <tbody>
         {rows.map((r) => (
           <tr key={r.slug}>
@@ -34,15 +26,7 @@ export function FunnelTable({ rows, sessions }: { rows: FunnelRow[]; sessions: n
 export function TimesTable({ rows }: { rows: TimeRow[] }) {
   return (
     <table className="analytics-table">
-      <thead>
-        <tr>
-          <th scope="col">#</th>
-          <th scope="col">Challenge</th>
-          <th scope="col">Completed</th>
-          <th scope="col">Median</th>
-          <th scope="col">90th percentile</th>
-        </tr>
-      </thead>
+      <TableHead columns={['#', 'Challenge', 'Completed', 'Median', '90th percentile']} />
       <tbody>
         {rows.map((r) => (
           <tr key={r.slug}>
@@ -61,14 +45,7 @@ export function TimesTable({ rows }: { rows: TimeRow[] }) {
 export function FailuresTable({ groups }: { groups: FailureGroup[] }) {
   return (
     <table className="analytics-table">
-      <thead>
-        <tr>
-          <th scope="col">#</th>
-          <th scope="col">Challenge</th>
-          <th scope="col">Message</th>
-          <th scope="col">Count</th>
-        </tr>
-      </thead>
+      <TableHead columns={['#', 'Challenge', 'Message', 'Count']} />
       <tbody>
         {groups.flatMap((g) =>
           g.messages.map((m, n) => (
@@ -91,13 +68,7 @@ export function QuizTable({ quiz }: { quiz: QuizDistribution }) {
       <caption>
         {quiz.submissions} answer{quiz.submissions === 1 ? '' : 's'} submitted
       </caption>
-      <thead>
-        <tr>
-          <th scope="col">Choice</th>
-          <th scope="col">Picked</th>
-          <th scope="col">Of answers</th>
-        </tr>
-      </thead>
+      <TableHead columns={['Choice', 'Picked', 'Of answers']} />
       <tbody>
         {quiz.choices.map((c) => (
           <tr key={c.index} className={c.correct ? 'analytics-right' : undefined}>
@@ -119,12 +90,7 @@ export function StartsTable({ days }: { days: DayCount[] }) {
   const busy = days.filter((d) => d.starts > 0);
   return (
     <table className="analytics-table">
-      <thead>
-        <tr>
-          <th scope="col">Day (UTC)</th>
-          <th scope="col">Sessions started</th>
-        </tr>
-      </thead>
+      <TableHead columns={['Day (UTC)', 'Sessions started']} />
       <tbody>
         {busy.map((d) => (
           <tr key={d.day}>

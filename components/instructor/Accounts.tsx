@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import type { Account } from '@/lib/accounts/users';
 import { FormError, send } from './send';
-import { Head } from './Head';
+import { TableHead } from '../TableHead';
 
 /** The admin's account list: invite an instructor (setup link shown once), disable or enable an account. */
 export function Accounts({ initial, me }: { initial: Account[]; me: string }) {
@@ -58,7 +58,7 @@ export function Accounts({ initial, me }: { initial: Account[]; me: string }) {
       )}
       <table className="live-table">
         <caption>{accounts.length} accounts</caption>
-        <Head columns={['Email', 'Name', 'Role', 'Last sign-in', 'Status', 'Actions']} />
+        <TableHead columns={['Email', 'Name', 'Role', 'Last sign-in', 'Status', 'Actions']} />
         <tbody>
           {accounts.map((a) => (
             <tr key={a.id}>

@@ -3,7 +3,7 @@ import Link from 'next/link';
 import { useState } from 'react';
 import type { InviteInfo } from '@/lib/instructors/invites';
 import { FormError, send } from './send';
-import { Head } from './Head';
+import { TableHead } from '../TableHead';
 
 interface Lab {
   slug: string;
@@ -92,7 +92,7 @@ export function Invites({ labs, initial }: { labs: Lab[]; initial: InviteInfo[] 
       )}
       <table className="live-table">
         <caption>{invites.length} invites</caption>
-        <Head columns={['Name', 'Labs', 'Seats', 'Sessions', 'Expires', 'Status', 'Actions']} />
+        <TableHead columns={['Name', 'Labs', 'Seats', 'Sessions', 'Expires', 'Status', 'Actions']} />
         <tbody>
           {invites.map((i) => (
             <tr key={i.id}>

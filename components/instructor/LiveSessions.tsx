@@ -10,7 +10,7 @@ import { elapsed, clock } from './format';
 import { MessageForm } from './MessageForm';
 import { WatchPanel } from './WatchPanel';
 import { send } from './send';
-import { Head } from './Head';
+import { TableHead } from '../TableHead';
 
 const EVERY_MS = 2000;
 
@@ -60,7 +60,7 @@ export function LiveSessions({ initial, invite }: { initial: LiveSession[]; invi
         <caption>
           {rows.length} live session{rows.length === 1 ? '' : 's'}
         </caption>
-        <Head columns={['Learner', 'Workshop', 'Lab', 'Challenge', 'Elapsed', 'Failed checks', 'Last failure', 'Actions']} />
+        <TableHead columns={['Learner', 'Workshop', 'Lab', 'Challenge', 'Elapsed', 'Failed checks', 'Last failure', 'Actions']} />
         <tbody>
           {rows.length === 0 && (
             <tr>

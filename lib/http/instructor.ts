@@ -7,6 +7,7 @@
  */
 import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
+import { cache } from 'react';
 import { loginSecretFrom, LOGIN_COOKIE, whoIs } from '../accounts/logins';
 import { grants, type Instructor, type Role } from '../accounts/roles';
 import { runtime } from '../runtime/index';
@@ -22,11 +23,14 @@ export async function instructorFor(req: Request, role: Role = 'instructor'): Pr
   return me;
 }
 
-/** The signed-in instructor of the page being rendered, if any (for pages that show more to them). */
-export async function signedIn(): Promise<Instructor | undefined> {
+/**
+ * The signed-in instructor of the page being rendered, if any. Cached per render (React `cache`):
+ * the instructor layout and its page both ask, and the login is read once.
+ */
+export const signedIn = cache(async (): Promise<Instructor | undefined> => {
   const secret = (await cookies()).get(LOGIN_COOKIE)?.value;
   return whoIs(runtime().db, loginSecretFrom(secret ? `${LOGIN_COOKIE}=${secret}` : undefined));
-}
+});
 
 /** The signed-in instructor of the page being rendered; redirects to /login?next=<path> otherwise. */
 export async function instructorForPage(nextPath: string, role: Role = 'instructor'): Promise<Instructor> {

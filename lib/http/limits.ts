@@ -17,12 +17,13 @@ import { HttpError } from './route';
 
 export type RateAction = RateLimitName extends `${infer A}.${string}` ? A : never;
 
-const WHAT: Record<RateAction, string> = {
-  create: 'lab starts',
-  check: 'checks',
-  token: 'terminal connections',
-  restart: 'host restarts',
-  login: 'sign-in attempts',
+/** What each action counts, and what its second key is (a learner's browser, or the email signed in with). */
+const WHAT: Record<RateAction, { counts: string; per: string }> = {
+  create: { counts: 'lab starts', per: 'from this browser' },
+  check: { counts: 'checks', per: 'from this browser' },
+  token: { counts: 'terminal connections', per: 'from this browser' },
+  restart: { counts: 'host restarts', per: 'from this browser' },
+  login: { counts: 'sign-in attempts', per: 'for this email' },
 };
 
 /** Set by server.ts on every request, replacing any value a client sent: the TCP peer's address. */
@@ -107,7 +108,7 @@ export async function rateLimit(req: Request, action: RateAction, learnerId?: st
   const s = state();
   const keys: [RateLimitName, string | undefined, string][] = [
     [`${action}.address` as RateLimitName, clientAddress(req), 'from your network address'],
-    [`${action}.learner` as RateLimitName, learnerId, action === 'login' ? 'for this email' : 'from this browser'],
+    [`${action}.learner` as RateLimitName, learnerId, WHAT[action].per],
   ];
   for (const [name, key, who] of keys) {
     const points = s.limits[name];
@@ -119,7 +120,7 @@ export async function rateLimit(req: Request, action: RateAction, learnerId?: st
     } catch (e) {
       if (!(e instanceof RateLimiterRes)) throw e;
       const wait = Math.max(1, Math.ceil(e.msBeforeNext / 1000));
-      throw new HttpError(429, `Too many ${WHAT[action]} ${who}: at most ${points} a minute. Try again in ${wait} s.`, {
+      throw new HttpError(429, `Too many ${WHAT[action].counts} ${who}: at most ${points} a minute. Try again in ${wait} s.`, {
         retryAfter: wait,
         code: 'rate_limited',
       });

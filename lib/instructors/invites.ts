@@ -47,10 +47,19 @@ export interface InviteInfo {
   status: 'open' | 'expired' | 'revoked' | 'full';
 }
 
-type InviteRow = Awaited<ReturnType<Db['invite']['findFirstOrThrow']>>;
+type InviteRow = Awaited<ReturnType<Db['invite']['findFirstOrThrow']>> & { createdBy?: { email: string } | null };
 
-async function seatsTaken(db: Db, inviteId: string): Promise<number> {
-  return (await db.session.groupBy({ by: ['learnerId'], where: { inviteId } })).length;
+/** Seats taken (distinct learners) and sessions of each invite: two grouped queries for any number of invites. */
+async function usage(db: Db, ids: string[]): Promise<Map<string, { seats: number; sessions: number }>> {
+  const pairs = await db.session.groupBy({ by: ['inviteId', 'learnerId'], where: { inviteId: { in: ids } }, _count: { _all: true } });
+  const out = new Map(ids.map((id) => [id, { seats: 0, sessions: 0 }]));
+  for (const p of pairs) {
+    const u = out.get(p.inviteId!);
+    if (!u) continue;
+    u.seats += 1;
+    u.sessions += p._count._all;
+  }
+  return out;
 }
 
 function statusOf(row: InviteRow, taken: number, now = new Date()): InviteInfo['status'] {
@@ -60,21 +69,32 @@ function statusOf(row: InviteRow, taken: number, now = new Date()): InviteInfo['
   return 'open';
 }
 
-async function infoOf(db: Db, row: InviteRow & { createdBy?: { email: string } | null }): Promise<InviteInfo> {
-  const [taken, sessions] = await Promise.all([seatsTaken(db, row.id), db.session.count({ where: { inviteId: row.id } })]);
-  return {
-    id: row.id,
-    name: row.name,
-    labs: JSON.parse(row.labs) as string[],
-    learnerName: row.learnerName,
-    seats: row.seats,
-    seatsTaken: taken,
-    sessions,
-    expiresAt: row.expiresAt?.toISOString() ?? null,
-    createdAt: row.createdAt.toISOString(),
-    createdBy: row.createdBy?.email ?? null,
-    status: statusOf(row, taken),
-  };
+async function infosOf(db: Db, rows: InviteRow[]): Promise<InviteInfo[]> {
+  const used = await usage(
+    db,
+    rows.map((r) => r.id),
+  );
+  return rows.map((row) => {
+    const { seats: taken, sessions } = used.get(row.id)!;
+    return {
+      id: row.id,
+      name: row.name,
+      labs: JSON.parse(row.labs) as string[],
+      learnerName: row.learnerName,
+      seats: row.seats,
+      seatsTaken: taken,
+      sessions,
+      expiresAt: row.expiresAt?.toISOString() ?? null,
+      createdAt: row.createdAt.toISOString(),
+      createdBy: row.createdBy?.email ?? null,
+      status: statusOf(row, taken),
+    };
+  });
+}
+
+/** Names of the invites, newest first (the dashboard's workshop filter needs no counts). */
+export function inviteNames(db: Db): Promise<Array<{ id: string; name: string }>> {
+  return db.invite.findMany({ orderBy: { createdAt: 'desc' }, take: 200, select: { id: true, name: true } });
 }
 
 /** A new invite and its link (shown this once). `knownLabs`: the installed labs' slugs. */
@@ -101,12 +121,12 @@ export async function createInvite(
     },
     include: { createdBy: { select: { email: true } } },
   });
-  return { invite: await infoOf(db, row), url: `${opts.publicUrl}${INVITE_PATH}${code}` };
+  return { invite: (await infosOf(db, [row]))[0], url: `${opts.publicUrl}${INVITE_PATH}${code}` };
 }
 
 export async function listInvites(db: Db): Promise<InviteInfo[]> {
   const rows = await db.invite.findMany({ orderBy: { createdAt: 'desc' }, take: 200, include: { createdBy: { select: { email: true } } } });
-  return Promise.all(rows.map((r) => infoOf(db, r)));
+  return infosOf(db, rows);
 }
 
 export async function revokeInvite(db: Db, id: string): Promise<void> {
@@ -118,7 +138,7 @@ export async function revokeInvite(db: Db, id: string): Promise<void> {
 export async function openInvite(db: Db, code: string): Promise<InviteInfo> {
   const row = CODE_SHAPE.test(code) ? await db.invite.findUnique({ where: { hash: hash(code) } }) : null;
   if (!row) throw new AccountError('not_found', 'This invite link is not valid. Ask your instructor for the link again.');
-  const info = await infoOf(db, row);
+  const [info] = await infosOf(db, [row]);
   if (info.status === 'revoked') throw new AccountError('expired', 'This invite was withdrawn by its instructor.');
   if (info.status === 'expired') throw new AccountError('expired', 'This invite has expired. Ask your instructor for a new one.');
   return info;

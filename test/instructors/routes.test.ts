@@ -143,6 +143,14 @@ describe('invites', () => {
     const rows = (await (await call(liveRoute.GET, `/x?invite=${invite.id}`, {}, as(cookie))).json()) as LiveSession[];
     expect(rows.map((r) => [r.learner, r.invite?.name])).toEqual([['Luke', 'Tuesday workshop']]);
 
+    const listed = (await (await call(invitesRoute.GET, '/x', {}, as(cookie))).json()) as Array<{
+      id: string;
+      seatsTaken: number;
+      sessions: number;
+      status: string;
+    }>;
+    expect(listed.find((i) => i.id === invite.id)).toMatchObject({ seatsTaken: 1, sessions: 1, status: 'full' });
+
     expect((await start(undefined, { lab: 'beta' })).status).toBe(400); // not this invite's lab
     const second = await start(undefined, { lab: 'alpha', name: 'Leia' });
     expect(second.status).toBe(409);
@@ -152,7 +160,7 @@ describe('invites', () => {
     const after = await start(learner, { lab: 'alpha' });
     expect(after.status).toBe(410);
     expect((await after.json()).error).toMatch(/withdrawn/);
-    expect((await start(undefined, { lab: 'alpha' }).then((r) => r.status)) === 410).toBe(true);
+    expect((await start(undefined, { lab: 'alpha' })).status).toBe(410);
     const bad = await call(inviteStart.POST, '/x', { code: 'nope' }, { method: 'POST', json: { lab: 'alpha' } });
     expect(bad.status).toBe(404);
     await h.svc.stop(id, learner);

@@ -1,5 +1,5 @@
 /** A table's header row: one column header per name. */
-export function Head({ columns }: { columns: string[] }) {
+export function TableHead({ columns }: { columns: string[] }) {
   return (
     <thead>
       <tr>
