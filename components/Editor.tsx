@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { EditorView, basicSetup } from 'codemirror';
 import { keymap } from '@codemirror/view';
-import { Prec } from '@codemirror/state';
+import { Prec, Transaction } from '@codemirror/state';
 import { yaml } from '@codemirror/lang-yaml';
 import { oneDark } from '@codemirror/theme-one-dark';
 import { useLatest } from './use-latest';
@@ -38,13 +38,21 @@ export function Editor({ sessionId, tab, path, visible }: { sessionId: string; t
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView>(null);
   const version = useRef<string>('');
+  // Counts the learner's edits and the loads started: a load that answers after the learner typed,
+  // or after a newer load, is dropped instead of replacing their text (the save's version check
+  // still catches a file that changed underneath).
+  const edits = useRef(0);
+  const loads = useRef(0);
   const [status, setStatus] = useState<{ kind: 'info' | 'error' | 'conflict' | 'saved'; text: string }>();
   const [dirty, setDirty] = useState(false);
   const url = `/api/v1/sessions/${sessionId}/files/${encodeURIComponent(tab)}`;
 
   const load = useCallback(async () => {
+    const seq = ++loads.current;
+    const editsBefore = edits.current;
     const res = await fetch(url, { cache: 'no-store' });
     const data = await res.json().catch(() => ({}));
+    if (seq !== loads.current || edits.current !== editsBefore) return;
     if (!res.ok) return setStatus({ kind: 'error', text: data.error ?? `could not open ${path}` });
     const file = data as FileState;
     version.current = file.version;
@@ -57,6 +65,7 @@ export function Editor({ sessionId, tab, path, visible }: { sessionId: string; t
   const save = useCallback(
     async (force = false) => {
       const content = view.current?.state.doc.toString() ?? '';
+      const editsBefore = edits.current;
       const res = await fetch(url, {
         method: 'PUT',
         headers: { 'content-type': 'application/json' },
@@ -66,7 +75,8 @@ export function Editor({ sessionId, tab, path, visible }: { sessionId: string; t
       if (res.status === 409) return setStatus({ kind: 'conflict', text: data.error });
       if (!res.ok) return setStatus({ kind: 'error', text: data.error ?? 'save failed' });
       version.current = (data as FileState).version;
-      setDirty(false);
+      // Typed while the save was on its way: that text is not saved yet.
+      setDirty(edits.current !== editsBefore);
       setStatus({ kind: 'saved', text: `Saved ${path}` });
     },
     [url, path],
@@ -85,12 +95,13 @@ export function Editor({ sessionId, tab, path, visible }: { sessionId: string; t
         ...(/\.ya?ml$/.test(path) ? [yaml()] : []),
         keymap.of([{ key: 'Mod-s', preventDefault: true, run: () => (void saveRef.current(), true) }]),
         EditorView.contentAttributes.of({ 'aria-label': `Editor: ${path}` }),
-        EditorView.updateListener.of(
-          (u) =>
-            u.docChanged &&
-            u.transactions.some((t) => t.isUserEvent('input') || t.isUserEvent('delete') || t.isUserEvent('paste') || t.isUserEvent('undo')) &&
-            setDirty(true),
-        ),
+        EditorView.updateListener.of((u) => {
+          if (!u.docChanged) return;
+          // The learner's changes carry a user event (input, delete, paste, undo, redo, drop); a load's do not.
+          if (!u.transactions.some((t) => t.docChanged && t.annotation(Transaction.userEvent) !== undefined)) return;
+          edits.current++;
+          setDirty(true);
+        }),
       ],
     });
     view.current = v;

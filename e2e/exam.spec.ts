@@ -17,13 +17,36 @@ const track = parse(fs.readFileSync(path.resolve(import.meta.dirname, '../labs/m
 const phrases: string[] = track.variables.find((v: { name: string }) => v.name === 'SECRET_MESSAGE').pick;
 const ships: string[] = track.variables.find((v: { name: string }) => v.name === 'HIDDEN_SENDER').pick;
 
-async function writeAnswers(page: Page, content: string) {
+/**
+ * Writes answers.yaml in the Editor tab and saves it. With `slowReread`, the tab's re-read of the
+ * file (it reloads whenever it comes into view) answers only after the learner has typed, as on a
+ * slow network: the typed text must survive it and be what is saved.
+ */
+async function writeAnswers(page: Page, content: string, { slowReread = false } = {}) {
+  let release = () => {};
+  const files = '**/api/v1/sessions/*/files/**';
+  if (slowReread) {
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    await page.route(files, async (route) => {
+      if (route.request().method() === 'GET') await gate;
+      await route.continue();
+    });
+  }
   await page.getByRole('tab', { name: 'Editor' }).click();
   const editor = page.getByLabel('Editor: /root/answers.yaml');
   await expect(editor).toContainText('message:');
   await editor.click();
   await page.keyboard.press('ControlOrMeta+a');
   await page.keyboard.insertText(content);
+  if (slowReread) {
+    const reread = page.waitForResponse((r) => r.url().includes('/files/') && r.request().method() === 'GET');
+    release();
+    await reread;
+    await page.unroute(files);
+    await page.waitForTimeout(300); // the page reads the body and would apply it now
+    await expect(page.locator('.editor .path')).toHaveText('/root/answers.yaml •');
+  }
+  await expect(editor).toContainText(content.split('\n')[0]);
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByText('Saved /root/answers.yaml')).toBeVisible();
 }
@@ -71,7 +94,7 @@ test('the exam: listen, catch the secret, name the sender, get graded', async ({
 
   // A wrong sender: a precise message that does not give the answer away.
   const wrong = ships.find((s) => s !== sender)!;
-  await writeAnswers(page, `message: "${secret}"\nsender: ${wrong}\n`);
+  await writeAnswers(page, `message: "${secret}"\nsender: ${wrong}\n`, { slowReread: true });
   await page.getByRole('button', { name: 'Check' }).click();
   const alert = page.getByRole('alert');
   await expect(alert).toContainText(`"sender" is "${wrong}"`);
