@@ -214,9 +214,13 @@ describe('terminals into a Docker host', () => {
     await waitFor('shell answers', () => sink.has('CC_42'), 10_000, 1);
     const ms = performance.now() - t0;
     const drained = received() - before;
-    // ~1.3 MB sits in docker's own exec pipeline (shim, daemon, CLI) when our pty is paused: it drains first.
+    // ~2 MB sits in docker's own exec pipeline (shim, daemon, socket): written before the Ctrl-C, it is
+    // discarded as a tty discards it (interrupt.ts). What still arrives was already on its way to
+    // the client: the window and the batches in flight.
     console.log(`[measure] docker: Ctrl-C during yes -> shell answers in ${ms.toFixed(0)} ms (${drained} bytes drained)`);
-    expect(ms).toBeLessThan(3_000); // typically 200-450 ms; generous for a loaded 2-core machine
+    expect(drained).toBeLessThanOrEqual(FLOW.pauseAboveBytes + 3 * BATCH.maxBytes);
+    expect(textOf(c).slice(-4000)).toContain('^C');
+    expect(ms).toBeLessThan(3_000); // typically 100-300 ms; generous for a loaded 2-core machine
     c.client.dispose();
   });
 

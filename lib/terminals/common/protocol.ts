@@ -47,8 +47,12 @@ export const LIMITS = {
  */
 export const FLOW = {
   ackEveryBytes: 32 * 1024,
+  /** The largest window (a screen that renders fast, or before its speed is measured); resumeBelowBytes keeps its ratio to it. */
   pauseAboveBytes: 512 * 1024,
   resumeBelowBytes: 256 * 1024,
+  /** The window holds this much of the owner's measured rendering (flow.ts), and never less than minWindowBytes. */
+  renderTargetMs: 150,
+  minWindowBytes: 64 * 1024,
   viewerMaxUnackedBytes: 2 * 1024 * 1024,
   /**
    * After the owner's socket drops, output may fill the replay buffer but not

@@ -1,9 +1,11 @@
 /**
  * Flow control for one terminal: the owner acks what it rendered, and the shell's
  * output is paused while the owner has too much unacked output (TerminalProcess.pause:
- * the program in the host then blocks on write, so nothing piles up here). Viewers never pause: one that
- * lags too far is disconnected and resumes on reconnect. Thresholds: FLOW in
- * protocol.ts.
+ * the program in the host then blocks on write, so nothing piles up here). The window is
+ * sized to the owner's measured render speed (RenderRate): a browser that renders 1 MB/s
+ * holds ~renderTargetMs of output, never a fixed 512 KB, so what it still has to draw after
+ * Ctrl-C is short. Viewers never pause: one that lags too far is disconnected and resumes on
+ * reconnect. Thresholds: FLOW in protocol.ts.
  */
 import type { TerminalProcess } from '../../environments/driver';
 import { CLOSE, FLOW } from '../common/protocol';
@@ -16,6 +18,43 @@ export interface FlowState {
   owner: Peer | undefined;
   /** Total output bytes the pty produced so far (sent or not). */
   produced: number;
+  /** Output is being discarded (interrupt.ts): read it as fast as it comes, whoever lags. */
+  draining?: boolean;
+}
+
+/**
+ * How fast the owner's screen renders, from its acks while it had a backlog (only then is
+ * rendering what paces the acks). Smoothed; undefined until measured.
+ */
+export class RenderRate {
+  bytesPerSecond: number | undefined;
+  private last: { at: number; acked: number } | undefined;
+
+  constructor(
+    private readonly minSpanMs = 20,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** An ack moved the owner to `acked` while `behind` bytes were still unacked before it. */
+  sample(acked: number, behind: boolean): void {
+    const at = this.now();
+    // Two acks in a row while behind: the screen rendered all along between them.
+    if (!behind || !this.last || acked < this.last.acked) {
+      this.last = behind ? { at, acked } : undefined;
+      return;
+    }
+    const span = at - this.last.at;
+    if (span < this.minSpanMs) return;
+    const rate = ((acked - this.last.acked) * 1000) / span;
+    this.bytesPerSecond = this.bytesPerSecond === undefined ? rate : 0.7 * this.bytesPerSecond + 0.3 * rate;
+    this.last = { at, acked };
+  }
+
+  /** A new owner: its screen is another one. */
+  reset(): void {
+    this.bytesPerSecond = undefined;
+    this.last = undefined;
+  }
 }
 
 export class FlowControl {
@@ -25,6 +64,7 @@ export class FlowControl {
   private held: { acked: number; timer: NodeJS.Timeout } | undefined;
   /** Output allowed past a dropped owner's ack: what the replay buffer keeps, less two batches of slack. */
   private readonly holdRoom: number;
+  readonly rate = new RenderRate();
 
   constructor(
     readonly tuning: FlowTuning,
@@ -38,6 +78,19 @@ export class FlowControl {
   /** The shell runs: from now on its output is paused and resumed. */
   start(pty: Pick<TerminalProcess, 'pause' | 'resume'>): void {
     this.pty = pty;
+  }
+
+  /** The owner acked up to `acked`, having had `unacked` bytes outstanding before it. */
+  acked(acked: number, unacked: number): void {
+    this.rate.sample(acked, unacked > this.tuning.ackEveryBytes);
+  }
+
+  /** Unacked output above which the owner's screen pauses the shell: renderTargetMs of its rendering, within bounds. */
+  get window(): number {
+    const bps = this.rate.bytesPerSecond;
+    const max = this.tuning.pauseAboveBytes;
+    if (bps === undefined) return max;
+    return Math.round(Math.min(max, Math.max(this.tuning.minWindowBytes, (bps * this.tuning.renderTargetMs) / 1000)));
   }
 
   /** The pty exited: nothing to pause any more. */
@@ -70,13 +123,16 @@ export class FlowControl {
    */
   update(): void {
     if (!this.pty) return;
-    const { owner, produced } = this.state();
+    const { owner, produced, draining } = this.state();
     let pause = false;
     let resume = true;
-    if (owner?.ready) {
+    if (draining) {
+      // nothing reaches any screen: read on
+    } else if (owner?.ready) {
       const unacked = owner.unacked;
-      pause = unacked > this.tuning.pauseAboveBytes;
-      resume = unacked < this.tuning.resumeBelowBytes;
+      const window = this.window;
+      pause = unacked > window;
+      resume = unacked < window * (this.tuning.resumeBelowBytes / this.tuning.pauseAboveBytes);
     } else if (this.held) {
       pause = produced - this.held.acked > this.holdRoom;
       resume = !pause;

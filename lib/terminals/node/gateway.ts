@@ -25,7 +25,7 @@ export interface ResolvedTerminal extends TerminalTarget {
 }
 
 /** The terminal settings are the gateway's: it passes them to every terminal it starts. */
-export interface TerminalGatewayOptions extends Pick<TerminalOptions, 'graceMs' | 'log' | 'replayBytes' | 'batch' | 'flow' | 'helloTimeoutMs'> {
+export interface TerminalGatewayOptions extends Pick<TerminalOptions, 'graceMs' | 'log' | 'replayBytes' | 'batch' | 'flow' | 'interrupt' | 'helloTimeoutMs'> {
   /** Exact origins (scheme://host[:port]) allowed to open terminals. */
   allowedOrigins: string[];
   tokens: TokenStore;
@@ -106,6 +106,7 @@ export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGat
       replayBytes: opts.replayBytes,
       batch: opts.batch,
       flow: opts.flow,
+      interrupt: opts.interrupt,
       helloTimeoutMs: opts.helloTimeoutMs,
       onEnd: (t) => {
         if (terminals.get(t.key) === t) terminals.delete(t.key);

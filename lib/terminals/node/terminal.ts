@@ -19,6 +19,7 @@ import type { Logger } from '../../base/log';
 import { CLOSE, FLOW, decodeClientFrame, encodeOutput, encodePong, type HelloPayload, type Role, type Status } from '../common/protocol';
 import { BATCH, type BatchTuning } from './batcher';
 import { FlowControl, type FlowTuning } from './flow';
+import { INTERRUPT, InterruptSkip, type InterruptTuning } from './interrupt';
 import { OutputStream, type SendFrame } from './output';
 import { Peers, clip, send, sendStatus, type Peer } from './peers';
 import { TerminalPty, type TerminalTarget } from './pty';
@@ -35,6 +36,7 @@ export interface TerminalOptions extends TerminalTarget {
   replayBytes?: number;
   batch?: Partial<BatchTuning>;
   flow?: Partial<FlowTuning>;
+  interrupt?: Partial<InterruptTuning>;
   helloTimeoutMs?: number;
   /** Called once, synchronously, when the terminal ends (the gateway forgets it). */
   onEnd?: (terminal: Terminal) => void;
@@ -60,6 +62,7 @@ export class Terminal {
   private readonly log: Logger;
   private readonly output: OutputStream;
   private readonly flow: FlowControl;
+  private readonly interrupts: InterruptSkip;
   private readonly peers: Peers;
   private readonly pty: TerminalPty;
   private ended: Promise<void> | undefined;
@@ -89,7 +92,10 @@ export class Terminal {
         this.keeper?.changed();
       },
     });
-    const state = () => ({ owner: this.peers.owner, produced: this.output.produced });
+    this.interrupts = new InterruptSkip({ ...INTERRUPT, ...opts.interrupt }, undefined, (r) =>
+      this.log.info(r, 'output written before an interrupt discarded'),
+    );
+    const state = () => ({ owner: this.peers.owner, produced: this.output.produced, draining: this.interrupts.skipping });
     this.flow = new FlowControl({ ...FLOW, ...opts.flow }, { replayBytes, batchBytes: batch.maxBytes }, state, this.log);
     // The old screen and the note are the start of this terminal's stream: every client gets them
     // through the usual replay (a reset, as the stream id is new), before the new shell's output.
@@ -141,6 +147,9 @@ export class Terminal {
         return void this.onHello(peer, msg.hello).catch((err: Error) => this.log.error({ err: err.message }, 'hello failed'));
       case 'input':
         if (peer === this.peers.owner && peer.ready && this.pty.running) {
+          // An interrupt during a flood: what Docker still holds of the flood is discarded (interrupt.ts).
+          this.interrupts.typed(msg.data);
+          if (this.interrupts.skipping) this.flow.update();
           this.pty.write(msg.data);
           this.activity();
         }
@@ -150,7 +159,11 @@ export class Terminal {
         return;
       case 'ack':
         // Cumulative and monotonic; an ack past what was sent is clamped, not trusted.
-        if (msg.offset > peer.acked) peer.acked = Math.min(msg.offset, peer.sent);
+        if (msg.offset > peer.acked) {
+          const behind = peer.unacked;
+          peer.acked = Math.min(msg.offset, peer.sent);
+          if (peer === this.peers.owner) this.flow.acked(peer.acked, behind);
+        }
         if (peer === this.peers.owner) this.flow.update();
         return;
       case 'ping':
@@ -200,6 +213,7 @@ export class Terminal {
 
     if (peer.mayOwn && this.peers.takeOwnership(peer)) {
       this.flow.release();
+      this.flow.rate.reset();
       this.flow.update();
     }
     const role: Role = peer === this.peers.owner ? 'owner' : 'viewer';
@@ -243,7 +257,9 @@ export class Terminal {
   }
 
   private onData(buf: Buffer): void {
-    if (!this.ended) this.output.push(buf);
+    if (this.ended) return;
+    const kept = this.interrupts.filter(buf);
+    if (kept) this.output.push(kept);
   }
 
   /** One frame out to every ready socket; the others get it from the replay when their HELLO comes. */
