@@ -10,7 +10,9 @@
  * Loopback only; one server for the whole run (fresh data folder, only the lab under test);
  * bounded by `--learner-timeout` and `--timeout`; on failure or Ctrl-C every session is
  * stopped, the server is stopped and whatever is left with our instance label is removed.
- * `--plot FILE` writes an SVG of the figures against N.
+ * `--plot FILE` writes an SVG of the figures against N. Per N the engine's own floor is measured
+ * too, once the level's containers are gone: as many containers as N environments have, started
+ * at once with nothing of ours (bench/lib/create-floor.ts), so start-to-prompt reads against it.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,6 +26,8 @@ import { runLearner, type LearnerResult } from './load/learner';
 import { loadSvg } from './load/plot';
 import { startLoadServer, type LoadServer } from './load/server';
 import { growth, summarize, type LevelSummary } from './load/summary';
+import { parallelEnvironmentsFloorMs } from './lib/create-floor';
+import { LABELS } from '../lib/environments/driver';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -36,6 +40,7 @@ const OPTIONS = {
   timeout: 'seconds for the whole run before everything is stopped (default 2700)',
   'server-env': 'extra server environment, e.g. LABFORGE_CHECK_CONCURRENCY=1000,LABFORGE_PROVISION_CONCURRENCY=1000 (A/B runs)',
   plot: 'write an SVG of the figures against N to this file (e.g. docs/images/load.svg)',
+  floor: "per N, the engine's floor: N environments' containers started at once through the Engine API, nothing of ours (default true; false skips it)",
 };
 
 function intList(v: string | boolean | undefined, d: number[]): number[] {
@@ -105,6 +110,15 @@ async function removeLeftovers(instance: string): Promise<number> {
   return left.length;
 }
 
+/** N environments of the lab's size started at once by the engine alone, and how start-to-prompt compares. */
+async function engineFloor(n: number, instance: string, shape: { image: string; hosts: number }): Promise<LevelSummary['engineFloor']> {
+  progress(`N=${n}: the engine's floor (${n * shape.hosts} containers at once)`);
+  const { DockerDriver } = await import('../lib/environments/docker/driver');
+  const image = await new DockerDriver({ instance }).images.ensure(shape.image, () => undefined);
+  const ms = await parallelEnvironmentsFloorMs(image, n, shape.hosts, `lf-floor-${instance}`, { [LABELS.managed]: '1', [LABELS.instance]: instance });
+  return { environments: n, containers: n * shape.hosts, allRunningMs: Math.round(ms) };
+}
+
 export async function run(options: BenchOptions = {}): Promise<object> {
   const levels = intList(options.learners, [1, 10, 30]);
   const dir = labDir(typeof options.lab === 'string' ? options.lab : 'multicast-basics');
@@ -123,6 +137,7 @@ export async function run(options: BenchOptions = {}): Promise<object> {
   const limitMiB = maxEnv ? undefined : defaultCapacity(os.totalmem(), Number(env.LABFORGE_CAPACITY_RESERVE ?? 0.25));
   const fits = maxEnv ? Number(maxEnv) : Math.max(1, Math.floor(limitMiB! / labMiB));
   const capacity = { labHosts: lab.track.environment.hosts.length, labMemoryMiB: labMiB, limitMiB, environmentsThatFit: fits };
+  const floorShape = { image: lab.track.environment.hosts[0].image, hosts: capacity.labHosts };
   progress(`lab ${slug}: ${capacity.labHosts} hosts, ${labMiB} MiB declared; about ${fits} environments fit at once`);
   for (const n of levels) if (n > fits) progress(`N=${n}: ${n - fits} learners will wait for room until others stop (over capacity)`);
 
@@ -195,6 +210,7 @@ export async function run(options: BenchOptions = {}): Promise<object> {
         const cleanupMs = await untilNoContainers(server.instance, 180_000);
         await sleep(2000); // let the server settle before reading its RSS "at the end"
         const s = summarize(results, sampler.since(since), { rssPeak, rssEnd: rssBytes(server.pid) }, wallMs, cleanupMs);
+        if (options.floor !== 'false' && !total.signal.aborted) s.engineFloor = await engineFloor(n, server.instance, floorShape);
         summaries.push(s);
         raw[`N=${n}`] = results;
         progress(

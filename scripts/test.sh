@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NEXT_TELEMETRY_DISABLED=1
-say() { printf '\n\033[1;34m==>\033[0m %s\n' "$*"; }
+say() { printf '\n\033[1;34m==>\033[0m %s \033[2m(%d s into the run)\033[0m\n' "$*" "$SECONDS"; }
 mkdir -p data/reports
 
 bash scripts/setup-machine.sh --with-browser
@@ -54,5 +54,6 @@ fi
 faults=0
 npx vitest run --config vitest.faults.config.ts --reporter=default --reporter=json --outputFile.json=data/reports/faults.json || faults=$?
 
+printf '\nthe whole run took %d s\n' "$SECONDS"
 node scripts/summarize-tests.mjs data/reports/e2e.json data/reports/vitest.json data/reports/faults.json
 exit $(( unit || e2e || faults ))

@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import type Dockerode from 'dockerode';
 
 const run = promisify(execFile);
 
@@ -27,5 +28,48 @@ export async function parallelCreateFloorMs(image: string, count: number, name: 
   } finally {
     await run('docker', ['rm', '-f', ...containers]).catch(() => undefined);
     await run('docker', ['network', 'rm', name]).catch(() => undefined);
+  }
+}
+
+/**
+ * The same floor for many environments at once, through the Engine API (no CLI process per
+ * container, so hundreds fit): `environments` bridge networks (made first, not counted), then
+ * `environments × hostsPerEnvironment` containers created and started at once. Milliseconds
+ * until all run; everything made is removed before it returns.
+ */
+export async function parallelEnvironmentsFloorMs(
+  image: string,
+  environments: number,
+  hostsPerEnvironment: number,
+  name: string,
+  labels: Record<string, string>,
+): Promise<number> {
+  const { default: Dockerode } = await import('dockerode');
+  const docker = new Dockerode();
+  const networks = await Promise.all(
+    Array.from({ length: environments }, (_, e) => docker.createNetwork({ Name: `${name}-${e}`, Driver: 'bridge', Labels: labels })),
+  );
+  const made: Dockerode.Container[] = [];
+  try {
+    const t0 = performance.now();
+    await Promise.all(
+      networks.flatMap((_, e) =>
+        Array.from({ length: hostsPerEnvironment }, async (_, h) => {
+          const c = await docker.createContainer({
+            name: `${name}-${e}-${h}`,
+            Image: image,
+            Cmd: ['sleep', 'infinity'],
+            Labels: labels,
+            HostConfig: { Init: true, NetworkMode: `${name}-${e}` },
+          });
+          made.push(c);
+          await c.start();
+        }),
+      ),
+    );
+    return performance.now() - t0;
+  } finally {
+    await Promise.all(made.map((c) => c.remove({ force: true }).catch(() => undefined)));
+    await Promise.all(networks.map((n) => n.remove().catch(() => undefined)));
   }
 }

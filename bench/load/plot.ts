@@ -68,6 +68,8 @@ export function loadSvg(levels: LevelSummary[], title: string): string {
       series: [
         { name: 'p50', color: '#2563eb', values: levels.map((l) => sec(l.ms.startToPrompt.p50)) },
         { name: 'p99', color: '#dc2626', values: levels.map((l) => sec(l.ms.startToPrompt.p99)) },
+        // The engine alone starting that many containers: what no platform on this machine can beat.
+        { name: 'engine floor', color: '#6b7280', values: levels.map((l) => sec(l.engineFloor?.allRunningMs ?? null)) },
       ],
     },
     {

@@ -49,6 +49,8 @@ export interface LevelSummary {
   /** Seconds from the last learner's end until none of our containers was left. */
   cleanupSeconds: number | null;
   errors: string[];
+  /** The engine alone starting as many containers as these N environments have (load.ts), when measured. */
+  engineFloor?: { environments: number; containers: number; allRunningMs: number };
 }
 
 export function summarize(
@@ -102,6 +104,7 @@ export function growth(levels: LevelSummary[]): Record<string, Record<string, nu
   const figures: Record<string, (l: LevelSummary) => number | null> = {
     startToPromptP50: (l) => l.ms.startToPrompt.p50,
     startToPromptP99: (l) => l.ms.startToPrompt.p99,
+    engineFloor: (l) => l.engineFloor?.allRunningMs ?? null,
     echoP50: (l) => l.ms.echo.p50,
     echoP99: (l) => l.ms.echo.p99,
     checkP50: (l) => l.ms.check.p50,

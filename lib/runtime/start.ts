@@ -103,12 +103,14 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
 
   // Ended sessions close their terminals; the gateway is made after the sessions, hence the late binding.
   let closeTerminals: (sessionId: string) => Promise<void> = async () => {};
+  let prestartTerminals: (sessionId: string, learnerId: string, tabs: string[]) => void = () => {};
   const sessions = new SessionService({
     db,
     catalog,
     drivers,
     log,
     onEnded: (id) => closeTerminals(id),
+    onActive: (id, learnerId, tabs) => prestartTerminals(id, learnerId, tabs),
     authorMode: config.authorMode,
     pool,
     capacity,
@@ -141,6 +143,10 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
     screens,
   });
   closeTerminals = (id) => gateway.closeSession(id);
+  // A new session's shells start at once, not when its page connects: the prompt is there first.
+  prestartTerminals = (id, learnerId, tabs) => {
+    for (const tab of tabs) void gateway.prestart(id, learnerId, tab);
+  };
 
   const services = createServiceProxy({
     allowedOrigins: config.allowedOrigins,

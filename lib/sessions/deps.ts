@@ -15,6 +15,11 @@ export interface SessionDeps {
   log: Logger;
   /** Called when a session ends, to close its terminals. */
   onEnded?: (sessionId: string) => Promise<void>;
+  /**
+   * Called when a session becomes active, with its current challenge's terminal tabs: their
+   * shells can start now, while the learner's page is still on its way (the terminal gateway).
+   */
+  onActive?: (sessionId: string, learnerId: string, terminalTabs: string[]) => void;
   now?: () => Date;
   /** Lets a session start at any challenge (for lab authors and end-to-end tests). */
   authorMode?: boolean;

@@ -14,6 +14,7 @@ import type { SessionContext } from './context';
 import { SessionError, notFound } from './errors';
 import { ProgressLog } from './progress';
 import { Runbook } from './runbook';
+import { tabId } from './view';
 import type { SessionStatus } from './view';
 
 /** Session ids appear in container and network names: short, lowercase, unguessable. */
@@ -92,6 +93,11 @@ export class Provisioning {
       const row = await repo.find(id);
       if (row?.status !== 'provisioning') throw new Error(`session was ${row?.status ?? 'removed'} while provisioning`);
       await repo.activate(id, lab, startAt, progress.steps);
+      deps.onActive?.(
+        id,
+        row.learnerId,
+        lab.challenges[startAt].tabs.filter((t) => t.type === 'terminal').map((t) => tabId(t.title)),
+      );
       await repo.event(id, 'session.active', { ms: progress.totalMs() });
       log.info({ session: id, lab: lab.track.slug }, 'session active');
     } catch (e) {

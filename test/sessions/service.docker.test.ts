@@ -25,9 +25,18 @@ let db: Db;
 let catalog: LabCatalog;
 const driver = new DockerDriver({ instance });
 const ended: string[] = [];
+const activated: Array<[string, string, string[]]> = [];
 
 function service(now?: () => Date) {
-  return new SessionService({ db, catalog, drivers: { docker: driver }, log, now, onEnded: async (id) => void ended.push(id) });
+  return new SessionService({
+    db,
+    catalog,
+    drivers: { docker: driver },
+    log,
+    now,
+    onEnded: async (id) => void ended.push(id),
+    onActive: (id, learnerId, tabs) => void activated.push([id, learnerId, tabs]),
+  });
 }
 
 async function untilStatus(svc: SessionService, id: string, learner: string, status: string, ms = 120_000) {
@@ -85,6 +94,8 @@ describe('a session from start to finish', () => {
     const env = await envOf(id);
     const ready = await driver.exec(env, 'workstation', ['cat', '/tmp/track-ready']);
     expect(ready.stdout.trim()).toBe('ready');
+    // The terminal gateway is told, so the first challenge's shells start before the page connects.
+    expect(activated).toContainEqual([id, learner, ['workstation', 'server']]);
   });
 
   it('refuses another learner as if the session did not exist', async () => {

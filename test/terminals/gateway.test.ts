@@ -567,6 +567,40 @@ describe('terminal gateway: grace period', () => {
   });
 });
 
+describe('terminal gateway: a shell started before its first socket', () => {
+  it("has the prompt waiting when the owner connects, takes the owner's size, and is the only shell", async () => {
+    const srv = await server();
+    await srv.gateway.prestart('s-1', 'l-1', 'shell');
+    await waitFor('shell started, no socket yet', () => srv.ptys.length === 1);
+    await sleep(300); // the shell prints its prompt into the replay meanwhile
+    const c = await rawClient(srv, {}, { cols: 101, rows: 33 });
+    expect(c.ready.role).toBe('owner');
+    expect(c.firstOffset()).toBe(0); // the replay from the very start
+    await waitFor('prompt replayed', () => c.text().includes(PROMPT));
+    c.type('stty size\r');
+    await waitFor('owner size', () => c.text().includes('33 101'));
+    // A second prestart, and the socket, found the same shell.
+    await srv.gateway.prestart('s-1', 'l-1', 'shell');
+    expect(srv.ptys).toHaveLength(1);
+    c.ws.close();
+  });
+
+  it('ends after the grace period when nobody comes, and a tab that cannot be reached is left alone', async () => {
+    const driver = new LocalPtyDriver();
+    const srv = await server({ driver, graceMs: 300 });
+    await srv.gateway.prestart('gone', 'l-1', 'shell'); // resolve throws: nothing started, nothing thrown
+    expect(srv.ptys).toHaveLength(0);
+    await srv.gateway.prestart('s-2', 'l-1', 'shell');
+    await waitFor('shell started', () => srv.ptys.length === 1);
+    await waitFor('ended after grace', () => driver.closed.length === 1, 5_000);
+    // The next socket gets a new shell.
+    const c = await rawClient(srv, { sessionId: 's-2' });
+    await waitFor('prompt', () => c.text().includes(PROMPT));
+    expect(srv.ptys).toHaveLength(2);
+    c.ws.close();
+  });
+});
+
 describe('terminal gateway: measurements', () => {
   it('echo latency and raw throughput', async () => {
     const srv = await server();

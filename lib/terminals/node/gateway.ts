@@ -45,6 +45,12 @@ export interface TerminalGatewayOptions extends Pick<TerminalOptions, 'graceMs' 
 
 export interface TerminalGateway {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /**
+   * Starts a tab's shell before any socket asks for it (Terminal.prestart): the learner's first
+   * prompt is then waiting when their page connects. Resolved as the owner would be; a tab that
+   * cannot be reached now is left for the socket to try. Never throws.
+   */
+  prestart(sessionId: string, learnerId: string, tab: string): Promise<void>;
   /** Ends every terminal of a lab session (it ended): sockets are told why and closed, processes ended. */
   closeSession(sessionId: string, reason?: string): Promise<void>;
   close(): Promise<void>;
@@ -199,6 +205,19 @@ export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGat
         log.error({ err: (err as Error).message }, 'terminal upgrade failed');
         refuse(socket, 503, 'The terminal could not be opened; try again.');
       });
+    },
+
+    async prestart(sessionId, learnerId, tab) {
+      if (closed) return;
+      const claims: TokenClaims = { sessionId, learnerId, tab, role: 'owner' };
+      try {
+        const target = await opts.resolve(claims);
+        if (closed || live(target.key)) return;
+        terminalFor(claims, target).prestart();
+        log.debug({ sessionId, tab }, 'terminal started ahead of its first socket');
+      } catch (err) {
+        log.debug({ sessionId, tab, err: (err as Error).message }, 'terminal not started ahead');
+      }
     },
 
     async closeSession(sessionId, reason = 'The lab session has ended.') {

@@ -114,6 +114,17 @@ export class Terminal {
     this.log.info({ bytes: saved.bytes.length, previous: saved.terminalId }, 'terminal restored from its saved screen');
   }
 
+  /**
+   * Starts the shell before any socket (the session just became active; the learner's page is on
+   * its way), so its prompt is waiting in the replay when the first HELLO comes. The first
+   * owner's HELLO sets the real size. Nobody comes within the grace period: it ends as usual.
+   */
+  prestart(cols = 80, rows = 24): void {
+    if (this.ended || this.starting) return;
+    this.starting = this.start(cols, rows);
+    if (this.peers.size === 0) this.startGrace();
+  }
+
   get isEnded(): boolean {
     return this.ended !== undefined;
   }
