@@ -210,7 +210,13 @@ export async function run(options: BenchOptions = {}): Promise<object> {
         const cleanupMs = await untilNoContainers(server.instance, 180_000);
         await sleep(2000); // let the server settle before reading its RSS "at the end"
         const s = summarize(results, sampler.since(since), { rssPeak, rssEnd: rssBytes(server.pid) }, wallMs, cleanupMs);
-        if (options.floor !== 'false' && !total.signal.aborted) s.engineFloor = await engineFloor(n, server.instance, floorShape);
+        if (options.floor !== 'false' && !total.signal.aborted) {
+          // A floor the engine cannot make (e.g. out of network address pools) is reported; the level's figures stay.
+          s.engineFloor = await engineFloor(n, server.instance, floorShape).catch((e: Error) => {
+            progress(`N=${n}: no engine floor: ${e.message}`);
+            return { environments: n, containers: n * floorShape.hosts, error: e.message };
+          });
+        }
         summaries.push(s);
         raw[`N=${n}`] = results;
         progress(

@@ -95,7 +95,10 @@ if ! $SUDO docker info >/dev/null 2>&1; then
     ROOT_OPTS=""
     echo "setup-machine: no quota-capable data root for Docker (see /var/log/labforge-quota.log): learner disks will not be limited" >&2
   fi
-  $SUDO sh -c "nohup dockerd $ROOT_OPTS >$DOCKERD_LOG 2>&1 &"
+  # Every lab session has a network of its own: Docker's default address pools hold about 30
+  # (15 /16s and 16 /20s), so ask for /24s out of one /16 instead: 256 networks.
+  POOL_OPTS="--default-address-pool base=${LABFORGE_DOCKER_POOL:-10.213.0.0/16},size=24"
+  $SUDO sh -c "nohup dockerd $ROOT_OPTS $POOL_OPTS >$DOCKERD_LOG 2>&1 &"
   for _ in $(seq 1 60); do $SUDO docker info >/dev/null 2>&1 && break; sleep 0.5; done
   $SUDO docker info >/dev/null 2>&1 || { echo "dockerd did not start: see $DOCKERD_LOG" >&2; exit 1; }
 fi

@@ -46,11 +46,16 @@ export async function parallelEnvironmentsFloorMs(
 ): Promise<number> {
   const { default: Dockerode } = await import('dockerode');
   const docker = new Dockerode();
-  const networks = await Promise.all(
-    Array.from({ length: environments }, (_, e) => docker.createNetwork({ Name: `${name}-${e}`, Driver: 'bridge', Labels: labels })),
-  );
   const made: Dockerode.Container[] = [];
+  const networks: Dockerode.Network[] = [];
   try {
+    // Every network made is removed below, also when the engine runs out of address pools half-way.
+    const tries = await Promise.allSettled(
+      Array.from({ length: environments }, (_, e) => docker.createNetwork({ Name: `${name}-${e}`, Driver: 'bridge', Labels: labels })),
+    );
+    for (const t of tries) if (t.status === 'fulfilled') networks.push(t.value);
+    const refused = tries.find((t): t is PromiseRejectedResult => t.status === 'rejected');
+    if (refused) throw new Error(`the engine made ${networks.length} of ${environments} networks: ${(refused.reason as Error).message}`);
     const t0 = performance.now();
     await Promise.all(
       networks.flatMap((_, e) =>

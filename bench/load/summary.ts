@@ -50,7 +50,7 @@ export interface LevelSummary {
   cleanupSeconds: number | null;
   errors: string[];
   /** The engine alone starting as many containers as these N environments have (load.ts), when measured. */
-  engineFloor?: { environments: number; containers: number; allRunningMs: number };
+  engineFloor?: { environments: number; containers: number; allRunningMs?: number; error?: string };
 }
 
 export function summarize(

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcile } from '../../lib/environments/reconciler';
+import { ownerLabels, removeResources } from '../../lib/environments/docker/resources';
 import { log } from '../../lib/base/log';
 import { sessionHarness, type SessionHarness } from '../support/sessions';
 
@@ -45,4 +46,22 @@ describe('housekeeping', () => {
     expect((await h.driver.list()).map((e) => e.owner)).toEqual([healthy]);
     await svc.stop(healthy, 'f'.repeat(32));
   }, 300_000);
+
+  it('removes a network that a container joined after the listing (a sidecar, a cancelled creation), and that container', async () => {
+    const docker = h.driver.docker;
+    const labels = ownerLabels('late-1', 'walk-lab', 'reliability-late');
+    const network = await docker.createNetwork({ Name: 'lf-late-1-test', Driver: 'bridge', Labels: labels });
+    const image = await h.driver.images.ensure('labforge/base', () => undefined);
+    const late = await docker.createContainer({
+      Image: image,
+      Cmd: ['sleep', 'infinity'],
+      Labels: labels,
+      HostConfig: { NetworkMode: 'lf-late-1-test', Init: true },
+    });
+    await late.start();
+    // The listing said: no containers, one network. The old removal gave up after 2 s ("has active endpoints").
+    await removeResources(docker, [], [network.id]);
+    await expect(docker.getNetwork(network.id).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(late.inspect()).rejects.toMatchObject({ statusCode: 404 });
+  }, 60_000);
 });

@@ -22,23 +22,42 @@ export function managedFilters(instance?: string): { label: string[] } {
   return { label: [`${LABELS.managed}=1`, ...(instance ? [`${LABELS.instance}=${instance}`] : [])] };
 }
 
-/** Containers first (a network with endpoints cannot go), in parallel; already gone is fine. */
+/**
+ * Containers first (a network with endpoints cannot go), in parallel; already gone is fine. A
+ * network that still has endpoints had a container join after the list was made (a sidecar, a
+ * host still being created by a cancelled provisioning) or one whose removal is still under way:
+ * whatever is attached then is removed too, and the removal is tried again, for up to ~15 s.
+ */
 export async function removeResources(docker: Dockerode, containers: string[], networks: string[]): Promise<void> {
   await Promise.all(containers.map((id) => docker.getContainer(id).remove({ force: true, v: true }).catch(ignoreGone)));
-  await Promise.all(
-    networks.map(async (id) => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await docker.getNetwork(id).remove();
-        } catch (err) {
-          if (engineStatus(err) === 404) return;
-          // 403 "has active endpoints" while a concurrent container removal finishes.
-          if (attempt >= 10) throw new EnvironmentError(`removing network ${id.slice(0, 12)} failed: ${engineReason(err)}`);
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      }
-    }),
-  );
+  await Promise.all(networks.map((id) => removeNetwork(docker, id)));
+}
+
+async function removeNetwork(docker: Dockerode, id: string): Promise<void> {
+  const network = docker.getNetwork(id);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await network.remove();
+    } catch (err) {
+      if (engineStatus(err) === 404) return;
+      if (attempt >= 20) throw new EnvironmentError(`removing network ${id.slice(0, 12)} failed: ${engineReason(err)}`);
+    }
+    // 403 "has active endpoints": remove what is attached now (only the owner's resources are on its network).
+    const attached = await network
+      .inspect()
+      .then((n: { Containers?: Record<string, unknown> }) => Object.keys(n.Containers ?? {}))
+      .catch(() => []);
+    await Promise.all(
+      attached.map((c) =>
+        docker
+          .getContainer(c)
+          .remove({ force: true, v: true })
+          .catch(ignoreGone)
+          .catch(() => network.disconnect({ Container: c, Force: true }).catch(() => undefined)),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, Math.min(1000, 100 * (attempt + 1))));
+  }
 }
 
 /** Every container and network with the owner's label, whoever made it (a Traffic sidecar too). */
