@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { INTERRUPT, InterruptSkip, type SkipReport } from '../../lib/terminals/node/interrupt';
-import { FlowControl, RenderRate } from '../../lib/terminals/node/flow';
+import { AckDelay, FlowControl, RenderRate } from '../../lib/terminals/node/flow';
 import { FLOW } from '../../lib/terminals/common/protocol';
 import { log } from '../../lib/base/log';
 
@@ -161,5 +161,46 @@ describe('render rate and the flow-control window', () => {
     draining = true;
     flow.update();
     expect(calls).toEqual(['pause', 'resume', 'pause', 'resume']);
+  });
+
+  it("knows the owner's round trip from the quickest ack of what was sent, over the last acks", () => {
+    let t = 0;
+    const d = new AckDelay(3, () => t);
+    expect(d.ms).toBe(0);
+    d.sent(100);
+    d.sent(200);
+    t += 80;
+    d.acked(150); // covers the first send only
+    expect(d.ms).toBe(80);
+    t += 40;
+    d.acked(200);
+    expect(d.ms).toBe(80); // the second send, 120 ms ago
+    for (const rtt of [300, 310, 320]) {
+      d.sent(t);
+      t += rtt;
+      d.acked(t - rtt);
+    }
+    expect(d.ms).toBe(300); // only the last 3 are kept
+  });
+
+  it('a far owner keeps a window its round trip can fill: it does not shrink to one window per round trip', () => {
+    let t = 0;
+    const flow = new FlowControl(
+      { ...FLOW },
+      { replayBytes: 4 << 20, batchBytes: 64 << 10 },
+      () => ({ owner: undefined, produced: 0 }),
+      log,
+      () => t,
+    );
+    // An echo's round trip: 300 ms.
+    flow.sent(10);
+    t += 300;
+    flow.acked(10, 0);
+    // A screen that renders 2 MB/s behind that link. Each round: what the window lets through is
+    // what the acks show (rate = window / round trip, or the render speed), and the window follows.
+    const renders = 2_000_000;
+    for (let i = 0; i < 20; i++) flow.rate.bytesPerSecond = Math.min(renders, flow.window / 0.3);
+    expect(flow.window).toBeGreaterThan(400_000); // without the round trip in it: the 64 KiB minimum
+    expect(flow.rate.bytesPerSecond!).toBeGreaterThan(1_300_000);
   });
 });

@@ -57,6 +57,45 @@ export class RenderRate {
   }
 }
 
+/**
+ * The owner's round trip: the shortest time from sending output to its ack, over the last
+ * `keep` acks (an echo's ack, sent as soon as the screen caught up, is the link alone). Without
+ * it a far learner's window would shrink to what one round trip allows, not what they render.
+ */
+export class AckDelay {
+  private readonly inFlight: Array<{ end: number; at: number }> = [];
+  private readonly samples: number[] = [];
+
+  constructor(
+    private readonly keep = 32,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** Output up to stream offset `end` went to the owner. */
+  sent(end: number): void {
+    this.inFlight.push({ end, at: this.now() });
+    if (this.inFlight.length > 256) this.inFlight.shift();
+  }
+
+  /** The owner acked up to `offset`: the newest send it covers gives one sample. */
+  acked(offset: number): void {
+    let covered: { end: number; at: number } | undefined;
+    while (this.inFlight.length && this.inFlight[0].end <= offset) covered = this.inFlight.shift();
+    if (!covered) return;
+    this.samples.push(this.now() - covered.at);
+    if (this.samples.length > this.keep) this.samples.shift();
+  }
+
+  get ms(): number {
+    return this.samples.length ? Math.min(...this.samples) : 0;
+  }
+
+  reset(): void {
+    this.inFlight.length = 0;
+    this.samples.length = 0;
+  }
+}
+
 export class FlowControl {
   private pty: Pick<TerminalProcess, 'pause' | 'resume'> | undefined;
   private paused = false;
@@ -64,14 +103,18 @@ export class FlowControl {
   private held: { acked: number; timer: NodeJS.Timeout } | undefined;
   /** Output allowed past a dropped owner's ack: what the replay buffer keeps, less two batches of slack. */
   private readonly holdRoom: number;
-  readonly rate = new RenderRate();
+  readonly rate: RenderRate;
+  readonly delay: AckDelay;
 
   constructor(
     readonly tuning: FlowTuning,
     sizes: { replayBytes: number; batchBytes: number },
     private readonly state: () => FlowState,
     private readonly log: Logger,
+    now: () => number = () => performance.now(),
   ) {
+    this.rate = new RenderRate(20, now);
+    this.delay = new AckDelay(32, now);
     this.holdRoom = Math.max(sizes.replayBytes - 2 * sizes.batchBytes, tuning.pauseAboveBytes);
   }
 
@@ -80,17 +123,34 @@ export class FlowControl {
     this.pty = pty;
   }
 
+  /** Output up to `end` went to the owner. */
+  sent(end: number): void {
+    this.delay.sent(end);
+  }
+
   /** The owner acked up to `acked`, having had `unacked` bytes outstanding before it. */
   acked(acked: number, unacked: number): void {
+    this.delay.acked(acked);
     this.rate.sample(acked, unacked > this.tuning.ackEveryBytes);
   }
 
-  /** Unacked output above which the owner's screen pauses the shell: renderTargetMs of its rendering, within bounds. */
+  /** A new owner: its screen and its link are other ones. */
+  newOwner(): void {
+    this.rate.reset();
+    this.delay.reset();
+  }
+
+  /**
+   * Unacked output above which the owner's screen pauses the shell: renderTargetMs of its
+   * rendering plus what its round trip keeps in flight (so a far learner is not held to one
+   * window per round trip), within bounds.
+   */
   get window(): number {
     const bps = this.rate.bytesPerSecond;
     const max = this.tuning.pauseAboveBytes;
     if (bps === undefined) return max;
-    return Math.round(Math.min(max, Math.max(this.tuning.minWindowBytes, (bps * this.tuning.renderTargetMs) / 1000)));
+    const bytes = (bps * (this.tuning.renderTargetMs + this.delay.ms)) / 1000;
+    return Math.round(Math.min(max, Math.max(this.tuning.minWindowBytes, bytes)));
   }
 
   /** The pty exited: nothing to pause any more. */

@@ -224,7 +224,7 @@ export class Terminal {
 
     if (peer.mayOwn && this.peers.takeOwnership(peer)) {
       this.flow.release();
-      this.flow.rate.reset();
+      this.flow.newOwner();
       this.flow.update();
     }
     const role: Role = peer === this.peers.owner ? 'owner' : 'viewer';
@@ -278,7 +278,7 @@ export class Terminal {
     const owner = this.peers.owner;
     for (const p of this.peers) {
       if (!p.ready) continue;
-      sendTo(p.ws);
+      if (sendTo(p.ws) && p === owner) this.flow.sent(end);
       p.sent = end;
       this.flow.dropIfTooSlow(p, owner);
     }
