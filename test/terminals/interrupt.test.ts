@@ -68,6 +68,16 @@ describe('interrupt skip', () => {
     expect(text(skip.filter(Buffer.from('^C\r\nroot@ws:~# ')))).toBe('^C\r\nroot@ws:~# ');
   });
 
+  it('arms while flow control holds output back, however slowly the screen lets it through', () => {
+    let t = 0;
+    const skip = new InterruptSkip(INTERRUPT, () => t);
+    skip.filter(ys(40 * 1024)); // 40 KiB a second: what a busy browser draws, well under the flood rate
+    t += 1000;
+    skip.typed(Buffer.from([0x03]), true);
+    expect(skip.skipping).toBe(true);
+    expect(text(skip.filter(Buffer.from('y\r\n^C\r\n# ', 'latin1')))).toBe(`${CAN}^C\r\n# `);
+  });
+
   it('a flood that ended a second ago is no flood', () => {
     const { skip, advance } = flooded();
     advance(1000);
@@ -161,6 +171,29 @@ describe('render rate and the flow-control window', () => {
     draining = true;
     flow.update();
     expect(calls).toEqual(['pause', 'resume', 'pause', 'resume']);
+  });
+
+  it('says output is held back while paused and for half a second after it resumed', () => {
+    let t = 0;
+    const owner = { ready: true, unacked: 0 };
+    const flow = new FlowControl(
+      { ...FLOW },
+      { replayBytes: 4 << 20, batchBytes: 64 << 10 },
+      () => ({ owner: owner as never, produced: 0 }),
+      log,
+      () => t,
+    );
+    flow.start({ pause: () => undefined, resume: () => undefined });
+    expect(flow.backlogged).toBe(false);
+    owner.unacked = FLOW.pauseAboveBytes + 1;
+    flow.update();
+    expect(flow.backlogged).toBe(true);
+    owner.unacked = 0;
+    flow.update();
+    t += 400;
+    expect(flow.backlogged).toBe(true);
+    t += 200;
+    expect(flow.backlogged).toBe(false);
   });
 
   it("knows the owner's round trip from the quickest ack of what was sent, over the last acks", () => {

@@ -12,6 +12,9 @@ import { CLOSE, FLOW } from '../common/protocol';
 import type { Logger } from '../../base/log';
 import { sendStatus, type Peer } from './peers';
 
+/** How long after a resume the output still counts as held back (FlowControl.backlogged). */
+const BACKLOG_MS = 500;
+
 export type FlowTuning = { -readonly [K in keyof typeof FLOW]: number };
 
 export interface FlowState {
@@ -99,6 +102,7 @@ export class AckDelay {
 export class FlowControl {
   private pty: Pick<TerminalProcess, 'pause' | 'resume'> | undefined;
   private paused = false;
+  private resumedAt = -Infinity;
   /** Ack offset of an owner whose socket dropped, kept for reconnectHoldMs (see update). */
   private held: { acked: number; timer: NodeJS.Timeout } | undefined;
   /** Output allowed past a dropped owner's ack: what the replay buffer keeps, less two batches of slack. */
@@ -111,7 +115,7 @@ export class FlowControl {
     sizes: { replayBytes: number; batchBytes: number },
     private readonly state: () => FlowState,
     private readonly log: Logger,
-    now: () => number = () => performance.now(),
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.rate = new RenderRate(20, now);
     this.delay = new AckDelay(32, now);
@@ -151,6 +155,14 @@ export class FlowControl {
     if (bps === undefined) return max;
     const bytes = (bps * (this.tuning.renderTargetMs + this.delay.ms)) / 1000;
     return Math.round(Math.min(max, Math.max(this.tuning.minWindowBytes, bytes)));
+  }
+
+  /**
+   * The shell's output was held back for the owner just now (paused, or resumed less than
+   * BACKLOG_MS ago): the program is blocked on its writes, with output still queued below us.
+   */
+  get backlogged(): boolean {
+    return this.paused || this.now() - this.resumedAt < BACKLOG_MS;
   }
 
   /** The pty exited: nothing to pause any more. */
@@ -202,6 +214,7 @@ export class FlowControl {
       this.pty.pause();
     } else if (this.paused && resume && !pause) {
       this.paused = false;
+      this.resumedAt = this.now();
       this.pty.resume();
     }
   }

@@ -7,8 +7,8 @@
  * backlog is discarded here, up to the tty's echo of the interrupt, the first byte the tty wrote
  * after its own flush. Everything from the echo on is kept.
  *
- * Bounded so a screen is never starved: only during a flood (a program in raw mode that reads
- * Ctrl-C as a key is rarely flooding), at most `maxMs` and `maxBytes` of output, and a CAN byte
+ * Bounded so a screen is never starved: only during a flood or while flow control holds output
+ * back (a program in raw mode that reads Ctrl-C as a key is rarely flooding), at most `maxMs` and `maxBytes` of output, and a CAN byte
  * goes first so an escape sequence cut short ends there instead of swallowing the echo.
  */
 
@@ -56,9 +56,13 @@ export class InterruptSkip {
     return this.skip !== undefined;
   }
 
-  /** The owner typed `input`: arm the skip when it holds an interrupt key and output floods. */
-  typed(input: Uint8Array): void {
-    if (this.skip || !this.flooding()) return;
+  /**
+   * The owner typed `input`: arm the skip when it holds an interrupt key and output floods, or
+   * flow control holds it back (`backlogged`: then what is read is only what the screen can draw,
+   * and may look slow, while Docker holds the rest).
+   */
+  typed(input: Uint8Array, backlogged = false): void {
+    if (this.skip || !(backlogged || this.flooding())) return;
     for (const byte of input) {
       const echoes = ECHOES[byte];
       if (echoes) {

@@ -159,7 +159,7 @@ export class Terminal {
       case 'input':
         if (peer === this.peers.owner && peer.ready && this.pty.running) {
           // An interrupt during a flood: what Docker still holds of the flood is discarded (interrupt.ts).
-          this.interrupts.typed(msg.data);
+          this.interrupts.typed(msg.data, this.flow.backlogged);
           if (this.interrupts.skipping) this.flow.update();
           this.pty.write(msg.data);
           this.activity();
