@@ -38,27 +38,27 @@ function hold(limiter: Limiter, id: string, priority: number = PRIORITY.learner)
   return () => done();
 }
 
+/** A pool of one member of `lab` whose fills take their turn in `limiter`. */
+function poolIn(limiter: Limiter): WarmPool {
+  return new WarmPool([{ lab, size: 1, ttlMs: 3_600_000 }], {
+    driver: { docker: new MemoryDriver() },
+    capacity: new Capacity({ limit: 100 }),
+    limiter,
+    log,
+    prepare: async () => {},
+    recycleEveryMs: 0,
+  });
+}
+
 describe('pool fills in the provisioning limit', () => {
   it('wait behind learners, and run once no learner waits', async () => {
     const limiter = new Limiter(1);
     const releaseRunning = hold(limiter, 'learner-running');
-    const driver = new MemoryDriver();
-    const pool = new WarmPool([{ lab, size: 1, ttlMs: 3_600_000 }], {
-      driver: { docker: driver },
-      capacity: new Capacity({ limit: 100 }),
-      limiter,
-      log,
-      prepare: async () => {},
-      recycleEveryMs: 0,
-    });
+    const pool = poolIn(limiter);
     pool.fill();
     await expect.poll(() => limiter.stats().waiting).toBe(1);
     // A learner's start arrives after the fill and still goes first.
-    const releaseLearner = (() => {
-      let release: (() => void) | undefined;
-      void limiter.run(() => new Promise<void>((r) => (release = r)), { id: 'learner-waiting' });
-      return () => release?.();
-    })();
+    const releaseLearner = hold(limiter, 'learner-waiting');
     expect(limiter.position('learner-waiting')).toBe(1);
     expect(pool.stats().labs[0]).toMatchObject({ ready: 0, creating: 1 });
     releaseRunning();
@@ -72,14 +72,7 @@ describe('pool fills in the provisioning limit', () => {
   it('a stopped pool takes its waiting fill out of the line', async () => {
     const limiter = new Limiter(1);
     const release = hold(limiter, 'learner-running');
-    const pool = new WarmPool([{ lab, size: 1, ttlMs: 3_600_000 }], {
-      driver: { docker: new MemoryDriver() },
-      capacity: new Capacity({ limit: 100 }),
-      limiter,
-      log,
-      prepare: async () => {},
-      recycleEveryMs: 0,
-    });
+    const pool = poolIn(limiter);
     pool.fill();
     await expect.poll(() => limiter.stats().waiting).toBe(1);
     await pool.stop();
