@@ -54,6 +54,17 @@ if [ "$restart" = 1 ]; then
   exit $?
 fi
 
+# npm dependencies first, in the background: building the native ones (better-sqlite3 compiles
+# SQLite, about a minute and a half on two cores) needs neither apt's packages nor the engine, so
+# it overlaps steps 1 and 2. Awaited at step 3.
+npm_pid="" npm_log=""
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "Installing npm dependencies (in the background)"
+  npm_log=$(mktemp)
+  npm ci --no-audit --no-fund >"$npm_log" 2>&1 &
+  npm_pid=$!
+fi
+
 # 1. Debian packages (only the missing ones).
 packages=(docker.io debootstrap socat iproute2 tcpdump xfsprogs)
 [ "$with_browser" = 1 ] && packages+=(chromium fonts-noto-color-emoji shellcheck)
@@ -103,10 +114,13 @@ if ! $SUDO docker info >/dev/null 2>&1; then
   $SUDO docker info >/dev/null 2>&1 || { echo "dockerd did not start: see $DOCKERD_LOG" >&2; exit 1; }
 fi
 
-# 3. npm dependencies (native ones are built by their approved install scripts).
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "Installing npm dependencies"
-  npm ci --no-audit --no-fund
+# 3. npm dependencies: started at step 1 (see there), awaited here.
+if [ -n "$npm_pid" ]; then
+  npm_rc=0
+  wait "$npm_pid" || npm_rc=$?
+  cat "$npm_log"
+  rm -f "$npm_log"
+  [ "$npm_rc" = 0 ] || { echo "setup-machine: npm ci failed (exit $npm_rc)" >&2; exit 1; }
 fi
 
 # 4. Prisma client (generated code is not committed).

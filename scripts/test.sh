@@ -10,28 +10,56 @@ export NEXT_TELEMETRY_DISABLED=1
 say() { printf '\n\033[1;34m==>\033[0m %s \033[2m(%d s into the run)\033[0m\n' "$*" "$SECONDS"; }
 mkdir -p data/reports
 
-bash scripts/setup-machine.sh --with-browser
+bash scripts/setup-machine.sh --with-browser --no-images
 
-say "Typecheck"
-npx tsc --noEmit -p .
-
-say "Lint code (ESLint: eslint.config.mjs, Prettier: .prettierrc.json)"
-npm run --silent lint
-
-say "Layers (dependency-cruiser: .dependency-cruiser.cjs)"
-npm run --silent lint:layers
-
-say "Lint labs"
-node bin/labforge.mjs lint labs/*
-
-say "Scaffold a lab with labforge new and lint it (labforge test on it: test/authoring/new.docker.test.ts)"
-new_lab_dir=$(mktemp -d)
-node bin/labforge.mjs new demo --dir "$new_lab_dir"
-node bin/labforge.mjs lint "$new_lab_dir/demo"
-rm -rf "$new_lab_dir"
-
-say "Production build"
-npx next build
+# The checks that need no engine, the production build and the host images are independent, and
+# each leaves a core idle most of the time (tsc and ESLint are single-threaded, the image build
+# waits on the Debian mirror): they run side by side, and each one's output is shown whole once
+# it ends, in this order. The first that fails fails the run, after all have ended.
+declare -A pid title
+phases=()
+phase() { # phase KEY TITLE COMMAND...: starts it in the background, output in data/reports/KEY.log
+  local key=$1
+  title[$key]=$2
+  shift 2
+  phases+=("$key")
+  (
+    t0=$SECONDS rc=0
+    "$@" || rc=$?
+    echo "$((SECONDS - t0))" >"data/reports/$key.seconds"
+    exit $rc
+  ) >"data/reports/$key.log" 2>&1 &
+  pid[$key]=$!
+}
+# shellcheck disable=SC2317 # called through phase
+scaffold_and_lint() {
+  local dir
+  dir=$(mktemp -d)
+  node bin/labforge.mjs new demo --dir "$dir"
+  node bin/labforge.mjs lint "$dir/demo"
+  rm -rf "$dir"
+}
+say "Checks, production build and host images, side by side"
+phase typecheck "Typecheck" npx tsc --noEmit -p .
+phase lint "Lint code (ESLint: eslint.config.mjs, Prettier: .prettierrc.json)" npm run --silent lint
+phase layers "Layers (dependency-cruiser: .dependency-cruiser.cjs)" npm run --silent lint:layers
+phase labs "Lint labs" node bin/labforge.mjs lint labs/*
+phase scaffold "Scaffold a lab with labforge new and lint it (labforge test on it: test/authoring/new.docker.test.ts)" scaffold_and_lint
+phase build "Production build" npx next build
+phase images "Host images (debootstrap and docker import, the first time only)" node bin/labforge.mjs images build
+failed=""
+for key in "${phases[@]}"; do
+  rc=0
+  wait "${pid[$key]}" || rc=$?
+  verdict=$([ $rc = 0 ] && echo ok || echo "FAILED, exit $rc")
+  printf '\n\033[1;34m==>\033[0m %s: %s \033[2m(took %s s)\033[0m\n' "${title[$key]}" "$verdict" "$(cat "data/reports/$key.seconds" 2>/dev/null || echo '?')"
+  cat "data/reports/$key.log"
+  [ $rc = 0 ] || failed=${failed:-${title[$key]}}
+done
+if [ -n "$failed" ]; then
+  echo "test: stopped because \"$failed\" failed (its output is above)" >&2
+  exit 1
+fi
 
 say "Unit tests (DOCKER_HOST pointing nowhere: vitest.config.ts) and Docker integration tests, one run"
 unit=0
@@ -49,7 +77,7 @@ say "Fault tests (restart the Docker engine)"
 left=$(docker ps -aq --filter label=labforge.managed=1)
 if [ -n "$left" ]; then
   echo "removing $(echo "$left" | wc -l) container(s) left by the earlier phases"
-  docker rm -f $left >/dev/null
+  echo "$left" | xargs docker rm -f >/dev/null
 fi
 faults=0
 npx vitest run --config vitest.faults.config.ts --reporter=default --reporter=json --outputFile.json=data/reports/faults.json || faults=$?
