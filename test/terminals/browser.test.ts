@@ -174,7 +174,7 @@ describe('<Terminal> in Chromium', () => {
     await page.getByRole('textbox', { name: 'Terminal input' }).focus();
     await page.keyboard.type('yes');
     await page.keyboard.press('Enter');
-    await sleep(2_000);
+    await sleep(1_000); // a second of flood: every window of flow control has been used many times over
     // the page's main thread still answers while xterm is flooded
     const t = performance.now();
     await page.evaluate(() => 1);
@@ -187,13 +187,13 @@ describe('<Terminal> in Chromium', () => {
     const ccMs = performance.now() - t0;
     expect(await state(page)).toBe('ready');
 
-    await page.keyboard.type('clear; head -c 20000000 /dev/zero | tr "\\0" y; echo; echo TP_$((2+3))');
+    await page.keyboard.type('clear; head -c 5000000 /dev/zero | tr "\\0" y; echo; echo TP_$((2+3))');
     const t1 = performance.now();
     await page.keyboard.press('Enter');
     await waitScreen(page, /TP_5/, 60_000);
     const secs = (performance.now() - t1) / 1000;
     console.log(
-      `[measure] chromium: main thread answered in ${evalMs.toFixed(0)} ms during yes; Ctrl-C -> shell answers in ${ccMs.toFixed(0)} ms; 20 MB to the screen in ${secs.toFixed(2)} s (${(20 / secs).toFixed(1)} MB/s)`,
+      `[measure] chromium: main thread answered in ${evalMs.toFixed(0)} ms during yes; Ctrl-C -> shell answers in ${ccMs.toFixed(0)} ms; 5 MB to the screen in ${secs.toFixed(2)} s (${(5 / secs).toFixed(1)} MB/s; the terminals bench measures throughput)`,
     );
     expect(ccMs).toBeLessThan(3_000);
     await page.close();

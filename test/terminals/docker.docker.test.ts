@@ -16,7 +16,7 @@ import type { Environment } from '../../lib/environments/driver';
 import { dockerHostSchema } from '../../lib/labs/schema';
 import { BATCH } from '../../lib/terminals/node/batcher';
 import { FLOW } from '../../lib/terminals/common/protocol';
-import { CollectSink, connectClient, startServer, type TestServer } from './helpers';
+import { CollectSink, connectClient, ParkingSink, startServer, type TestServer } from './helpers';
 import { sleep, waitFor } from '../support/wait';
 import { requireEngine } from '../support/docker';
 import { UNKNOWN_EXIT } from '../../lib/environments/docker/exec-stream';
@@ -175,20 +175,13 @@ describe('terminals into a Docker host', () => {
   it('bounds a flood for a client that does not ack, and Ctrl-C gets the shell back fast', async () => {
     const srv = await server();
     // A screen that renders instantly: this measures the server and docker path (browser.test.ts measures xterm).
-    let acking = false;
-    const parked: Array<() => void> = [];
-    const sink = new (class extends CollectSink {
-      write(d: Uint8Array, cb: () => void) {
-        super.write(d, () => (acking ? cb() : parked.push(cb)));
-      }
-    })();
+    const sink = new ParkingSink(false);
     const c = connectClient(srv, { sink });
     const received = () => sink.chunks.reduce((n, b) => n + b.length, 0);
     await waitFor('ready', () => c.client.state === 'ready', 20_000);
-    acking = true;
-    for (const cb of parked.splice(0)) cb();
+    sink.release();
     await waitFor('prompt', () => sink.has('# '), 20_000);
-    acking = false;
+    sink.acking = false;
     c.client.sendInput('yes\r');
     await waitFor('paused', () => srv.ptys[0]?.paused, 10_000);
     await sleep(500);
@@ -203,8 +196,7 @@ describe('terminals into a Docker host', () => {
     await sleep(1_000);
     expect((await yesCpuTicks()) - ticks0).toBeLessThan(10); // a running `yes` uses ~100 ticks a second
 
-    acking = true;
-    for (const cb of parked.splice(0)) cb();
+    sink.release();
     await sleep(1_000); // flowing again at full speed
     expect(srv.ptys[0].bytes).toBeGreaterThan(b + 200_000);
     const before = received();

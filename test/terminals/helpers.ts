@@ -164,6 +164,27 @@ export class CollectSink implements TerminalSink {
   }
 }
 
+/**
+ * A CollectSink whose screen stops acking while `acking` is false: its render callbacks wait in
+ * `parked` until `release()`, the way a browser that stopped drawing holds back flow control.
+ */
+export class ParkingSink extends CollectSink {
+  acking = true;
+  private parked: Array<() => void> = [];
+  constructor(acking = true) {
+    super();
+    this.acking = acking;
+  }
+  override write(data: Uint8Array, rendered: () => void): void {
+    super.write(data, () => (this.acking ? rendered() : this.parked.push(rendered)));
+  }
+  /** Acks from now on, and acks everything held back. */
+  release(): void {
+    this.acking = true;
+    for (const cb of this.parked.splice(0)) cb();
+  }
+}
+
 export interface TestClient {
   client: TerminalClient;
   sink: CollectSink | TerminalSink;

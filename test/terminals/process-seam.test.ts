@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Environment, EnvironmentDriver, TerminalOptions, TerminalProcess, TerminalExit } from '../../lib/environments/driver';
-import { CollectSink, connectClient, startServer, type TestServer } from './helpers';
+import { CollectSink, connectClient, ParkingSink, startServer, type TestServer } from './helpers';
 import { sleep, waitFor } from '../support/wait';
 
 class FakeProcess implements TerminalProcess {
@@ -94,13 +94,7 @@ describe('a terminal over an asynchronously started process', () => {
   it('pauses the process for an owner that does not ack, resumes it when the owner catches up', async () => {
     const driver = new SlowDriver(10);
     const srv = await server(driver);
-    let acking = false;
-    const parked: Array<() => void> = [];
-    const sink = new (class extends CollectSink {
-      write(d: Uint8Array, cb: () => void) {
-        super.write(d, () => (acking ? cb() : parked.push(cb)));
-      }
-    })();
+    const sink = new ParkingSink(false);
     const c = connectClient(srv, { sink });
     await waitFor('ready', () => c.client.state === 'ready');
     const proc = driver.opened[0].proc;
@@ -110,8 +104,7 @@ describe('a terminal over an asynchronously started process', () => {
     }
     expect(proc.calls).toContain('pause');
     expect(proc.calls).not.toContain('resume');
-    acking = true;
-    for (const cb of parked.splice(0)) cb();
+    sink.release();
     await waitFor('resumed', () => proc.calls.includes('resume'));
     c.client.dispose();
   });
