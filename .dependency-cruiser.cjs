@@ -8,6 +8,7 @@
  *   lib/checks, lib/traffic                   what runs in environments
  *   lib/sessions                              the session state machine
  *   lib/webhooks, lib/results, lib/analytics  session events posted to graders, results and analytics read for them (the database only)
+ *   lib/observability                         metrics and readiness: what sessions report, levels read from the services
  *   lib/terminals, lib/http, lib/lti,         transports and tools that drive sessions (lib/lti: LMS launches and
  *   lib/authoring                             score passback over LTI 1.3)
  *   lib/runtime                               composition of every service, and its shutdown
@@ -16,8 +17,24 @@
  * Type-only imports (`import type`) are erased at build time: they count for the seam between drivers
  * and the rest (a type is knowledge of a backend too), not for the browser rules or for cycles.
  */
-const NODE_ONLY = '^(dockerode|node-pty|ws|pino|@prisma|better-sqlite3|@kubernetes|tar-stream|rate-limiter-flexible)';
-const above = (...folders) => `^lib/(${folders.join('|')})/`;
+const NODE_ONLY = '^(dockerode|node-pty|ws|pino|@prisma|better-sqlite3|@kubernetes|tar-stream|rate-limiter-flexible|prom-client)';
+/** The layers above base, bottom first (folders of one layer together); each rule below names its layer. */
+const LAYERS = [
+  ['labs', 'db', 'auth', 'accounts'],
+  ['environments'],
+  ['checks', 'traffic'],
+  ['sessions'],
+  ['webhooks', 'results', 'analytics', 'instructors', 'observability'],
+  ['terminals', 'http', 'lti', 'authoring'],
+  ['runtime'],
+];
+/** The folders of `folder`'s layer, and a pattern for every folder of the layers above it. */
+const layerOf = (folder) => LAYERS.findIndex((l) => l.includes(folder));
+const inLayerOf = (folder) => `^lib/(${LAYERS[layerOf(folder)].join('|')})/`;
+const aboveLayerOf = (folder) =>
+  `^lib/(${LAYERS.slice(layerOf(folder) + 1)
+    .flat()
+    .join('|')})/`;
 /** Written for the browser as well: no Node built-ins, no node-only libraries, nothing else from lib/. */
 const BROWSER_SAFE = '^lib/(terminals/common/|http/sandbox\\.ts$)';
 
@@ -47,33 +64,15 @@ module.exports = {
       name: 'labs-db-auth-below-environments',
       severity: 'error',
       comment: 'Lab content, storage and identity know nothing of drivers, checks or sessions.',
-      from: { path: '^lib/(labs|db|auth|accounts)/' },
-      to: {
-        path: above(
-          'environments',
-          'checks',
-          'traffic',
-          'sessions',
-          'webhooks',
-          'results',
-          'analytics',
-          'instructors',
-          'terminals',
-          'http',
-          'lti',
-          'authoring',
-          'runtime',
-        ),
-      },
+      from: { path: inLayerOf('labs') },
+      to: { path: aboveLayerOf('labs') },
     },
     {
       name: 'drivers-below-checks',
       severity: 'error',
       comment: 'Drivers implement the seam; what runs on top of them is not their business.',
-      from: { path: '^lib/environments/' },
-      to: {
-        path: above('checks', 'traffic', 'sessions', 'webhooks', 'results', 'analytics', 'instructors', 'terminals', 'http', 'lti', 'authoring', 'runtime'),
-      },
+      from: { path: inLayerOf('environments') },
+      to: { path: aboveLayerOf('environments') },
     },
     {
       name: 'drivers-behind-the-seam',
@@ -103,22 +102,24 @@ module.exports = {
     {
       name: 'checks-below-sessions',
       severity: 'error',
-      from: { path: '^lib/(checks|traffic)/' },
-      to: { path: above('sessions', 'webhooks', 'results', 'analytics', 'instructors', 'terminals', 'http', 'lti', 'authoring', 'runtime') },
+      from: { path: inLayerOf('checks') },
+      to: { path: aboveLayerOf('checks') },
     },
     {
       name: 'sessions-below-transports',
       severity: 'error',
       comment: 'Sessions are driven by the API, terminals and authoring tools, never the other way round.',
-      from: { path: '^lib/sessions/' },
-      to: { path: above('webhooks', 'results', 'analytics', 'instructors', 'terminals', 'http', 'lti', 'authoring', 'runtime') },
+      from: { path: inLayerOf('sessions') },
+      to: { path: aboveLayerOf('sessions') },
     },
     {
       name: 'webhooks-below-transports',
       severity: 'error',
-      comment: 'Webhooks, results and analytics read what sessions recorded; the runtime runs them, transports serve them.',
-      from: { path: '^lib/(webhooks|results|instructors|analytics)/' },
-      to: { path: above('terminals', 'http', 'lti', 'authoring', 'runtime') },
+      comment:
+        'Webhooks, results and analytics read what sessions recorded, observability what sessions report and services hold; ' +
+        'the runtime runs them, transports serve them.',
+      from: { path: inLayerOf('webhooks') },
+      to: { path: aboveLayerOf('webhooks') },
     },
     {
       name: 'runtime-composes-alone',

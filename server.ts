@@ -40,7 +40,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const nextUpgrade = app.getUpgradeHandler();
 
   const server = http.createServer((req, res) => {
-    if (rt.services.handleRequest(req, res) || rt.handleRequest?.(req, res)) return;
+    // Probes and metrics first: cheap, and answered even when Next is busy or a page would fail.
+    if (rt.probes.handleRequest(req, res) || rt.services.handleRequest(req, res) || rt.handleRequest?.(req, res)) return;
     // The client's socket address, for per-address rate limits (lib/http/limits.ts); a client cannot set it.
     req.headers[PEER_HEADER] = req.socket.remoteAddress ?? '';
     if (!secureNextRequest(req, res, { dev: !!opts.dev })) return; // CSP with a nonce, nosniff, framing, referrer; 414

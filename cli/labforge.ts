@@ -12,7 +12,7 @@ const HELP = `labforge <command> [options]
   import instruqt <track-dir> [--out labs/<slug>] [--force] [--json]
                            convert an Instruqt track into a lab; prints file:line: what was not converted
   lint <lab-dir>...        check labs; prints file:line: messages, exits 1 on any error
-  images build [name...]   build the built-in host images (default: all) with no registry
+  images build [name...]   build the built-in host images with no registry (default: all but those that download binaries)
   test <lab-dir> [--json] [--junit FILE]
                            for each challenge: setup, check must fail, solve, check must pass
   tokens create --name NAME (--labs a,b | --all-labs) [--expires 30d] [--terminals] [--json]

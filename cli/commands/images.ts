@@ -1,4 +1,8 @@
-/** `labforge images build [name...]`: builds the named builtin images (default: all) with no registry. */
+/**
+ * `labforge images build [name...]`: builds the named builtin images with no registry. Without
+ * names, the images every machine can build from the Debian mirror alone; those that download
+ * release binaries (labforge/k8s-workstation) are built when named, or when a lab first uses them.
+ */
 import { loadConfig } from '../../lib/base/config';
 import type { EnvironmentError } from '../../lib/environments/driver';
 import { BUILTIN_IMAGES, ImageBuilder, resolveImage } from '../../lib/environments/images/build';
@@ -11,8 +15,10 @@ export async function run(names: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const builder = new ImageBuilder({ dataDir: config.dataDir, mirror: config.debianMirror });
-  for (const name of names.length ? names : Object.keys(BUILTIN_IMAGES)) {
+  const builder = new ImageBuilder({ dataDir: config.dataDir, mirror: config.debianMirror, downloadMirror: config.downloadMirror });
+  const all = Object.keys(BUILTIN_IMAGES);
+  const onDemand = all.filter((n) => BUILTIN_IMAGES[n].downloads?.length);
+  for (const name of names.length ? names : all.filter((n) => !onDemand.includes(n))) {
     const ref = resolveImage(name);
     if (await builder.imageExists(ref)) {
       process.stdout.write(`${name}: ${ref} is up to date\n`);
@@ -28,6 +34,9 @@ export async function run(names: string[]): Promise<number> {
       process.stderr.write(`${name}: ${e.message}${e.hint ? `\n  fix: ${e.hint}` : ''}\n`);
       return 1;
     }
+  }
+  if (!names.length && onDemand.length) {
+    process.stdout.write(`not built now (they download release binaries): ${onDemand.join(', ')}; \`labforge images build <name>\` builds one\n`);
   }
   return 0;
 }

@@ -25,11 +25,12 @@ export async function run(args: string[]): Promise<number> {
     diskLimits: config.diskLimits,
     dataDir: config.dataDir,
     debianMirror: config.debianMirror,
+    downloadMirror: config.downloadMirror,
     kindNetwork: config.kindNetwork,
   });
   const driver = drivers[lab.track.environment.driver];
   if (!driver) throw new Error(`no ${lab.track.environment.driver} driver on this machine`);
-  const problems = await driver.prerequisites();
+  const problems = await driver.prerequisites(lab.track.environment);
   if (problems.length) throw new Error(problems.map((p) => `${p.what}: ${p.fix}`).join('\n'));
   const say = values.json ? () => {} : (s: string) => process.stdout.write(`${s}\n`);
   say(`Testing ${lab.track.slug} (${lab.challenges.length} challenges) on ${driver.name}`);

@@ -39,6 +39,8 @@ const schema = z.object({
   LABFORGE_DISK_LIMITS: z.enum(['require', 'best-effort', 'off']).default('best-effort'),
   /** Debian mirror for building images; defaults to the machine's own apt configuration. */
   LABFORGE_DEBIAN_MIRROR: z.string().optional(),
+  /** A folder or http(s) URL holding the release binaries built-in images download (kubectl, helm, ...), for hosts without internet. */
+  LABFORGE_DOWNLOAD_MIRROR: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
   /** kind's own variable: the Docker network its nodes join (kind is spawned with this environment, so it reads it too). */
   KIND_EXPERIMENTAL_DOCKER_NETWORK: z.string().min(1).optional(),
   /** Bearer token that shows operators the health detail from anywhere (from loopback it needs none). */
@@ -46,6 +48,8 @@ const schema = z.object({
     (v) => (v === '' ? undefined : v),
     z.string().min(16, 'LABFORGE_OPERATOR_TOKEN: use at least 16 characters').optional(),
   ),
+  /** Bearer token a scraper sends for GET /metrics from another machine (from loopback it needs none; unset: loopback only). */
+  LABFORGE_METRICS_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'LABFORGE_METRICS_TOKEN: use at least 16 characters').optional()),
   /** Live (provisioning or active) sessions a learner may hold of one lab, and in all. */
   LABFORGE_MAX_SESSIONS_PER_LAB: z.coerce.number().int().positive().default(1),
   LABFORGE_MAX_SESSIONS_PER_LEARNER: z.coerce.number().int().positive().default(3),
@@ -82,8 +86,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     terminalGraceMs: raw.LABFORGE_TERMINAL_GRACE_SECONDS * 1000,
     logLevel: raw.LABFORGE_LOG_LEVEL,
     debianMirror: raw.LABFORGE_DEBIAN_MIRROR,
+    downloadMirror: raw.LABFORGE_DOWNLOAD_MIRROR,
     kindNetwork: raw.KIND_EXPERIMENTAL_DOCKER_NETWORK,
     operatorToken: raw.LABFORGE_OPERATOR_TOKEN,
+    metricsToken: raw.LABFORGE_METRICS_TOKEN,
     maxEnvironments: raw.LABFORGE_MAX_ENVIRONMENTS,
     capacityReserve: raw.LABFORGE_CAPACITY_RESERVE,
     provisionConcurrency: raw.LABFORGE_PROVISION_CONCURRENCY,

@@ -208,8 +208,17 @@ export interface HostLimitReading {
 
 export interface EnvironmentDriver {
   readonly name: string;
-  /** What is missing on this machine for the driver to work; empty when ready. */
-  prerequisites(): Promise<Problem[]>;
+  /**
+   * What is missing on this machine for the driver to work; with a lab's environment, also what
+   * that lab needs beyond it (a newer kernel, cgroup v2). Empty when ready.
+   */
+  prerequisites(environment?: LabEnvironment): Promise<Problem[]>;
+  /**
+   * Resolves when the backend answers right now, throws saying why not: cheap and without side
+   * effects, for readiness probes (GET /readyz), asked often. Optional: a driver that runs on
+   * another driver's backend (Kind on Docker) leaves it to that one.
+   */
+  ping?(): Promise<void>;
   create(spec: EnvironmentSpec, progress: ProgressFn, signal?: AbortSignal): Promise<Environment>;
   /**
    * Runs argv in a host as root. Only a program from the toolbox (`/.labforge/...`) keeps the

@@ -12,6 +12,8 @@ export interface DriverOptions {
   dataDir: string;
   /** The Debian mirror image builds use (LABFORGE_DEBIAN_MIRROR). */
   debianMirror?: string;
+  /** Where image builds find release binaries instead of their official URLs (LABFORGE_DOWNLOAD_MIRROR). */
+  downloadMirror?: string;
   /** The Docker network kind puts its nodes on (KIND_EXPERIMENTAL_DOCKER_NETWORK, which kind itself reads too); unset: `kind`. */
   kindNetwork?: string;
 }

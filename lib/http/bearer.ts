@@ -7,7 +7,11 @@ const BEARER = /^Bearer(?:\s+(.*))?$/i;
 
 /** undefined: no Bearer header; '': a Bearer header without one well-formed token; else the token. */
 export function bearerToken(req: Request): string | undefined {
-  const header = req.headers.get('authorization');
+  return bearerFromHeader(req.headers.get('authorization'));
+}
+
+/** The same, from an Authorization header's value (node's IncomingMessage, lib/http/probes.ts). */
+export function bearerFromHeader(header: string | null | undefined): string | undefined {
   const m = header ? BEARER.exec(header.trim()) : null;
   if (!m) return undefined;
   const token = (m[1] ?? '').trim();

@@ -4,6 +4,7 @@
  * by schema.ts so the format keeps one import path.
  */
 import { z } from 'zod';
+import { parseImageRef } from './image-ref';
 import { hostHasSsh, platformSshPath } from './ssh';
 /** Host and variable names end up in container names, env vars and file names: keep them tame. */
 export const hostName = z
@@ -97,6 +98,22 @@ export const KIND_RESERVED_HOST = /^(control-plane\d*|worker\d*|external-load-ba
 const releaseName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,51}[a-z0-9])?$/, 'must be a Helm release name: lowercase letters, digits and dashes (max 53)');
 const k8sNamespace = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a Kubernetes namespace name (lowercase, digits, dashes)');
 
+/** An image reference (`name[:tag][@sha256:...]`), refused with the reason when malformed. */
+const imageRef = z.string().superRefine((ref, ctx) => {
+  const parsed = parseImageRef(ref);
+  if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+});
+
+/**
+ * A cluster image: pods name it by tag (kind load keeps tags, not registry digests), so a digest
+ * comes with its tag, `name:tag@sha256:...`, and pins what that tag must be on the local engine.
+ */
+const clusterImage = imageRef.superRefine((ref, ctx) => {
+  const parsed = parseImageRef(ref);
+  if (typeof parsed !== 'string' && parsed.digest && !parsed.tag)
+    ctx.addIssue({ code: 'custom', message: 'a pinned cluster image needs its tag too (name:tag@sha256:...): the pods refer to it by tag' });
+});
+
 export const kindAddonSchema = z
   .object({
     name: releaseName,
@@ -123,12 +140,12 @@ export const kindClusterSchema = z
       )
       .min(1)
       .refine((nodes) => nodes.some((n) => n.role === 'control-plane'), 'needs at least one control-plane node'),
-    /** kindest/node image for every node; kind's default for its version when unset. */
-    nodeImage: z.string().min(1).optional(),
+    /** kindest/node image for every node, best pinned `kindest/node:vX.Y.Z@sha256:...`; kind's default for its version when unset. */
+    nodeImage: imageRef.optional(),
     disableDefaultCNI: z.boolean().default(true),
     kubeProxyMode: z.enum(['iptables', 'ipvs', 'nftables', 'none']).default('none'),
-    /** Local Docker images loaded into every node (`kind load docker-image`), so nothing is pulled. */
-    images: z.array(z.string().min(1)).default([]),
+    /** Local Docker images loaded into every node (`kind load docker-image`), so nothing is pulled; `name:tag@sha256:...` pins one. */
+    images: z.array(clusterImage).default([]),
     /** Helm charts installed in this order. */
     addons: z.array(kindAddonSchema).default([]),
     /** YAML files (relative to the lab folder) applied with server-side apply after the addons are ready. */

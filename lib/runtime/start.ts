@@ -1,6 +1,6 @@
 /**
  * The composition of every service of a running Labforge, in boot order: database (migrated) →
- * labs → drivers → admission (capacity, warm pools) → sessions (resumed) → saved terminal
+ * labs → drivers → admission (capacity, warm pools) → metrics and readiness → sessions (resumed) → saved terminal
  * screens swept → reconciler → terminal gateway and service proxy → background passes (and the
  * webhook dispatcher, lib/webhooks/, which polls on its own to send new events within a second). `close()`
  * stops them in the reverse order. server.ts adds only HTTP: Next, and routing of requests and
@@ -20,6 +20,7 @@ import { createDrivers } from '../environments';
 import { createCapacity } from '../environments/capacity';
 import { WarmPool } from '../environments/pool/pool';
 import { reconcile } from '../environments/reconciler';
+import type { ProbeEndpoints } from '../http/probes';
 import { createServiceProxy, type ServiceProxy } from '../http/service-proxy';
 import { LabCatalog } from '../labs/catalog';
 import { ScoreDispatcher } from '../lti/score-dispatcher';
@@ -32,11 +33,14 @@ import { ScreenStore } from '../terminals/node/screens';
 import { trafficCaptures } from '../traffic/capture';
 import { WebhookDispatcher } from '../webhooks/dispatcher';
 import { startBackgroundPasses } from './background';
+import { createObservability } from './observability';
 import { setRuntime, type Runtime } from '.';
 
 export interface StartedRuntime extends Runtime {
   gateway: TerminalGateway;
   services: ServiceProxy;
+  /** GET /healthz, /readyz and /metrics (lib/http/probes.ts), answered before Next. */
+  probes: ProbeEndpoints;
   /**
    * Stops background work, pools, terminals (screens saved) and service tunnels, then awaits
    * `drain` (the HTTP server finishing its requests, which still use the runtime), then closes the
@@ -73,6 +77,7 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
     diskLimits: config.diskLimits,
     dataDir: config.dataDir,
     debianMirror: config.debianMirror,
+    downloadMirror: config.downloadMirror,
     kindNetwork: config.kindNetwork,
   });
   const tokens = new TokenStore();
@@ -101,6 +106,9 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
     },
   );
 
+  // Metrics and readiness; the sessions report provisioning and Checks to it as they finish.
+  const observability = createObservability({ config, db, catalog, drivers, capacity, pool, provisionLimiter, checkLimiter, log });
+
   // Ended sessions close their terminals; the gateway is made after the sessions, hence the late binding.
   let closeTerminals: (sessionId: string) => Promise<void> = async () => {};
   let prestartTerminals: (sessionId: string, learnerId: string, tabs: string[]) => void = () => {};
@@ -118,6 +126,7 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
     checkLimiter,
     sessionCaps: { perLab: config.maxSessionsPerLab, perLearner: config.maxSessionsPerLearner },
     author: parts.author,
+    observer: observability.metrics,
   });
   const runtime: Runtime = { config, db, catalog, drivers, sessions, tokens, log };
   setRuntime(runtime);
@@ -143,6 +152,7 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
     screens,
   });
   closeTerminals = (id) => gateway.closeSession(id);
+  observability.bindTerminals(() => gateway.stats());
   // A new session's shells start at once, not when its page connects: the prompt is there first.
   prestartTerminals = (id, learnerId, tabs) => {
     for (const tab of tabs) void gateway.prestart(id, learnerId, tab);
@@ -176,8 +186,11 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
     ...runtime,
     gateway,
     services,
+    probes: observability.probes,
     close(drain) {
       closing ??= (async () => {
+        // Not ready from the first moment: load balancers stop sending requests while this drains.
+        observability.readiness.shuttingDown();
         passes.stop();
         await webhooks.stop(); // attempts under way finish (10 s at most) and are recorded, so none is sent twice
         await ltiScores.stop();

@@ -40,10 +40,15 @@ export class SessionCommands {
       // Scripts run within the server-wide limit of Checks at once (a quiz runs none: it does not queue).
       const limiter = challenge.type === 'quiz' ? undefined : this.ctx.deps.checkLimiter;
       const grade = () => this.runbook(row, lab).check(row.currentIndex, body.answers, triesUsed);
+      const observed = (result: 'passed' | 'failed' | 'error') =>
+        this.ctx.deps.observer?.checked({ lab: lab.track.slug, challenge: challenge.slug, result, ms: Date.now() - started });
       const verdict = await (limiter ? limiter.run(grade, { id: `check:${id}` }) : grade()).catch((e: unknown) => {
+        // A refused quiz answer was never judged; anything else is a Check that could not run.
         if (e instanceof QuizRefusal) throw new SessionError(e.why === 'exhausted' ? 'conflict' : 'invalid', e.message);
+        observed('error');
         throw e;
       });
+      observed(verdict.passed ? 'passed' : 'failed');
       const kind = challenge.type === 'quiz' ? 'quiz' : 'check';
       await this.ctx.repo.recordCheck(row, { challenge: challenge.slug, kind, verdict, durationMs: Date.now() - started }, this.ctx.deps.checkOutput);
       this.ctx.log.info({ session: id, challenge: challenge.slug, passed: verdict.passed }, 'check');

@@ -8,6 +8,17 @@ import type { Capacity } from '../environments/capacity';
 import type { Limiter } from '../base/limiter';
 import type { AuthorView } from './view';
 
+/**
+ * Told what sessions did, for the platform's metrics (lib/observability/): labels are lab and
+ * challenge slugs from the catalog, never a session or a learner. Must not throw.
+ */
+export interface SessionObserver {
+  /** A session's provisioning ended, from its start to `active` (or its failure): waits for room and turn included. */
+  provisioned(e: { lab: string; outcome: 'active' | 'failed' | 'cancelled'; warm: boolean; ms: number }): void;
+  /** A Check (or a quiz's answer) was judged, or could not be (`error`), from the press to the verdict. */
+  checked(e: { lab: string; challenge: string; result: 'passed' | 'failed' | 'error'; ms: number }): void;
+}
+
 export interface SessionDeps {
   db: Db;
   catalog: LabCatalog;
@@ -37,4 +48,6 @@ export interface SessionDeps {
   checkOutput?: { perRun: number; perSession: number };
   /** `labforge dev`: the watched lab's status for a lab slug (undefined for others), shown in its sessions' views. */
   author?: (labSlug: string) => AuthorView | undefined;
+  /** Told of provisioning and Checks as they finish (the server's metrics); unset: nobody. */
+  observer?: SessionObserver;
 }

@@ -62,10 +62,13 @@ export class Provisioning {
     });
     const report = progress.report;
     const driver = this.ctx.guards.driverFor(lab);
+    const started = Date.now();
+    let outcome: 'active' | 'failed' | 'cancelled' = 'failed';
     let env: Environment | undefined;
+    let warm = false;
     try {
       env = deps.pool?.claim(lab.track.slug, id);
-      const warm = !!env;
+      warm = !!env;
       if (env) {
         // A warm environment: created and through track setup already; only learner-specific work remains.
         report({ step: 'Claiming a ready environment', status: 'done', ms: 0 });
@@ -100,21 +103,25 @@ export class Provisioning {
       );
       await repo.event(id, 'session.active', { ms: progress.totalMs() });
       log.info({ session: id, lab: lab.track.slug }, 'session active');
+      outcome = 'active';
     } catch (e) {
-      await this.failed(id, lab, (e as Error).message, env);
+      outcome = await this.failed(id, lab, (e as Error).message, env);
     } finally {
       this.ctx.ending.provisioning.delete(id);
       this.ctx.waiting.delete(id);
+      deps.observer?.provisioned({ lab: lab.track.slug, outcome, warm, ms: Date.now() - started });
     }
   }
 
   /** Provisioning threw: fail the session, unless it was stopped meanwhile (then only the environment goes). */
-  private async failed(id: string, lab: Lab, message: string, env: Environment | undefined): Promise<void> {
+  private async failed(id: string, lab: Lab, message: string, env: Environment | undefined): Promise<'failed' | 'cancelled'> {
     const { log } = this.ctx;
     const driver = this.ctx.guards.driverFor(lab);
+    let outcome: 'failed' | 'cancelled' = 'failed';
     try {
       const row = await this.ctx.repo.find(id);
       // A session stopped while it was being prepared is not a failure.
+      if (row?.status !== 'provisioning') outcome = 'cancelled';
       if (row?.status === 'provisioning') log.error({ session: id, err: message }, 'provisioning failed');
       else log.info({ session: id, status: row?.status }, 'provisioning cancelled');
       if (row?.status === 'provisioning') await this.ctx.ending.fail(row, lab, message, env);
@@ -126,6 +133,7 @@ export class Provisioning {
       if (env) await driver.destroy(env).catch(() => undefined);
     }
     this.ctx.deps.capacity?.release(id);
+    return outcome;
   }
 
   /** Takes a slot of the host's capacity, telling the learner their place in the queue meanwhile. */

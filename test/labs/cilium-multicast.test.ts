@@ -13,7 +13,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
+import { addonValues } from '../../lib/environments/kind/addons';
+import { needsMulticast, needsSocketLB } from '../../lib/environments/kind/cluster-needs';
+import type { CommandRunner } from '../../lib/environments/kind/command';
+import { kindConfigYaml } from '../../lib/environments/kind/config';
+import { loadClusterImages, loadName } from '../../lib/environments/kind/images';
 import { formatProblem, lintLab } from '../../lib/labs/lint';
 import { loadLab } from '../../lib/labs/loader';
 import { checkSchema, indexCrds, schemaHasPath, validateBuiltin, validateCustom } from './k8s-validate';
@@ -78,7 +83,8 @@ describe('labs/cilium-multicast: format', () => {
     expect(c.nodes.map((n) => n.role)).toEqual(['control-plane', 'worker', 'worker']);
     expect(c.disableDefaultCNI).toBe(true);
     expect(c.kubeProxyMode).toBe('none');
-    expect(c.images).toContain('labforge/k8s-workstation');
+    expect(c.images[0]).toBe('labforge/k8s-workstation');
+    expect(c.nodeImage).toMatch(/^kindest\/node:v1\.32\.\d+@sha256:[a-f0-9]{64}$/);
     expect(env.hosts.map((h) => [h.name, h.image])).toEqual([['workstation', 'labforge/k8s-workstation']]);
 
     expect(c.addons).toHaveLength(1);
@@ -98,6 +104,47 @@ describe('labs/cilium-multicast: format', () => {
       extraConfig: { 'multicast-enabled': 'true' },
     });
     for (const m of c.manifests) expect(fs.existsSync(path.join(LAB, m)), m).toBe(true);
+  });
+
+  it('pins Kubernetes and every image the Cilium chart runs, and loads them into the nodes by the tags the chart uses', async () => {
+    const { lab } = await loadLab(LAB);
+    const env = lab!.track.environment;
+    if (env.driver !== 'kind') throw new Error(`driver is ${env.driver}, expected kind`);
+    const c = env.cluster;
+    const cilium = c.addons[0];
+    // The same node image, by digest, on every node of the generated kind config.
+    const config = parse(kindConfigYaml('lf-abc', c));
+    expect(config.nodes.map((n: Obj) => n.image)).toEqual([c.nodeImage, c.nodeImage, c.nodeImage]);
+
+    // Cilium's images for the chart version installed (Hubble Relay and UI are on), each tag@digest.
+    const v = cilium.version;
+    const pinned = c.images.filter((i) => i.startsWith('quay.io/cilium/'));
+    for (const i of pinned) expect(i).toMatch(/^[^@]+:[^@:/]+@sha256:[a-f0-9]{64}$/);
+    expect(pinned.map((i) => i.split('@')[0])).toEqual([
+      `quay.io/cilium/cilium:v${v}`,
+      `quay.io/cilium/operator-generic:v${v}`,
+      expect.stringMatching(/^quay\.io\/cilium\/cilium-envoy:v1\.33\.\d+-\d+-[0-9a-f]{40}$/),
+      `quay.io/cilium/hubble-relay:v${v}`,
+      'quay.io/cilium/hubble-ui:v0.13.2',
+      'quay.io/cilium/hubble-ui-backend:v0.13.2',
+    ]);
+
+    // The chart is told to name them by tag (kind load keeps no registry digest) and never to pull them.
+    const values = addonValues(cilium, { cluster: 'lf-abc', spec: c }) as Obj;
+    const noPull = { useDigest: false, pullPolicy: 'IfNotPresent' };
+    for (const image of [values.image, values.operator.image, values.envoy.image, values.hubble.relay.image, values.hubble.ui.frontend.image, values.hubble.ui.backend.image])
+      expect(image).toMatchObject(noPull);
+
+    // ...and those tags are what is loaded into the nodes, like the workstation image.
+    const calls: string[] = [];
+    const run: CommandRunner = async (cmd, args) => (calls.push([cmd, ...args].join(' ')), { code: 0, stdout: '', stderr: '' });
+    await loadClusterImages(run, 'lf-abc', c.images, { progress: () => {} });
+    expect(calls).toEqual(c.images.map((i) => `kind load docker-image ${loadName(i)} --name lf-abc`));
+    expect(calls).toContain(`kind load docker-image quay.io/cilium/cilium:v${v} --name lf-abc`);
+    expect(calls).toContain('kind load docker-image labforge/k8s-workstation --name lf-abc');
+
+    // What the host must offer for it (cluster-needs.ts): Linux 5.13 for multicast, cgroup v2 for kube-proxy replacement.
+    expect([needsMulticast(c), needsSocketLB(c)]).toEqual([true, true]);
   });
 
   it('has the six challenges of its Docker twin, with a solve script for every checked one', async () => {
@@ -297,9 +344,10 @@ class FakeCluster {
   readonly script = reconcilerScript();
 
   constructor(nodes: Node[] = NODES, crs: Obj[] = yamlDocs(path.join(LAB, 'assets/multicast-groups.yaml'))) {
-    fs.mkdirSync(path.join(this.dir, 'agents'));
-    fs.mkdirSync(path.join(this.dir, 'down'));
+    for (const d of ['agents', 'down', 'nomap', 'after-list', 'rollout-fail']) fs.mkdirSync(path.join(this.dir, d));
     fs.writeFileSync(path.join(this.dir, 'owned'), '');
+    this.setMulticastEnabled('true');
+    this.setKernel('6.1.0-18-amd64');
     this.setNodes(nodes);
     this.setCrs(crs);
     this.setPods([]);
@@ -359,6 +407,32 @@ class FakeCluster {
     fs.rmSync(path.join(this.dir, 'calls.log'), { force: true });
   }
 
+  /** The cilium-config ConfigMap's multicast-enabled (undefined: not set). */
+  setMulticastEnabled(value: string | undefined): void {
+    this.write('cilium-config.json', { data: value === undefined ? {} : { 'multicast-enabled': value } });
+  }
+
+  /** The kernel every node reports (kind nodes share the host's). */
+  setKernel(release: string): void {
+    fs.writeFileSync(path.join(this.dir, 'kernel'), release);
+  }
+
+  /** The agent has no multicast map: cilium-dbg answers "multicast not enabled". */
+  noMap(pod: string): void {
+    fs.writeFileSync(path.join(this.dir, 'nomap', pod), '');
+  }
+
+  /** Map lines another writer adds right after the agent's next `subscriber list` (between a read and a write). */
+  afterList(pod: string, lines: string[]): void {
+    fs.writeFileSync(path.join(this.dir, 'after-list', pod), lines.map((l) => `${l}\n`).join(''));
+  }
+
+  /** The fake cilium-dbg in one agent, called directly. */
+  dbg(pod: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync(path.join(FAKES, 'cilium-dbg'), ['bpf', 'multicast', ...args], { env: { ...this.env(), FAKE_AGENT: pod }, encoding: 'utf8' });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
   down(pod: string, isDown: boolean): void {
     const f = path.join(this.dir, 'down', pod);
     if (isDown) fs.writeFileSync(f, '');
@@ -369,9 +443,32 @@ class FakeCluster {
     return { ...process.env, PATH: `${FAKES}:${process.env.PATH}`, FAKE_CLUSTER: this.dir };
   }
 
-  reconcile(): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync('bash', [this.script, '--once'], { env: this.env(), encoding: 'utf8', timeout: 60_000 });
+  reconcile(script = this.script): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync('bash', [script, '--once'], { env: this.env(), encoding: 'utf8', timeout: 60_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /**
+   * The track's setup-workstation, run for real against this cluster. Its absolute paths (the
+   * helpers it sources, the files it writes) are moved into a scratch root; nothing else changes.
+   */
+  setup(): { status: number | null; stdout: string; stderr: string; root: string } {
+    const root = tmpDir('setup-root-');
+    const moved: Array<[string, string]> = [
+      ['/usr/local/lib/yavin/lib.sh', path.join(LAB, 'assets/yavin-lib.sh')],
+      ['/var/lib/yavin', path.join(root, 'var/lib/yavin')],
+      ['/root/.bashrc', path.join(root, 'root/.bashrc')],
+    ];
+    let text = fs.readFileSync(path.join(LAB, 'track_scripts/setup-workstation'), 'utf8');
+    // Any other absolute path it touched would escape the scratch root (the kubeconfig is only named in a message).
+    const used = new Set(text.replace(/^\s*#.*$/gm, '').match(/(?<![\w.$-])\/(?:root|var|usr|etc)\/[^\s'"]*/g));
+    expect([...used].sort()).toEqual([...moved.map(([from]) => from), '/root/.kube/config'].sort());
+    for (const [from, to] of moved) text = text.split(from).join(to);
+    fs.mkdirSync(path.join(root, 'root'));
+    const file = path.join(root, 'setup-workstation');
+    fs.writeFileSync(file, text, { mode: 0o755 });
+    const r = spawnSync('bash', [file], { env: this.env(), encoding: 'utf8', timeout: 60_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr, root };
   }
 
   /** Runs bash with the workstation helpers sourced. */
@@ -481,6 +578,144 @@ describe('the group reconciler (simulated cluster)', { timeout: 120_000 }, () =>
   });
 });
 
+describe('the fake cilium-dbg refuses what the real maps refuse (UpdateNoExist)', () => {
+  it('fails a second add of a group or of a subscriber address, and an add to a missing group', () => {
+    const c = new FakeCluster();
+    const pod = 'cilium-aaaaa';
+    expect(c.dbg(pod, 'group', 'add', '225.0.0.10').status).toBe(0);
+    expect(c.dbg(pod, 'group', 'add', '225.0.0.10')).toMatchObject({
+      status: 1,
+      stderr: 'Error: Error adding multicast group: failed to create new multicast group entry: update: key already exists\n',
+    });
+    expect(c.dbg(pod, 'subscriber', 'add', '225.0.0.10', '10.244.1.20').status).toBe(0);
+    expect(c.dbg(pod, 'subscriber', 'add', '225.0.0.10', '10.244.1.20')).toMatchObject({
+      status: 1,
+      stderr: 'Error: Failed to add subscriber 10.244.1.20 to multicast group 225.0.0.10: failed to insert multicast subscriber: update: key already exists\n',
+    });
+    // The key is the address: a pod that joined with it blocks a remote subscriber with it too.
+    c.addMapLine(pod, 'S 225.0.0.10 10.244.0.55 Local');
+    expect(c.dbg(pod, 'subscriber', 'add', '225.0.0.10', '10.244.0.55').status).toBe(1);
+    expect(c.dbg(pod, 'subscriber', 'add', '225.0.0.99', '10.244.1.20').stderr).toContain('multicast group 225.0.0.99 does not exist');
+    expect(c.dbg(pod, 'group', 'delete', '225.0.0.99').stderr).toContain('key does not exist');
+    expect(c.maps(pod)).toEqual(['G 225.0.0.10', 'S 225.0.0.10 10.244.0.55 Local', 'S 225.0.0.10 10.244.1.20 Remote']);
+  });
+
+  it('answers "multicast not enabled" for an agent without the map', () => {
+    const c = new FakeCluster();
+    c.noMap('cilium-bbbbb');
+    expect(c.dbg('cilium-bbbbb', 'group', 'list')).toMatchObject({ status: 1, stderr: 'Error: failed to get multicast bpf map: multicast not enabled\n' });
+    expect(c.dbg('cilium-aaaaa', 'group', 'list')).toMatchObject({ status: 0, stdout: 'Group Address\n' });
+  });
+});
+
+describe('the group reconciler is idempotent against the strict maps (simulated cluster)', { timeout: 120_000 }, () => {
+  /** Another writer (an operator's `cilium multicast add`) got some of the same entries in between the reconciler's read and its writes. */
+  const race = (c: FakeCluster) => {
+    c.afterList('cilium-aaaaa', ['G 225.0.0.10', 'S 225.0.0.10 10.244.1.20 Remote']);
+    c.afterList('cilium-ccccc', ['G 225.0.0.42']);
+  };
+
+  it('converges when its adds meet entries that appeared after it read the maps, and a second run only reads', () => {
+    const c = new FakeCluster();
+    race(c);
+    const r = c.reconcile();
+    expect(r.stdout).not.toContain('some changes failed');
+    expect(r.status).toBe(0);
+    for (const n of NODES) expect(c.maps(AGENT_OF[n.name])).toEqual(expectedMaps(n.name, LAB_GROUPS));
+    expect(c.crs().map((cr) => cr.status.programmed)).toEqual(['3/3', '3/3', '3/3']);
+
+    c.clearCalls();
+    expect(c.reconcile().status).toBe(0);
+    expect(c.calls().filter((l) => / exec .* -- sh -c /.test(l) || l.includes('patch'))).toEqual([]);
+    for (const n of NODES) expect(c.maps(AGENT_OF[n.name])).toEqual(expectedMaps(n.name, LAB_GROUPS));
+  });
+
+  it('would fail that pass with a plain "cilium-dbg $op || rc=1" (so the test above means something)', () => {
+    const c = new FakeCluster();
+    race(c);
+    const text = fs.readFileSync(c.script, 'utf8');
+    const naive = text.replace(/APPLY='rc=0\n[\s\S]*?exit \$rc'/, `APPLY='rc=0; for op in "$@"; do cilium-dbg bpf multicast $op || rc=1; done; exit $rc'`);
+    expect(naive).not.toBe(text);
+    const file = path.join(tmpDir('naive-'), 'reconcile.sh');
+    fs.writeFileSync(file, naive);
+    const r = c.reconcile(file);
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toContain('cilium-aaaaa (lf-abc-control-plane): some changes failed');
+  });
+
+  it('takes a delete of what is already gone as done', () => {
+    const c = new FakeCluster();
+    expect(c.reconcile().status).toBe(0);
+    // A resource is gone; its group also goes from one agent by other means after the pass read
+    // the maps and before it writes, and one remote subscriber from another.
+    c.setCrs(c.crs().filter((cr) => cr.metadata.name !== 'the-force'));
+    c.setNodes(NODES.slice(0, 2));
+    c.afterList('cilium-bbbbb', ['-G 225.0.0.42', '-S 225.0.0.10 10.244.2.30 Remote']);
+    const r = c.reconcile();
+    expect(r.stdout).not.toContain('some changes failed');
+    expect(r.status).toBe(0);
+    const left = LAB_GROUPS.filter((g) => g !== '225.0.0.42');
+    for (const n of NODES.slice(0, 2)) expect(c.maps(AGENT_OF[n.name])).toEqual(expectedMaps(n.name, left, NODES.slice(0, 2)));
+  });
+});
+
+describe('track setup: every agent must really have its multicast map (simulated cluster)', { timeout: 120_000 }, () => {
+  const groupLists = (c: FakeCluster) => c.calls().filter((l) => l.endsWith('-- cilium-dbg bpf multicast group list'));
+
+  it('passes when every agent has the map, and sets up the shell', () => {
+    const c = new FakeCluster();
+    const r = c.setup();
+    expect(r.stdout).not.toContain('FAIL');
+    expect(r.status).toBe(0);
+    expect(groupLists(c)).toEqual(Object.values(AGENT_OF).map((p) => `-n kube-system exec ${p} -c cilium-agent -- cilium-dbg bpf multicast group list`));
+    expect(fs.readFileSync(path.join(r.root, 'root/.bashrc'), 'utf8')).toContain('# yavin prompt');
+    expect(fs.statSync(path.join(r.root, 'var/lib/yavin')).isDirectory()).toBe(true);
+  });
+
+  it('fails at once, saying the kernel is too old, when the agents turned multicast off on Linux 5.12', () => {
+    const c = new FakeCluster();
+    c.setKernel('5.12.19-051219-generic');
+    for (const pod of Object.values(AGENT_OF)) c.noMap(pod);
+    const r = c.setup();
+    expect(r.status).toBe(1);
+    const fail = r.stdout.split('\n').find((l) => l.startsWith('FAIL:'));
+    expect(fail).toBe(
+      'FAIL: Cilium multicast does not work in every agent, so this lab cannot run on this cluster (lab problem: tell your instructor): ' +
+        'lf-abc-control-plane (cilium-aaaaa): the node runs Linux 5.12.19-051219-generic, and Cilium turns multicast off below 5.13 ' +
+        '(the agent logs "Disabled support for BPF Multicast due to missing kernel support")',
+    );
+    expect(r.stdout).toContain('lf-abc-worker2 (cilium-ccccc): the node runs Linux 5.12.19-051219-generic');
+    expect(groupLists(c)).toHaveLength(3); // a lasting cause: no retries
+    expect(fs.existsSync(path.join(r.root, 'root/.bashrc'))).toBe(false);
+  });
+
+  it('names the setting when multicast-enabled is off, and the agent when only it lacks the map on 5.13', () => {
+    const off = new FakeCluster();
+    off.setMulticastEnabled(undefined);
+    for (const pod of Object.values(AGENT_OF)) off.noMap(pod);
+    expect(off.setup().stdout).toContain('lf-abc-control-plane (cilium-aaaaa): multicast-enabled is "not set" in the cilium-config ConfigMap');
+
+    const one = new FakeCluster();
+    one.setKernel('5.13.0-52-generic');
+    one.noMap('cilium-bbbbb');
+    const r = one.setup();
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(
+      'lf-abc-worker (cilium-bbbbb): multicast-enabled is true but the agent runs without it (kubectl -n kube-system logs cilium-bbbbb -c cilium-agent | grep -i multicast says why)',
+    );
+    expect(r.stdout).not.toContain('cilium-aaaaa');
+  });
+
+  it('still fails plainly when the agents never become ready', () => {
+    const c = new FakeCluster();
+    fs.writeFileSync(path.join(c.dir, 'rollout-fail', 'daemonset-cilium'), '');
+    const r = c.setup();
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('FAIL: The Cilium agents did not become ready within 5 minutes (lab problem).');
+    expect(groupLists(c)).toEqual([]);
+  });
+});
+
 describe('the workstation helpers, yavin-lib.sh (simulated cluster)', { timeout: 120_000 }, () => {
   it('reads subscribers the way the reconciler does', () => {
     const parser = (text: string) => /parse_subscribers\(\) \{\n([\s\S]*?)\n\}/.exec(text)?.[1];
@@ -512,6 +747,8 @@ describe('the workstation helpers, yavin-lib.sh (simulated cluster)', { timeout:
       ask locals local_subscribers_of 225.0.0.11
       ask by-ip pod_by_ip 10.244.2.8
       ask agents cilium_agents
+      kernels() { local k; for k in 5.12.19-generic 5.13.0 6.1.0-18-amd64 4.19.0 weird; do yes_no kernel_at_least "$k" 5 13; done; }
+      ask kernels kernels
     `);
     expect(answers.trim().split('\n')).toEqual([
       'missing: 225.0.0.50',
@@ -522,6 +759,7 @@ describe('the workstation helpers, yavin-lib.sh (simulated cluster)', { timeout:
       'locals: 10.244.1.55 lf-abc-worker,10.244.2.8 lf-abc-worker2',
       'by-ip: rebels/listener',
       `agents: ${NODES.map((n) => `${AGENT_OF[n.name]} ${n.name}`).join(',')}`,
+      'kernels: no,yes,yes,no,no',
     ]);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Offline validation of Kubernetes manifests for lab tests: no API server can run on this
+ * Offline validation of Kubernetes manifests for lab tests (and the Helm chart's, test/deploy/): no API server can run on this
  * machine, and kubectl validates only against a server (`--dry-run=client` still needs
  * discovery and the server's OpenAPI document).
  *
@@ -33,18 +33,20 @@ interface Model {
 const require = createRequire(import.meta.url);
 const MODELS_DIR = path.join(path.dirname(require.resolve('@kubernetes/client-node')), 'gen', 'models');
 
-/** apiVersion group of each built-in kind the labs use; anything else is reported, not guessed. */
+/** apiVersion group of each built-in kind the labs (and deploy/helm's chart) use; anything else is reported, not guessed. */
 const BUILTIN_GROUPS: Record<string, string> = {
   Pod: '',
   ConfigMap: '',
   Secret: '',
   Service: '',
   ServiceAccount: '',
+  PersistentVolumeClaim: '',
   Namespace: '',
   Deployment: 'apps',
   DaemonSet: 'apps',
   StatefulSet: 'apps',
   Job: 'batch',
+  Ingress: 'networking.k8s.io',
   Role: 'rbac.authorization.k8s.io',
   RoleBinding: 'rbac.authorization.k8s.io',
   ClusterRole: 'rbac.authorization.k8s.io',

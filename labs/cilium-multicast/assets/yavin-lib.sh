@@ -55,6 +55,61 @@ agent_groups() {
   awk '/^[0-9]/ { print $1 }' <<<"$out"
 }
 
+# Is kernel release $1 ("5.12.0-19-amd64") at least $2.$3? An unreadable release is not.
+kernel_at_least() {
+  [[ $1 =~ ^([0-9]+)\.([0-9]+) ]] || return 1
+  local major=${BASH_REMATCH[1]} minor=${BASH_REMATCH[2]}
+  ((major > $2 || (major == $2 && minor >= $3)))
+}
+
+# Why the agent POD on NODE has no multicast map, in words. Returns 0 (and prints nothing) when it
+# has one, 1 for a lasting cause, 2 for one that may pass (an exec while the agent settles).
+# cilium-dbg answers "multicast not enabled" when the map was never made: the agent runs without
+# multicast-enabled, or it switched multicast off itself because the kernel lacks the
+# bpf_for_each_map_elem helper (before Linux 5.13; its log says "missing kernel support").
+multicast_map_problem() {
+  local pod=$1 node=$2 out enabled kernel
+  out=$(agent_exec "$pod" cilium-dbg bpf multicast group list 2>&1) && return 0
+  if [[ $out != *"multicast not enabled"* ]]; then
+    echo "cilium-dbg cannot read its multicast map: $(tail -n 1 <<<"$out")"
+    return 2
+  fi
+  enabled=$(kubectl -n "$CILIUM_NS" get configmap cilium-config -o 'jsonpath={.data.multicast-enabled}' 2>/dev/null)
+  kernel=$(kubectl get node "$node" -o 'jsonpath={.status.nodeInfo.kernelVersion}' 2>/dev/null)
+  if [[ $enabled != true ]]; then
+    echo "multicast-enabled is \"${enabled:-not set}\" in the cilium-config ConfigMap"
+  elif [[ -n $kernel ]] && ! kernel_at_least "$kernel" 5 13; then
+    echo "the node runs Linux $kernel, and Cilium turns multicast off below 5.13 (the agent logs \"Disabled support for BPF Multicast due to missing kernel support\")"
+  else
+    echo "multicast-enabled is true but the agent runs without it (kubectl -n $CILIUM_NS logs $pod -c cilium-agent | grep -i multicast says why)"
+  fi
+  return 1
+}
+
+# Checks the multicast map of every ready agent. Prints "<node> (<pod>): <why>" for each agent
+# without one and returns 1; returns 0 silently when all have it. Tries up to $1 times (default
+# 30), 2 s apart, while some failure may still pass; a lasting cause is reported at once.
+require_multicast_maps() {
+  local tries=${1:-30} try pod node why rc transient agents
+  local -a found=()
+  for ((try = 1; ; try++)); do
+    found=() transient=0 agents=0
+    while read -r pod node; do
+      [[ -z $pod ]] && continue
+      agents=$((agents + 1))
+      if why=$(multicast_map_problem "$pod" "$node"); then continue; else rc=$?; fi
+      found+=("$node ($pod): $why")
+      if ((rc == 2)); then transient=1; fi
+    done < <(cilium_agents)
+    if ((agents == 0)); then found=("no ready Cilium agent") transient=1; fi
+    ((${#found[@]} == 0)) && return 0
+    if ((!transient || try >= tries)); then break; fi
+    sleep 2
+  done
+  printf '%s\n' "${found[@]}"
+  return 1
+}
+
 # A field of a pod in the default namespace (jsonpath), empty when the pod does not exist.
 pod_field() { kubectl get pod "$1" -o "jsonpath={$2}" 2>/dev/null; }
 

@@ -81,13 +81,15 @@ export class DockerDriver implements EnvironmentDriver {
       instance?: string;
       firewall?: FirewallMode;
       diskLimits?: DiskLimits;
-      /** For the default image builder: its scratch space and lock (the server's data dir), and the Debian mirror. */
+      /** For the default image builder: its scratch space and lock (the server's data dir), the Debian mirror and the download mirror. */
       dataDir?: string;
       debianMirror?: string;
+      downloadMirror?: string;
     } = {},
   ) {
     this.docker = opts.docker ?? new Dockerode();
-    this.images = opts.images ?? new ImageBuilder({ docker: this.docker, dataDir: opts.dataDir, mirror: opts.debianMirror });
+    this.images =
+      opts.images ?? new ImageBuilder({ docker: this.docker, dataDir: opts.dataDir, mirror: opts.debianMirror, downloadMirror: opts.downloadMirror });
     this.toolbox = new Toolbox(this.docker);
     this.instance = opts.instance;
     this.firewall = opts.firewall ?? 'on';
@@ -131,6 +133,10 @@ export class DockerDriver implements EnvironmentDriver {
       problems.push({ what: 'Docker engine not reachable at /var/run/docker.sock', fix: 'install docker.io and start dockerd' });
     }
     return problems;
+  }
+
+  async ping(): Promise<void> {
+    await this.docker.ping();
   }
 
   create(spec: EnvironmentSpec, progress: ProgressFn, signal?: AbortSignal): Promise<Environment> {

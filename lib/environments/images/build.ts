@@ -1,6 +1,7 @@
 /**
- * Host images. Labs name `labforge/base`; we build it here from Debian packages
- * (debootstrap + docker import) because no container registry may be reachable.
+ * Host images. Labs name `labforge/base` or `labforge/k8s-workstation`; we build them here from
+ * their recipes (recipes.ts: Debian packages through debootstrap + docker import, and pinned,
+ * checksum-verified release binaries) because no container registry may be reachable.
  * The builtin name resolves to a tag derived from the recipe, so changing the
  * recipe builds a new image instead of silently reusing a stale one.
  */
@@ -12,49 +13,14 @@ import { log as rootLog } from '../../base/log';
 import { SBIN_DIRS, which } from '../../base/which';
 import { EnvironmentError, type ProgressFn } from '../driver';
 import { withBuildLock } from './build-lock';
+import { archOf, fetchPinnedBinaries, type Fetcher, type VerifiedBinary } from './downloads';
 import { machineMirror } from './mirror';
-import { debootstrap, importRootfs, removeRootfs, trimRootfs } from './rootfs';
+import { BUILTIN_IMAGES, type ImageRecipe } from './recipes';
+import { debootstrap, importRootfs, installBinaries, removeRootfs, trimRootfs } from './rootfs';
+
+export { BUILTIN_IMAGES, type ImageRecipe };
 
 const log = rootLog.child({ module: 'images' });
-
-export interface ImageRecipe {
-  suite: string;
-  variant: 'minbase';
-  packages: string[];
-  /** Dockerfile-style instructions applied at import. */
-  changes: string[];
-}
-
-export const BUILTIN_IMAGES: Record<string, ImageRecipe> = {
-  'labforge/base': {
-    suite: 'bookworm',
-    variant: 'minbase',
-    packages: [
-      'bash',
-      'socat',
-      'iproute2',
-      'tcpdump',
-      'jq',
-      'curl',
-      'procps',
-      'tmux',
-      'iputils-ping',
-      'nano',
-      'less',
-      'ca-certificates',
-      'openssh-client',
-      'openssh-server',
-      'dnsutils',
-      'netcat-openbsd',
-      // Not for learners: the toolbox (toolbox.ts) copies these static binaries out of the image.
-      'bash-static',
-      'busybox-static',
-      // Not for learners either (they lack NET_ADMIN): installs the host firewall rule (docker/boundary.ts).
-      'iptables',
-    ],
-    changes: ['ENV LANG=C.UTF-8', 'CMD ["sleep","infinity"]'],
-  },
-};
 
 /** Bumped when the build steps (not the recipe) change in a way that alters the image. */
 const BUILD_STEPS_VERSION = 1;
@@ -79,12 +45,18 @@ export interface ImageBuilderOptions {
   dataDir?: string;
   /** Debian mirror URL (LABFORGE_DEBIAN_MIRROR); default: the machine's apt configuration. */
   mirror?: string;
+  /** Where recipes' release binaries come from instead of their official URLs (LABFORGE_DOWNLOAD_MIRROR): a folder or an http(s) URL. */
+  downloadMirror?: string;
+  /** How release binaries are fetched (tests); default: Node's fetch. */
+  fetcher?: Fetcher;
 }
 
 export class ImageBuilder {
   private readonly docker: Dockerode;
   private readonly dataDir: string;
   private readonly mirror?: string;
+  private readonly downloadMirror?: string;
+  private readonly fetcher?: Fetcher;
   /** One build per image in this process, shared by concurrent callers. */
   private readonly building = new Map<string, Promise<string>>();
 
@@ -92,6 +64,8 @@ export class ImageBuilder {
     this.docker = opts.docker ?? new Dockerode();
     this.dataDir = path.resolve(opts.dataDir ?? 'data');
     this.mirror = opts.mirror;
+    this.downloadMirror = opts.downloadMirror;
+    this.fetcher = opts.fetcher;
   }
 
   async imageExists(ref: string): Promise<boolean> {
@@ -178,7 +152,6 @@ export class ImageBuilder {
     const workdir = path.join(this.dataDir, 'tmp', `build-${randomBytes(4).toString('hex')}`);
     const rootfs = path.join(workdir, 'rootfs');
     await fs.mkdir(rootfs, { recursive: true });
-    progress({ step, status: 'running', detail: `debootstrap ${recipe.suite} (${recipe.packages.length} packages)` });
     log.info({ name, ref, workdir }, 'building image');
     // Debootstrap prints a line per package; pass on at most one a second.
     let last = 0;
@@ -189,7 +162,11 @@ export class ImageBuilder {
       progress({ step, status: 'running', detail: line.slice(3) });
     };
     try {
+      // Downloads first: where they cannot be had, say so before minutes of debootstrap.
+      const binaries = await this.downloads(name, ref, recipe, (detail) => progress({ step, status: 'running', detail }));
+      progress({ step, status: 'running', detail: `debootstrap ${recipe.suite} (${recipe.packages.length} packages)` });
       await debootstrap(bin, recipe, rootfs, mirror, onLine);
+      await installBinaries(rootfs, binaries);
       await trimRootfs(rootfs);
       progress({ step, status: 'running', detail: 'importing into Docker' });
       await importRootfs(this.docker, rootfs, ref, recipe.changes);
@@ -204,5 +181,18 @@ export class ImageBuilder {
     } finally {
       await removeRootfs(workdir);
     }
+  }
+
+  /** The recipe's release binaries for this machine's architecture, each verified against its pinned SHA-256. */
+  private async downloads(name: string, ref: string, recipe: ImageRecipe, say: (detail: string) => void): Promise<VerifiedBinary[]> {
+    if (!recipe.downloads?.length) return [];
+    const arch = archOf();
+    if (!arch) throw new EnvironmentError(`cannot build ${name} on ${process.arch}: its release binaries are pinned for amd64 and arm64 only`);
+    return fetchPinnedBinaries(name, ref, recipe.downloads, {
+      arch,
+      mirror: this.downloadMirror,
+      fetcher: this.fetcher,
+      onFetch: (d, from) => say(`downloading ${d.name} ${d.version} from ${from}`),
+    });
   }
 }

@@ -41,6 +41,17 @@ export function debootstrap(
   return run(bin, [`--variant=${recipe.variant}`, `--include=${recipe.packages.join(',')}`, recipe.suite, rootfs, mirror], onLine);
 }
 
+/** Puts verified release binaries in the rootfs as /usr/local/bin/<name>, executable by everyone, owned by root. */
+export async function installBinaries(rootfs: string, binaries: { name: string; data: Buffer }[]): Promise<void> {
+  const dir = path.join(rootfs, 'usr/local/bin');
+  await fs.mkdir(dir, { recursive: true });
+  for (const b of binaries) {
+    if (!/^[a-z0-9][a-z0-9._-]*$/.test(b.name)) throw new Error(`refusing to install a binary named "${b.name}"`);
+    await fs.writeFile(path.join(dir, b.name), b.data, { mode: 0o755 });
+    await fs.chmod(path.join(dir, b.name), 0o755); // the mode above is masked by the umask
+  }
+}
+
 /** Drops what only makes the image bigger or shared secrets (sshd host keys: labs run `ssh-keygen -A`). */
 export async function trimRootfs(rootfs: string): Promise<void> {
   const rm = (rel: string) => fs.rm(path.join(rootfs, rel), { recursive: true, force: true });

@@ -5,16 +5,16 @@
  * A failure anywhere removes everything the owner has (KindDriver.destroyOwner).
  */
 import { promises as fs } from 'node:fs';
-import { KIND_RESERVED_HOST } from '../../labs/schema';
+import { KIND_RESERVED_HOST, type KindCluster } from '../../labs/schema';
 import { log as rootLog } from '../../base/log';
-import { EnvironmentError, checkOwner, progressSteps, type Environment, type EnvironmentSpec, type ProgressFn } from '../driver';
+import { EnvironmentError, checkOwner, progressSteps, type Environment, type EnvironmentSpec, type Problem, type ProgressFn } from '../driver';
 import type { DockerDriver } from '../docker/driver';
 import { engineReason } from '../docker/errors';
-import { resolveImage } from '../images/build';
 import { installAddons } from './addons';
 import { writeClaim } from './claims';
 import { mustRun, type CommandRunner } from './command';
 import { clusterName, kindConfigYaml } from './config';
+import { engineOf, loadClusterImages, prepareClusterImages } from './images';
 import { applyManifests, readManifests } from './kube-apply';
 import { loadKubeConfig } from './kube-client';
 import { waitForNodes, waitForWorkloads } from './kube-ready';
@@ -34,6 +34,8 @@ export interface KindCreateDeps {
   network: string;
   apiAccess: 'host' | 'network';
   which: (binary: string) => string | null;
+  /** What this lab's cluster needs from the host and the host lacks (cluster-needs.ts): refused before anything runs. */
+  hostProblems: (cluster: KindCluster) => Promise<Problem[]>;
   files(owner: string): { kubeconfig: string; claim: string };
   destroyOwner(owner: string): Promise<void>;
 }
@@ -53,6 +55,12 @@ export async function createKindEnvironment(deps: KindCreateDeps, spec: Environm
       'install kind (https://kind.sigs.k8s.io) and Helm 3 (https://helm.sh) on the Labforge host',
     );
   }
+  // A kernel too old for the lab's multicast, or cgroup v1 under kube-proxy replacement, would
+  // cost a whole cluster creation and then fail a challenge: say it now.
+  const unmet = await deps.hostProblems(cluster);
+  if (unmet.length) {
+    throw new EnvironmentError(`this host cannot run the lab: ${unmet.map((p) => p.what).join('; ')}`, unmet.map((p) => p.fix).join('; '));
+  }
   const { docker, run } = deps;
   const name = clusterName(spec.owner);
   const files = deps.files(spec.owner);
@@ -67,7 +75,7 @@ export async function createKindEnvironment(deps: KindCreateDeps, spec: Environm
   try {
     // Read the manifests now: a typo should not cost a cluster creation first.
     const manifests = await readManifests(spec.labRoot, cluster.manifests);
-    if (cluster.images.length) await step('Preparing cluster images', () => prepareClusterImages(docker, cluster.images, progress));
+    if (cluster.images.length) await step('Preparing cluster images', () => prepareClusterImages(engineOf(docker), cluster.images, progress));
     await writeClaim(files.claim, { owner: spec.owner, lab: spec.lab, cluster: name, instance: deps.instance, createdAt: new Date().toISOString() });
 
     await step('Creating cluster', () =>
@@ -80,14 +88,7 @@ export async function createKindEnvironment(deps: KindCreateDeps, spec: Environm
         'see `docker ps -a --filter label=io.x-k8s.kind.cluster`; a node image that cannot be pulled is a common cause',
       ),
     );
-    if (cluster.images.length) {
-      await step('Loading images', async () => {
-        for (const image of cluster.images) {
-          progress({ step: 'Loading images', status: 'running', detail: image });
-          await mustRun(run, `loading image ${image} into ${name}`, 'kind', ['load', 'docker-image', image, '--name', name], { signal });
-        }
-      });
-    }
+    if (cluster.images.length) await step('Loading images', () => loadClusterImages(run, name, cluster.images, { progress, signal }));
     const internalKubeconfig = (
       await mustRun(run, `reading the kubeconfig of ${name}`, 'kind', ['get', 'kubeconfig', '--internal', '--name', name], { signal })
     ).stdout;
@@ -132,31 +133,6 @@ export async function createKindEnvironment(deps: KindCreateDeps, spec: Environm
     await deps.destroyOwner(spec.owner).catch((e) => log.error({ owner: spec.owner, err: String(e) }, 'cleanup after failed create also failed'));
     if (err instanceof EnvironmentError) throw err;
     throw new EnvironmentError(`creating the kind environment failed: ${(err as Error).message}`);
-  }
-}
-
-/**
- * Every cluster image on the local engine under the exact name the lab uses, since
- * its pods refer to it so: built-in images (labforge/base, ...) are built if needed
- * and tagged `<name>:latest`; any other image must already be there (sessions pull
- * nothing). Fails before the slow cluster creation.
- */
-async function prepareClusterImages(docker: DockerDriver, images: string[], progress: ProgressFn): Promise<void> {
-  const missing: string[] = [];
-  for (const image of images) {
-    const ref = resolveImage(image);
-    if (ref === image) {
-      if (!(await docker.images.imageExists(image))) missing.push(image);
-      continue;
-    }
-    await docker.images.ensure(image, progress);
-    await docker.docker.getImage(ref).tag({ repo: image, tag: 'latest' });
-  }
-  if (missing.length) {
-    throw new EnvironmentError(
-      `cluster image${missing.length > 1 ? 's' : ''} not in the local Docker engine: ${missing.join(', ')}`,
-      `pull or load ${missing.length > 1 ? 'them' : 'it'} first (docker pull / docker load); they are loaded into the kind nodes so sessions pull nothing`,
-    );
   }
 }
 

@@ -35,7 +35,9 @@ import {
   type TerminalOptions,
   type TerminalProcess,
 } from '../driver';
+import type { KindCluster, LabEnvironment } from '../../labs/schema';
 import { ownerFiles, readClaims } from './claims';
+import { clusterPrerequisites } from './cluster-needs';
 import { clusterName } from './config';
 import { createKindEnvironment } from './create';
 import { which as whichOnPath } from '../../base/which';
@@ -93,8 +95,16 @@ export class KindDriver implements EnvironmentDriver {
     return ownerFiles(this.kubeDir, owner);
   }
 
-  async prerequisites(): Promise<Problem[]> {
-    return kindPrerequisites({ ...defaultProbes(() => this.docker.prerequisites()), ...this.probes });
+  /** The driver's own needs, and with a lab's environment what that lab's cluster needs beyond them (cluster-needs.ts). */
+  async prerequisites(environment?: LabEnvironment): Promise<Problem[]> {
+    const probes = this.allProbes();
+    const problems = await kindPrerequisites(probes);
+    if (environment?.driver === 'kind') problems.push(...(await clusterPrerequisites(environment.cluster, probes)));
+    return problems;
+  }
+
+  private allProbes(): PrereqProbes {
+    return { ...defaultProbes(() => this.docker.prerequisites()), ...this.probes };
   }
 
   create(spec: EnvironmentSpec, progress: ProgressFn, signal?: AbortSignal): Promise<Environment> {
@@ -107,6 +117,7 @@ export class KindDriver implements EnvironmentDriver {
       network: this.network,
       apiAccess: this.apiAccess,
       which: this.probes?.which ?? ((b: string) => whichOnPath(b)),
+      hostProblems: (cluster: KindCluster) => clusterPrerequisites(cluster, this.allProbes()),
       files: (owner: string) => this.paths(owner),
       destroyOwner: (owner: string) => this.destroyOwner(owner),
     };

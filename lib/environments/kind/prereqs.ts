@@ -8,6 +8,7 @@ import os from 'node:os';
 import { which } from '../../base/which';
 import type { Problem } from '../driver';
 
+/** The floor for any kind lab here; labs that need more (multicast: 5.13) say so in cluster-needs.ts. */
 export const MIN_KERNEL = { major: 5, minor: 10 };
 export const INOTIFY = { watches: 524288, instances: 512 } as const;
 
@@ -20,6 +21,8 @@ export interface PrereqProbes {
   kernelRelease: () => string;
   /** Contents of a /proc file, or null when it cannot be read. */
   readProc: (file: string) => Promise<string | null>;
+  /** Whether a path exists (e.g. /sys/fs/cgroup/cgroup.controllers, only there on cgroup v2). */
+  fileExists: (file: string) => Promise<boolean>;
   platform: NodeJS.Platform;
 }
 
@@ -28,10 +31,15 @@ export const defaultProbes = (docker: () => Promise<Problem[]>): PrereqProbes =>
   which: (b) => which(b),
   kernelRelease: () => os.release(),
   readProc: (f) => fs.readFile(f, 'utf8').catch(() => null),
+  fileExists: (f) =>
+    fs.access(f).then(
+      () => true,
+      () => false,
+    ),
   platform: process.platform,
 });
 
-/** `6.1.0-18-amd64` → true for >= 5.10; an unparseable release counts as too old. */
+/** `6.1.0-18-amd64` → true for >= 5.10 (or `min`); an unparseable release counts as too old. */
 export function kernelAtLeast(release: string, min = MIN_KERNEL): boolean {
   const m = /^(\d+)\.(\d+)/.exec(release);
   if (!m) return false;
@@ -59,7 +67,7 @@ export async function kindPrerequisites(p: PrereqProbes): Promise<Problem[]> {
   const release = p.kernelRelease();
   if (!kernelAtLeast(release)) {
     problems.push({
-      what: `Linux kernel ${release} is older than ${MIN_KERNEL.major}.${MIN_KERNEL.minor} (kind nodes share the host kernel; Cilium's multicast datapath needs ${MIN_KERNEL.major}.${MIN_KERNEL.minor})`,
+      what: `Linux kernel ${release} is older than ${MIN_KERNEL.major}.${MIN_KERNEL.minor} (kind nodes share the host kernel, and Cilium's datapath needs ${MIN_KERNEL.major}.${MIN_KERNEL.minor})`,
       fix: `run Labforge on a host with Linux ${MIN_KERNEL.major}.${MIN_KERNEL.minor} or later`,
     });
   }

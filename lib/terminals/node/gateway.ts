@@ -53,6 +53,8 @@ export interface TerminalGateway {
   prestart(sessionId: string, learnerId: string, tab: string): Promise<void>;
   /** Ends every terminal of a lab session (it ended): sockets are told why and closed, processes ended. */
   closeSession(sessionId: string, reason?: string): Promise<void>;
+  /** Terminals whose shell is alive (in their grace period too) and the sockets attached to them, for metrics. */
+  stats(): { terminals: number; sockets: number };
   close(): Promise<void>;
 }
 
@@ -225,6 +227,12 @@ export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGat
       await Promise.all(mine.map((t) => t.end(reason, CLOSE.sessionClosed)));
       // Also the screens of tabs with no terminal in memory (saved by a previous server process).
       await opts.screens?.removeSession(sessionId);
+    },
+
+    stats() {
+      let live = 0;
+      for (const t of terminals.values()) if (!t.isEnded) live++;
+      return { terminals: live, sockets: wss.clients.size };
     },
 
     async close() {
