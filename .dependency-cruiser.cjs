@@ -17,7 +17,7 @@
  * Type-only imports (`import type`) are erased at build time: they count for the seam between drivers
  * and the rest (a type is knowledge of a backend too), not for the browser rules or for cycles.
  */
-const NODE_ONLY = '^(dockerode|node-pty|ws|pino|@prisma|better-sqlite3|@kubernetes|tar-stream|rate-limiter-flexible|prom-client)';
+const NODE_ONLY = '^(dockerode|node-pty|ws|pino|@prisma|better-sqlite3|pg|@kubernetes|tar-stream|rate-limiter-flexible|prom-client)';
 /** The layers above base, bottom first (folders of one layer together); each rule below names its layer. */
 const LAYERS = [
   ['labs', 'db', 'auth', 'accounts'],

@@ -9,7 +9,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npx prisma generate && npx next build
+RUN npm run db:generate && npx next build
 ENV NODE_ENV=production PORT=3000 LABFORGE_DATA_DIR=/data
 EXPOSE 3000
 CMD ["node", "bin/labforge.mjs", "serve"]

@@ -9,5 +9,5 @@ export default defineConfig([
   ...nextVitals,
   ...nextTs,
   prettier,
-  globalIgnores(['.next/**', 'lib/db/generated/**', 'data/**', 'test-results/**', 'playwright-report/**', 'next-env.d.ts']),
+  globalIgnores(['.next/**', 'lib/db/generated/**', 'lib/db/generated-postgresql/**', 'data/**', 'test-results/**', 'playwright-report/**', 'next-env.d.ts']),
 ]);

@@ -2,6 +2,7 @@ import { defineConfig } from 'vitest/config';
 import path from 'node:path';
 
 const alias = { '@': path.resolve(import.meta.dirname) };
+const NO_DOCKER = 'unix:///nonexistent/labforge-unit-tests-use-no-docker.sock';
 
 /**
  * Two lanes, one run. `unit`: everything that needs no container engine (`npm run test:unit`);
@@ -32,10 +33,49 @@ export default defineConfig({
           isolate: false,
           include: ['test/**/*.test.ts'],
           exclude: ['**/node_modules/**', 'test/faults/**', '**/*.docker.test.ts'],
-          env: { NODE_ENV: 'test', DOCKER_HOST: 'unix:///nonexistent/labforge-unit-tests-use-no-docker.sock' },
+          // SQLite here even when the test command exported a PostgreSQL URL for the `postgres` lane.
+          env: { NODE_ENV: 'test', DOCKER_HOST: NO_DOCKER, LABFORGE_TEST_DATABASE_URL: '' },
         },
       },
-      { extends: true, test: { name: 'docker', include: ['test/**/*.docker.test.ts'], exclude: ['**/node_modules/**', 'test/faults/**'] } },
+      {
+        extends: true,
+        test: {
+          name: 'docker',
+          include: ['test/**/*.docker.test.ts'],
+          exclude: ['**/node_modules/**', 'test/faults/**'],
+          env: { NODE_ENV: 'test', LABFORGE_TEST_DATABASE_URL: '' },
+        },
+      },
+      {
+        // The tests that exercise the database, again on a real PostgreSQL (each file gets a fresh
+        // database: test/support/database.ts). Without a server they say "skipped: ..." (postgres-setup.ts).
+        extends: true,
+        test: {
+          name: 'postgres',
+          include: [
+            'test/db/**/*.test.ts',
+            'test/accounts/accounts.test.ts',
+            'test/analytics/db.test.ts',
+            'test/auth/api-tokens.test.ts',
+            'test/auth/tokens-cli.test.ts',
+            'test/http/grader-routes.test.ts',
+            'test/http/grader-sessions.test.ts',
+            'test/http/openapi.test.ts',
+            'test/instructors/routes.test.ts',
+            'test/lti/*.test.ts',
+            'test/observability/metrics.test.ts',
+            'test/results/results.test.ts',
+            'test/sessions/provisioning-queue.test.ts',
+            'test/webhooks/*.test.ts',
+          ],
+          setupFiles: ['test/support/postgres-setup.ts'],
+          env: {
+            NODE_ENV: 'test',
+            DOCKER_HOST: NO_DOCKER,
+            LABFORGE_TEST_DATABASE_URL: process.env.LABFORGE_TEST_DATABASE_URL || 'postgresql://labforge:labforge@127.0.0.1:5432/labforge',
+          },
+        },
+      },
     ],
   },
 });

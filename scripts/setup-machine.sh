@@ -123,10 +123,11 @@ if [ -n "$npm_pid" ]; then
   [ "$npm_rc" = 0 ] || { echo "setup-machine: npm ci failed (exit $npm_rc)" >&2; exit 1; }
 fi
 
-# 4. Prisma client (generated code is not committed).
-if [ ! -f lib/db/generated/client.ts ] || [ prisma/schema.prisma -nt lib/db/generated/client.ts ]; then
-  say "Generating the Prisma client"
-  npx prisma generate >/dev/null
+# 4. Prisma clients, SQLite's and PostgreSQL's (generated code is not committed).
+if [ ! -f lib/db/generated/client.ts ] || [ prisma/schema.prisma -nt lib/db/generated/client.ts ] ||
+  [ ! -f lib/db/generated-postgresql/client.ts ] || [ prisma/postgresql/schema.prisma -nt lib/db/generated-postgresql/client.ts ]; then
+  say "Generating the Prisma clients"
+  npm run --silent db:generate >/dev/null
 fi
 
 # 5. Built-in host images (debootstrap + docker import; about a minute the first time).

@@ -11,6 +11,11 @@ say() { printf '\n\033[1;34m==>\033[0m %s \033[2m(%d s into the run)\033[0m\n' "
 mkdir -p data/reports
 
 bash scripts/setup-machine.sh --with-browser --no-images
+# A real PostgreSQL for the `postgres` vitest project: the database tests again, on a server
+# (scripts/postgres.sh installs Debian's package if missing, starts it and prints its URL).
+say "PostgreSQL"
+LABFORGE_TEST_DATABASE_URL=$(bash scripts/postgres.sh)
+export LABFORGE_TEST_DATABASE_URL
 
 # The checks that need no engine, the production build and the host images are independent, and
 # each leaves a core idle most of the time (tsc and ESLint are single-threaded, the image build
@@ -61,7 +66,7 @@ if [ -n "$failed" ]; then
   exit 1
 fi
 
-say "Unit tests (DOCKER_HOST pointing nowhere: vitest.config.ts) and Docker integration tests, one run"
+say "Unit tests (DOCKER_HOST pointing nowhere: vitest.config.ts), the database tests on PostgreSQL, and Docker integration tests, one run"
 unit=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=data/reports/vitest.json || unit=$?
 

@@ -1,25 +1,47 @@
 /**
- * The Prisma client over the better-sqlite3 driver adapter (no engine binary),
- * and `migrate()`, which brings a database to the schema on start with no manual step.
+ * The Prisma client over a JS driver adapter (no engine binary): better-sqlite3 for SQLite, the
+ * embedded default, or node-postgres when DATABASE_URL is `postgresql://…` (provider.ts). And
+ * `migrate()`, which brings a database to the schema on start with no manual step.
+ *
+ * Prisma generates one client per provider (prisma/schema.prisma and its generated copy
+ * prisma/postgresql/schema.prisma, same models). Code above lib/db sees one type, `Db`, the
+ * SQLite client's: the PostgreSQL client has the same model API, and no code relies on what only
+ * one provider offers (case-insensitive filters, skipDuplicates). Raw SQL that differs per
+ * provider lives in raw.ts.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from './generated/client';
+import { PrismaClient as PostgresClient } from './generated-postgresql/client';
+import { providerOf, rememberProvider } from './provider';
 import { withSafeTransactions } from './transactions';
 
 export type Db = PrismaClient;
 export type { Session as SessionRow, ChallengeProgress as ProgressRow, CheckRun as CheckRunRow } from './generated/client';
 
 export function createDb(databaseUrl: string): Db {
+  if (providerOf(databaseUrl) === 'postgresql') {
+    // The same models through the PostgreSQL client; its API is the SQLite one's plus what no code here uses.
+    const db = new PostgresClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) }) as unknown as Db;
+    rememberProvider(db, 'postgresql');
+    return db;
+  }
   if (databaseUrl.startsWith('file:')) fs.mkdirSync(path.dirname(databaseUrl.slice('file:'.length)), { recursive: true });
   // Transactions wrapped so a disk-full or read-only fault cannot leave them locked (transactions.ts).
-  return new PrismaClient({ adapter: withSafeTransactions(new PrismaBetterSQLite3({ url: databaseUrl })) });
+  const db = new PrismaClient({ adapter: withSafeTransactions(new PrismaBetterSQLite3({ url: databaseUrl })) });
+  rememberProvider(db, 'sqlite');
+  return db;
 }
 
-/** Applies pending migrations with the Prisma CLI (`migrate deploy`), which uses prisma.config.ts. */
+/**
+ * Applies pending migrations with the Prisma CLI (`migrate deploy`), which uses prisma.config.ts:
+ * DATABASE_URL selects the provider's schema and migration set there. On PostgreSQL, Prisma holds
+ * an advisory lock meanwhile, so replicas starting together migrate once.
+ */
 export async function migrate(databaseUrl: string, cwd = process.cwd()): Promise<void> {
   if (databaseUrl.startsWith('file:')) fs.mkdirSync(path.dirname(databaseUrl.slice('file:'.length)), { recursive: true });
   const require = createRequire(import.meta.url);

@@ -17,9 +17,23 @@ import path from 'node:path';
 
 export type StorageKind = 'read-only' | 'full' | 'cannot-open' | 'io';
 
+/**
+ * PostgreSQL's SQLSTATEs for the same conditions, as adapter-pg hands them over (the `code` of the
+ * error's cause): a read-only transaction (a standby, or default_transaction_read_only, as during
+ * a failover), the server's disk full, an I/O error. The server rolled the statement back, so
+ * these are "not now" too; what the filesystem shows (diagnose) is for SQLite's file only.
+ */
+const PG_CODES: Array<[string, StorageKind]> = [
+  ['25006', 'read-only'],
+  ['53100', 'full'],
+  ['58030', 'io'],
+];
+/** A raw query's failure names its SQLSTATE in the message only (Prisma's P2010). */
+const PG_RAW = new RegExp(`Code: \`(${PG_CODES.map(([c]) => c).join('|')})\``);
+
 export interface StorageFault {
   kind: StorageKind;
-  /** The driver's result code, e.g. SQLITE_IOERR_WRITE. */
+  /** The driver's result code, e.g. SQLITE_IOERR_WRITE, or PostgreSQL's SQLSTATE, e.g. 25006. */
   code: string;
 }
 
@@ -28,6 +42,7 @@ const BY_CODE: Array<[RegExp, StorageKind]> = [
   [/^SQLITE_FULL/, 'full'],
   [/^SQLITE_CANTOPEN/, 'cannot-open'],
   [/^SQLITE_IOERR/, 'io'],
+  ...PG_CODES.map(([code, kind]): [RegExp, StorageKind] => [new RegExp(`^${code}$`), kind]),
 ];
 
 /** SQLite's own texts, for an error that carries no code (wrapped by another layer). */
@@ -71,7 +86,7 @@ export function storageFault(e: unknown): StorageFault | undefined {
     if (typeof code === 'string') for (const [re, kind] of BY_CODE) if (re.test(code)) return { kind, code };
     const message = (x as { message?: unknown }).message;
     if (typeof message === 'string') {
-      const named = /\b(SQLITE_(?:READONLY|FULL|CANTOPEN|IOERR)\w*)/.exec(message)?.[1];
+      const named = /\b(SQLITE_(?:READONLY|FULL|CANTOPEN|IOERR)\w*)/.exec(message)?.[1] ?? PG_RAW.exec(message)?.[1];
       if (named) return { kind: BY_CODE.find(([re]) => re.test(named))![1], code: named };
       for (const [re, kind, c] of BY_TEXT) if (re.test(message)) return { kind, code: c };
       const masked = maskedByRollback(message);

@@ -8,6 +8,7 @@
  */
 import type { Db } from './client';
 import { LOW_SPACE_BYTES, databaseFile, diagnose, storageFault, storageReason, type StorageFault } from './faults';
+import { writeProbe } from './raw';
 import type { Logger } from '../base/log';
 
 export interface DatabaseHealth {
@@ -65,19 +66,13 @@ export function databaseHealth(db: Db, databaseUrl: string | undefined, log: Log
   return result;
 }
 
-/** A write that changes nothing, through the server's own connection: user_version set to itself (journal made, page written, journal removed). */
-async function probeWrite(db: Db): Promise<void> {
-  const [row] = await db.$queryRawUnsafe<{ user_version: bigint | number }[]>('PRAGMA user_version');
-  await db.$executeRawUnsafe(`PRAGMA user_version = ${Number(row?.user_version ?? 0)}`);
-}
-
 async function probe(db: Db, databaseUrl: string | undefined, log: Logger): Promise<DatabaseHealth> {
   const file = databaseFile(databaseUrl);
   const lastFault = state().lastFault;
   try {
-    await probeWrite(db).catch(async (e: unknown) => {
+    await writeProbe(db).catch(async (e: unknown) => {
       const fault = storageFault(e);
-      if (fault && (await recoverFrom(db, fault, databaseUrl, log))) return probeWrite(db);
+      if (fault && (await recoverFrom(db, fault, databaseUrl, log))) return writeProbe(db);
       throw e;
     });
   } catch (e) {

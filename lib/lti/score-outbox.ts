@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import type { Db } from '../db/client';
+import { settledEventTop } from '../db/raw';
 
 const CURSOR = 'lti-scores';
 const TYPES = ['challenge.passed', 'session.completed'];
@@ -32,7 +33,7 @@ export function scoresUrl(lineItem: string): string {
 export async function queueScores(db: Db, batch = 200): Promise<{ queued: number; more: boolean }> {
   const cursor = await db.webhookCursor.findUnique({ where: { name: CURSOR } });
   const from = cursor?.lastEventId ?? 0;
-  const top = (await db.event.aggregate({ _max: { id: true } }))._max.id ?? 0;
+  const top = await settledEventTop(db);
   if (top <= from) return { queued: 0, more: false };
   const events = await db.event.findMany({
     where: { id: { gt: from, lte: top }, type: { in: TYPES }, session: { is: { lti: { isNot: null } } } },

@@ -5,11 +5,12 @@
  * write is conditional on the value it was read with, so a second fan-out racing this one (another
  * process on the same database) rolls back instead of writing the same deliveries again.
  *
- * On SQLite writes are serialised, so Event ids become visible in order and reading "everything
- * above the cursor" misses none. (On PostgreSQL a slower transaction can commit a lower id later:
- * the cursor would then have to trail the newest id by a margin.)
+ * Reading "everything above the cursor" misses none because the batch ends at the highest id no
+ * insert is still in flight below (settledEventTop, lib/db/raw.ts): on SQLite writes are
+ * serialised, on PostgreSQL a slower transaction could otherwise commit a lower id later.
  */
 import type { Db } from '../db/client';
+import { settledEventTop } from '../db/raw';
 import { buildBody } from './body';
 import { LOG_TYPES, publicType } from './events';
 import { matches, toSubscription } from './subscriptions';
@@ -26,7 +27,7 @@ export interface FanOutResult {
 export async function fanOut(db: Db, batch = 200): Promise<FanOutResult> {
   const cursor = await db.webhookCursor.findUnique({ where: { name: CURSOR } });
   const from = cursor?.lastEventId ?? 0;
-  const top = (await db.event.aggregate({ _max: { id: true } }))._max.id ?? 0;
+  const top = await settledEventTop(db);
   if (top <= from) return { deliveries: 0, more: false };
   const events = await db.event.findMany({
     where: { id: { gt: from, lte: top }, type: { in: LOG_TYPES } },

@@ -7,13 +7,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { createDb, migrate, type Db } from '../../lib/db/client';
+import { createDb, type Db } from '../../lib/db/client';
 import { hashPassword, verifyPassword } from '../../lib/accounts/passwords';
 import { loginCookie, loginSecretFrom, signIn, signOut, whoIs } from '../../lib/accounts/logins';
 import { createSetupLink, readSetupLink, redeemSetupLink } from '../../lib/accounts/setup-links';
 import { createAccount, setDisabled } from '../../lib/accounts/users';
 import { bootstrapAdmin } from '../../lib/accounts/bootstrap';
 import { AccountError } from '../../lib/accounts/errors';
+import { migratedDatabase } from '../support/database';
 
 const quiet = pino({ level: 'silent' });
 const PASSWORD = 'correct horse battery';
@@ -22,9 +23,7 @@ let db: Db;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'labforge-accounts-'));
-  const url = `file:${path.join(dir, 'test.db')}`;
-  await migrate(url, path.resolve(__dirname, '../..'));
-  db = createDb(url);
+  db = createDb(await migratedDatabase(dir));
 });
 afterAll(async () => {
   await db.$disconnect();

@@ -12,12 +12,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { labAnalytics, parseFilters, readInvites, type LabAnalytics } from '../../lib/analytics';
 import { loadConfig } from '../../lib/base/config';
 import { log } from '../../lib/base/log';
-import { createDb, migrate, type Db } from '../../lib/db/client';
+import { createDb, type Db } from '../../lib/db/client';
 import { LabCatalog } from '../../lib/labs/catalog';
 import type { Lab } from '../../lib/labs/schema';
 import { setRuntime, type Runtime } from '../../lib/runtime';
 import { SessionService } from '../../lib/sessions/service';
 import { MemoryDriver } from '../support/memory-driver';
+import { migratedDatabase } from '../support/database';
 
 // The export route's sign-in (lib/http/instructor.ts) is the accounts' business: here a request with a cookie is an instructor.
 vi.mock('../../lib/http/instructor', async () => {
@@ -100,9 +101,8 @@ beforeAll(async () => {
   const config = loadConfig({
     LABFORGE_DATA_DIR: dir,
     LABFORGE_LABS_DIR: labsDir,
-    DATABASE_URL: `file:${path.join(dir, 'test.db')}`,
+    DATABASE_URL: await migratedDatabase(dir),
   } as unknown as NodeJS.ProcessEnv);
-  await migrate(config.databaseUrl, path.resolve(__dirname, '../..'));
   db = createDb(config.databaseUrl);
   catalog = new LabCatalog(labsDir);
   await catalog.load();

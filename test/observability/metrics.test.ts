@@ -11,12 +11,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { log } from '../../lib/base/log';
-import { createDb, migrate, type Db } from '../../lib/db/client';
+import { createDb, type Db } from '../../lib/db/client';
 import { LabCatalog } from '../../lib/labs/catalog';
 import { Metrics, type MetricSources } from '../../lib/observability/metrics';
 import { cached, countSessions } from '../../lib/observability/session-counts';
 import { SessionService } from '../../lib/sessions/service';
 import { MemoryDriver } from '../support/memory-driver';
+import { migratedDatabase } from '../support/database';
 
 const sources = (over: Partial<MetricSources> = {}): MetricSources => ({
   sessions: async () => ({
@@ -149,9 +150,7 @@ describe('metrics from a real session service and database', () => {
     );
     fs.writeFileSync(path.join(lab, '01-first', 'assignment.md'), '---\nslug: first\ntitle: First\n---\nDo it.\n');
     fs.writeFileSync(path.join(lab, '01-first', 'check-workstation'), '#!/bin/bash\nexit 0\n', { mode: 0o755 });
-    const url = `file:${path.join(dir, 'test.db')}`;
-    await migrate(url, path.resolve(import.meta.dirname, '../..'));
-    db = createDb(url);
+    db = createDb(await migratedDatabase(dir));
     catalog = new LabCatalog(path.join(dir, 'labs'));
     await catalog.load();
   });

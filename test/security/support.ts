@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { createDb, migrate, type Db } from '../../lib/db/client';
+import { createDb, type Db } from '../../lib/db/client';
 import { DockerDriver } from '../../lib/environments/docker/driver';
 import type { Environment, EnvironmentSpec, ExecResult, ProgressFn } from '../../lib/environments/driver';
 import { LabCatalog } from '../../lib/labs/catalog';
@@ -19,6 +19,7 @@ import { log } from '../../lib/base/log';
 import type { CheckResult } from '../../lib/sessions/commands';
 import { SessionService } from '../../lib/sessions/service';
 import { waitFor } from '../support/wait';
+import { migratedDatabase } from '../support/database';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const FIXTURES = path.join(__dirname, 'fixtures');
@@ -45,12 +46,10 @@ export interface Suite {
   dir: string;
 }
 
-/** A migrated SQLite database, the fixture labs (plus `labsDirs`), author mode on. */
+/** A migrated database (test/support/database.ts), the fixture labs (plus `labsDirs`), author mode on. */
 export async function openSuite(labsDirs: string[] = [FIXTURES]): Promise<Suite> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'labforge-tamper-'));
-  const url = `file:${path.join(dir, 'test.db')}`;
-  await migrate(url, ROOT);
-  const db = createDb(url);
+  const db = createDb(await migratedDatabase(dir));
   const catalog = new LabCatalog(labsDirs);
   await catalog.load();
   const driver = new HookedDriver({ instance: `tamper-${process.pid}-${randomBytes(3).toString('hex')}` });

@@ -10,11 +10,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Limiter } from '../../lib/base/limiter';
 import { log } from '../../lib/base/log';
-import { createDb, migrate, type Db } from '../../lib/db/client';
+import { createDb, type Db } from '../../lib/db/client';
 import type { Environment, EnvironmentSpec } from '../../lib/environments/driver';
 import { LabCatalog } from '../../lib/labs/catalog';
 import { SessionService } from '../../lib/sessions/service';
 import { MemoryDriver } from '../support/memory-driver';
+import { migratedDatabase } from '../support/database';
 
 /** Creations wait for let(owner). */
 class GatedDriver extends MemoryDriver {
@@ -52,9 +53,7 @@ beforeAll(async () => {
     fs.mkdirSync(path.dirname(path.join(dir, 'labs', rel)), { recursive: true });
     fs.writeFileSync(path.join(dir, 'labs', rel), text);
   }
-  const url = `file:${path.join(dir, 'test.db')}`;
-  await migrate(url, path.resolve(__dirname, '../..'));
-  db = createDb(url);
+  db = createDb(await migratedDatabase(dir));
   catalog = new LabCatalog(path.join(dir, 'labs'));
   await catalog.load();
   expect(catalog.get('queued')).toBeDefined();

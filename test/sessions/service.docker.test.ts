@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, migrate, type Db } from '../../lib/db/client';
+import { createDb, type Db } from '../../lib/db/client';
 import { DockerDriver } from '../../lib/environments/docker/driver';
 import { LabCatalog } from '../../lib/labs/catalog';
 import { SessionService } from '../../lib/sessions/service';
@@ -17,6 +17,7 @@ import { log } from '../../lib/base/log';
 import { WarmPool } from '../../lib/environments/pool/pool';
 import { Capacity } from '../../lib/environments/capacity';
 import { Lifecycle } from '../../lib/sessions/lifecycle';
+import { migratedDatabase } from '../support/database';
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/labs/good');
 const instance = `test-${process.pid}`;
@@ -62,9 +63,7 @@ async function containersOf(owner: string) {
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'labforge-sessions-'));
   fs.cpSync(FIXTURE, path.join(dir, 'labs', 'good'), { recursive: true });
-  const url = `file:${path.join(dir, 'test.db')}`;
-  await migrate(url, path.resolve(__dirname, '../..'));
-  db = createDb(url);
+  db = createDb(await migratedDatabase(dir));
   catalog = new LabCatalog(path.join(dir, 'labs'));
   await catalog.load();
   expect(catalog.get('good-docker'), 'fixture lab loads').toBeDefined();

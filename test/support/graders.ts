@@ -1,5 +1,5 @@
 /**
- * What the grader tests share: a real SQLite database (migrated), two labs (`alpha`, `beta`) on
+ * What the grader tests share: a real database (migrated: test/support/database.ts), two labs (`alpha`, `beta`) on
  * the in-memory driver, a real SessionService, and the runtime the route handlers read, with a
  * configuration from loadConfig. Route handlers are called as Next calls them. Not a test file.
  */
@@ -11,12 +11,13 @@ import { ApiTokens } from '../../lib/auth/api-tokens';
 import { TokenStore } from '../../lib/auth/tokens';
 import { loadConfig, type Config } from '../../lib/base/config';
 import { log } from '../../lib/base/log';
-import { createDb, migrate, type Db } from '../../lib/db/client';
+import { createDb, type Db } from '../../lib/db/client';
 import { resetRateLimits } from '../../lib/http/limits';
 import { LabCatalog } from '../../lib/labs/catalog';
 import { setRuntime, type Runtime } from '../../lib/runtime';
 import { SessionService } from '../../lib/sessions/service';
 import { MemoryDriver } from './memory-driver';
+import { migratedDatabase } from './database';
 
 export const PUBLIC_URL = 'https://labs.example.org';
 
@@ -51,7 +52,6 @@ Do it.
 export interface GraderHarness {
   dir: string;
   db: Db;
-  dbFile: string;
   config: Config;
   svc: SessionService;
   /** The in-memory driver every session runs on (set `failWith` to make Checks fail). */
@@ -67,14 +67,12 @@ export async function graderHarness(name: string): Promise<GraderHarness> {
     fs.mkdirSync(path.dirname(path.join(labsDir, rel)), { recursive: true });
     fs.writeFileSync(path.join(labsDir, rel), text, { mode: rel.includes('check-') ? 0o755 : 0o644 });
   }
-  const dbFile = path.join(dir, 'test.db');
   const config = loadConfig({
     LABFORGE_DATA_DIR: dir,
     LABFORGE_LABS_DIR: labsDir,
-    DATABASE_URL: `file:${dbFile}`,
+    DATABASE_URL: await migratedDatabase(dir),
     LABFORGE_PUBLIC_URL: PUBLIC_URL,
   } as unknown as NodeJS.ProcessEnv);
-  await migrate(config.databaseUrl, path.resolve(__dirname, '../..'));
   const db = createDb(config.databaseUrl);
   const catalog = new LabCatalog(labsDir);
   await catalog.load();
@@ -86,7 +84,6 @@ export async function graderHarness(name: string): Promise<GraderHarness> {
   return {
     dir,
     db,
-    dbFile,
     config,
     svc,
     driver: drivers.docker,

@@ -1,17 +1,18 @@
 /**
- * A SessionService over a real SQLite database and a real Docker driver, on labs in a temp
+ * A SessionService over a real database (test/support/database.ts) and a real Docker driver, on labs in a temp
  * dir (copied from a folder, or written from inline files): what the session-level tests
  * share. Not a test file itself.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createDb, migrate, type Db } from '../../lib/db/client';
+import { createDb, type Db } from '../../lib/db/client';
 import { DockerDriver } from '../../lib/environments/docker/driver';
 import { LabCatalog } from '../../lib/labs/catalog';
 import { log } from '../../lib/base/log';
 import type { SessionDeps } from '../../lib/sessions/deps';
 import { SessionService } from '../../lib/sessions/service';
+import { migratedDatabase } from './database';
 
 export interface SessionHarness {
   /** The temp dir: labs under `labs/`, the database beside them. */
@@ -62,9 +63,7 @@ export async function sessionHarness(name: string, labs: LabsSource): Promise<Se
       fs.mkdirSync(path.dirname(file), { recursive: true });
       fs.writeFileSync(file, text, { mode: SCRIPT.test(rel) ? 0o755 : 0o644 });
     }
-  const url = `file:${path.join(dir, 'test.db')}`;
-  await migrate(url, path.resolve(__dirname, '../..'));
-  const db = createDb(url);
+  const db = createDb(await migratedDatabase(dir));
   const catalog = new LabCatalog(labsDir);
   await catalog.load();
   const driver = new DockerDriver({ instance: `${name}-${process.pid}` });

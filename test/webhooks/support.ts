@@ -1,5 +1,5 @@
 /**
- * What the webhook tests share: a migrated SQLite database in a temp dir, sessions written through
+ * What the webhook tests share: a migrated database (test/support/database.ts), sessions written through
  * the session layer's repository (so its events are the real ones), and a real HTTP receiver on
  * localhost that answers from a script and verifies signatures with the docs' Node snippet.
  * Not a test file itself.
@@ -10,18 +10,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { log } from '../../lib/base/log';
-import { createDb, migrate, type Db } from '../../lib/db/client';
+import { createDb, type Db } from '../../lib/db/client';
 import type { Lab } from '../../lib/labs/schema';
 import { SessionRepository } from '../../lib/sessions/repository';
 import { WebhookDispatcher, type DispatcherOptions } from '../../lib/webhooks/dispatcher';
 import { waitFor } from '../support/wait';
+import { migratedDatabase } from '../support/database';
 
 const ROOT = path.resolve(__dirname, '../..');
 
 export async function testDb(name: string): Promise<{ db: Db; url: string; dir: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `labforge-webhooks-${name}-`));
-  const url = `file:${path.join(dir, 'test.db')}`;
-  await migrate(url, ROOT);
+  const url = await migratedDatabase(dir);
   return { db: createDb(url), url, dir };
 }
 
