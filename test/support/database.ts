@@ -14,6 +14,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { migrate } from '../../lib/db/client';
 import { PRISMA_FILES, providerOf } from '../../lib/db/provider';
+import { processAlive } from '../../lib/base/process';
 
 const ROOT = path.resolve(__dirname, '../..');
 const TEMPLATE = 'labforge_test_template';
@@ -117,16 +118,7 @@ async function dropLeftovers(c: pg.Client, server: string): Promise<void> {
   const { rows } = await c.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${PREFIX}%`]);
   for (const { datname } of rows) {
     const pid = Number(/^labforge_test_(\d+)_/.exec(datname)?.[1]);
-    if (!pid || alive(pid)) continue;
+    if (!pid || processAlive(pid)) continue;
     await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -5,6 +5,7 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { processAlive } from '../../base/process';
 
 export interface BuildLockHooks {
   /** Called once, when another live process holds the lock. */
@@ -24,7 +25,7 @@ export async function withBuildLock(lock: string, hooks: BuildLockHooks, build: 
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(await fs.readFile(lock, 'utf8').catch(() => '0'));
-      if (!owner || !alive(owner)) {
+      if (!owner || !processAlive(owner)) {
         await fs.rm(lock, { force: true });
         continue;
       }
@@ -39,14 +40,5 @@ export async function withBuildLock(lock: string, hooks: BuildLockHooks, build: 
     await build();
   } finally {
     await fs.rm(lock, { force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
