@@ -21,6 +21,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   pool: async () => (await import('./pool')).bench,
   checks: async () => (await import('./checks')).bench,
   load: async () => (await import('./load')).bench,
+  fleet: async () => (await import('./fleet')).bench,
 };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -2,15 +2,20 @@
 # Brings a fresh Debian machine (Node 20, root or sudo) to what Labforge needs,
 # and does nothing for what is already there: apt packages, a running Docker
 # engine, npm dependencies, the Prisma client and the built-in host images.
-# Usage: scripts/setup-machine.sh [--with-browser] [--no-images]
+# Usage: scripts/setup-machine.sh [--with-browser] [--with-postgres] [--no-images] [--natives-later]
+#   --natives-later: leave the native modules (better-sqlite3, node-pty) uncompiled; the caller
+#                    runs `scripts/setup-machine.sh --natives` when it can overlap it with other work
 #        scripts/setup-machine.sh --restart-dockerd [--check]   (only that: see restart_dockerd)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-with_browser=0 images=1 restart=0 check_only=0
+with_browser=0 with_postgres=0 images=1 restart=0 check_only=0 natives=now
 for arg in "$@"; do
   case "$arg" in
     --with-browser) with_browser=1 ;;
+    --with-postgres) with_postgres=1 ;;
+    --natives-later) natives=later ;;
+    --natives) natives=only ;;
     --no-images) images=0 ;;
     --restart-dockerd) restart=1 ;;
     --check) check_only=1 ;;
@@ -54,20 +59,42 @@ if [ "$restart" = 1 ]; then
   exit $?
 fi
 
-# npm dependencies first, in the background: building the native ones (better-sqlite3 compiles
-# SQLite, about a minute and a half on two cores) needs neither apt's packages nor the engine, so
-# it overlaps steps 1 and 2. Awaited at step 3.
+# The native modules compile from source (no prebuilt binaries for Linux reach us from the npm
+# registry alone): better-sqlite3 compiles SQLite, about a minute and a half of one core. Only the
+# tests and the server load them; typecheck, lint, the production build and the CLI's lint, new
+# and images commands do not, so the test command overlaps this compile with those.
+NATIVES=(better-sqlite3 node-pty)
+natives_built() {
+  [ -f node_modules/better-sqlite3/build/Release/better_sqlite3.node ] && [ -f node_modules/node-pty/build/Release/pty.node ]
+}
+build_natives() {
+  natives_built && return 0
+  say "Compiling the native modules (${NATIVES[*]})"
+  npm rebuild --no-audit --no-fund "${NATIVES[@]}"
+}
+if [ "$natives" = only ]; then
+  build_natives
+  exit $?
+fi
+
+# npm dependencies first, in the background, without their install scripts: fetching and
+# unpacking needs neither apt's packages nor the engine, so it overlaps steps 1 and 2 and is
+# awaited at step 3. The only install scripts Labforge needs are the native modules' compiles
+# (build_natives); the others are optional speed-ups of ssh2 (dockerode's SSH transport works
+# without them), Prisma's engine download (Labforge uses no engine binary) and version notices.
 npm_pid="" npm_log=""
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "Installing npm dependencies (in the background)"
   npm_log=$(mktemp)
-  npm ci --no-audit --no-fund >"$npm_log" 2>&1 &
+  npm ci --ignore-scripts --no-audit --no-fund >"$npm_log" 2>&1 &
   npm_pid=$!
 fi
 
 # 1. Debian packages (only the missing ones).
 packages=(docker.io debootstrap socat iproute2 tcpdump xfsprogs)
 [ "$with_browser" = 1 ] && packages+=(chromium fonts-noto-color-emoji shellcheck)
+# Only installed here (while npm works), so that scripts/postgres.sh finds it: it does the rest.
+[ "$with_postgres" = 1 ] && packages+=(postgresql)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -122,6 +149,7 @@ if [ -n "$npm_pid" ]; then
   rm -f "$npm_log"
   [ "$npm_rc" = 0 ] || { echo "setup-machine: npm ci failed (exit $npm_rc)" >&2; exit 1; }
 fi
+if [ "$natives" = now ]; then build_natives; fi
 
 # 4. Prisma clients, SQLite's and PostgreSQL's (generated code is not committed).
 if [ ! -f lib/db/generated/client.ts ] || [ prisma/schema.prisma -nt lib/db/generated/client.ts ] ||

@@ -10,16 +10,17 @@ export NEXT_TELEMETRY_DISABLED=1
 say() { printf '\n\033[1;34m==>\033[0m %s \033[2m(%d s into the run)\033[0m\n' "$*" "$SECONDS"; }
 mkdir -p data/reports
 
-bash scripts/setup-machine.sh --with-browser --no-images
+# Native modules later (a phase below): their compile overlaps the checks instead of delaying them.
+bash scripts/setup-machine.sh --with-browser --with-postgres --no-images --natives-later
 # A real PostgreSQL for the `postgres` vitest project: the database tests again, on a server
 # (scripts/postgres.sh installs Debian's package if missing, starts it and prints its URL).
 say "PostgreSQL"
 LABFORGE_TEST_DATABASE_URL=$(bash scripts/postgres.sh)
 export LABFORGE_TEST_DATABASE_URL
 
-# The checks that need no engine, the production build and the host images are independent, and
-# each leaves a core idle most of the time (tsc and ESLint are single-threaded, the image build
-# waits on the Debian mirror): they run side by side, and each one's output is shown whole once
+# The checks that need no engine, the production build, the host images and the native modules'
+# compile are independent, and each leaves a core idle much of the time (tsc, ESLint and the
+# compile are single-threaded, the image build waits on the Debian mirror): they run side by side, and each one's output is shown whole once
 # it ends, in this order. The first that fails fails the run, after all have ended.
 declare -A pid title
 phases=()
@@ -44,7 +45,8 @@ scaffold_and_lint() {
   node bin/labforge.mjs lint "$dir/demo"
   rm -rf "$dir"
 }
-say "Checks, production build and host images, side by side"
+say "Checks, production build, host images and native modules, side by side"
+phase natives "Native modules (better-sqlite3, node-pty: compiled)" bash scripts/setup-machine.sh --natives
 phase typecheck "Typecheck" npx tsc --noEmit -p .
 phase lint "Lint code (ESLint: eslint.config.mjs, Prettier: .prettierrc.json)" npm run --silent lint
 phase layers "Layers (dependency-cruiser: .dependency-cruiser.cjs)" npm run --silent lint:layers
@@ -74,9 +76,9 @@ say "End-to-end tests (Chromium)"
 e2e=0
 PLAYWRIGHT_JSON_OUTPUT_NAME=data/reports/e2e.json npx playwright test --reporter=list,json || e2e=$?
 
-# Last and alone: faults that restart the machine's Docker engine (vitest.faults.config.ts). Each
+# Last and alone: faults that restart the machine's Docker engine or start a second one (vitest.faults.config.ts). Each
 # test says "skipped: <why>" where it cannot run safely (a dockerd this script did not start).
-say "Fault tests (restart the Docker engine)"
+say "Fault tests (restart the Docker engine; a second engine beside it)"
 # The e2e server is gone by now: whatever Labforge containers are left are its leftovers (a failed
 # spec's session). Said and removed, so the restart test runs instead of refusing to stop them.
 left=$(docker ps -aq --filter label=labforge.managed=1)

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { parseEngines } from './engine-list';
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
@@ -41,6 +42,10 @@ const schema = z.object({
   LABFORGE_DEBIAN_MIRROR: z.string().optional(),
   /** A folder or http(s) URL holding the release binaries built-in images download (kubectl, helm, ...), for hosts without internet. */
   LABFORGE_DOWNLOAD_MIRROR: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+  /** Several Docker engines, `name=url` each (lib/environments/docker/engines.ts); unset: the one of DOCKER_HOST. */
+  LABFORGE_DOCKER_ENGINES: z.string().default(''),
+  /** How long an engine of the fleet may stay silent before its sessions are failed (a restart takes seconds). */
+  LABFORGE_ENGINE_DOWN_SECONDS: z.coerce.number().int().positive().default(60),
   /** kind's own variable: the Docker network its nodes join (kind is spawned with this environment, so it reads it too). */
   KIND_EXPERIMENTAL_DOCKER_NETWORK: z.string().min(1).optional(),
   /** Bearer token that shows operators the health detail from anywhere (from loopback it needs none). */
@@ -88,6 +93,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     debianMirror: raw.LABFORGE_DEBIAN_MIRROR,
     downloadMirror: raw.LABFORGE_DOWNLOAD_MIRROR,
     kindNetwork: raw.KIND_EXPERIMENTAL_DOCKER_NETWORK,
+    dockerEngines: parseEngines(raw.LABFORGE_DOCKER_ENGINES),
+    engineDownMs: raw.LABFORGE_ENGINE_DOWN_SECONDS * 1000,
     operatorToken: raw.LABFORGE_OPERATOR_TOKEN,
     metricsToken: raw.LABFORGE_METRICS_TOKEN,
     maxEnvironments: raw.LABFORGE_MAX_ENVIRONMENTS,

@@ -21,6 +21,8 @@ export interface MetricSources {
   queues(): { room: number; turn: number; checks: number };
   pools(): Array<{ lab: string; size: number; ready: number; creating: number }>;
   terminals(): { terminals: number; sockets: number };
+  /** The Docker engines (one, or a fleet's): whether each answers, and its size and load. */
+  engines?(): Promise<Array<{ name: string; up: boolean; load?: { cpus: number; memoryBytes: number; labContainers: number } }>>;
 }
 
 export interface MetricsOptions {
@@ -191,6 +193,31 @@ export class Metrics implements SessionObserver {
       },
       [terminals, sockets],
     );
+
+    const engineUp = gauge('labforge_docker_engine_up', 'Whether each Docker engine answers (1) or not (0); a silent one takes no new environments', [
+      'engine',
+    ]);
+    const engineCpus = gauge('labforge_docker_engine_cpus', 'CPUs each answering Docker engine reports', ['engine']);
+    const engineMemory = gauge('labforge_docker_engine_memory_bytes', 'Memory each answering Docker engine reports', ['engine']);
+    const engineContainers = gauge('labforge_docker_engine_lab_containers', 'Running Labforge containers (hosts and sidecars) on each answering engine', [
+      'engine',
+    ]);
+    const engines = this.sources.engines?.bind(this.sources);
+    if (engines)
+      source(
+        'engines',
+        engines,
+        (list) => {
+          for (const e of list) {
+            engineUp.set({ engine: e.name }, e.up ? 1 : 0);
+            if (!e.load) continue;
+            engineCpus.set({ engine: e.name }, e.load.cpus);
+            engineMemory.set({ engine: e.name }, e.load.memoryBytes);
+            engineContainers.set({ engine: e.name }, e.load.labContainers);
+          }
+        },
+        [engineUp, engineCpus, engineMemory, engineContainers],
+      );
     return refreshers;
   }
 }

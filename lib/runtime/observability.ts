@@ -11,6 +11,7 @@ import type { Db } from '../db/client';
 import type { Capacity } from '../environments/capacity';
 import type { EnvironmentDriver } from '../environments/driver';
 import type { WarmPool } from '../environments/pool/pool';
+import { engineStatuses } from '../environments/fleet';
 import { createProbeEndpoints, type ProbeEndpoints } from '../http/probes';
 import type { LabCatalog } from '../labs/catalog';
 import { databaseCheck, engineChecks } from '../observability/dependencies';
@@ -53,6 +54,7 @@ export function createObservability(p: ObservabilityParts): Observability {
       queues: () => ({ room: p.capacity.snapshot().queued.length, turn: p.provisionLimiter.stats().waiting, checks: p.checkLimiter.stats().waiting }),
       pools: () => p.pool.stats().labs.map((l) => ({ lab: l.lab, size: l.size, ready: l.ready, creating: l.creating })),
       terminals: () => terminals(),
+      engines: () => engineStatuses(p.drivers.docker),
     },
     {
       isLab: (slug) => !!p.catalog.get(slug),

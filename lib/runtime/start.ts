@@ -17,6 +17,7 @@ import { bootstrapAdmin } from '../accounts/bootstrap';
 import { TokenStore } from '../auth/tokens';
 import { createDb, migrate } from '../db/client';
 import { createDrivers } from '../environments';
+import { DockerFleet } from '../environments/fleet';
 import { createCapacity } from '../environments/capacity';
 import { WarmPool } from '../environments/pool/pool';
 import { reconcile } from '../environments/reconciler';
@@ -79,10 +80,12 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
     debianMirror: config.debianMirror,
     downloadMirror: config.downloadMirror,
     kindNetwork: config.kindNetwork,
+    dockerEngines: config.dockerEngines,
+    engineDownMs: config.engineDownMs,
   });
   const tokens = new TokenStore();
 
-  const capacity = createCapacity({ maxEnvironments: config.maxEnvironments, totalMemBytes: os.totalmem(), reserveFraction: config.capacityReserve });
+  const capacity = createCapacity({ maxEnvironments: config.maxEnvironments, totalMemBytes: await memoryOf(drivers), reserveFraction: config.capacityReserve });
   // Work bounded to what the machine does well at once: preparing environments (learners first,
   // pool refills behind them) and Checks' scripts. Sized from the cores unless configured.
   const limits = machineLimits(os.cpus().length);
@@ -205,4 +208,16 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
       return closing;
     },
   };
+}
+
+/**
+ * The memory environments may use: this machine's, or with a fleet of engines the sum of what
+ * the engines that answer at start report (each places its own hosts).
+ */
+async function memoryOf(drivers: Record<string, unknown>): Promise<number> {
+  if (!(drivers.docker instanceof DockerFleet)) return os.totalmem();
+  const engines = await drivers.docker.status();
+  const total = engines.reduce((sum, e) => sum + (e.load?.memoryBytes ?? 0), 0);
+  log.info({ engines: engines.map((e) => ({ name: e.name, up: e.up, cpus: e.load?.cpus, memoryBytes: e.load?.memoryBytes })) }, 'Docker engines of the fleet');
+  return total || os.totalmem();
 }

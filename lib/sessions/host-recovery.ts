@@ -50,7 +50,11 @@ export function stoppedRefusal(hosts: string[]): string {
  */
 export function planHosts(states: HostState[], rec: HostsRecord, labHosts: string[], now: Date): HostPlan {
   const gone = states.find((s) => s.state === 'gone' || (s.state === 'stopped' && !labHosts.includes(s.host)));
-  if (gone) return { gone: labHosts.includes(gone.host) ? `host ${gone.host} is gone` : (gone.reason ?? `${gone.host} is gone`), changes: [] };
+  if (gone)
+    return {
+      gone: labHosts.includes(gone.host) ? `host ${gone.host} is gone${gone.reason ? ` (${gone.reason})` : ''}` : (gone.reason ?? `${gone.host} is gone`),
+      changes: [],
+    };
   const changes: HostChange[] = [];
   for (const s of states) {
     if (!labHosts.includes(s.host)) continue;

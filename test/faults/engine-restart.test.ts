@@ -10,7 +10,7 @@ import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Environment } from '../../lib/environments/driver';
 import type { SessionService } from '../../lib/sessions/service';
-import { dockerTrack, sessionHarness, shellChallenge, type SessionHarness } from '../support/sessions';
+import { dockerTrack, sessionHarness, shellChallenge, typeInTab, type SessionHarness } from '../support/sessions';
 
 const ROOT = path.resolve(__dirname, '../..');
 const TRACK = dockerTrack('engine-lab', 'Engine restart', ['workstation', 'server']);
@@ -126,14 +126,7 @@ describe('the Docker engine restarted under a live session', () => {
     // The session network came back with the engine: names resolve and packets pass.
     const ping = await h.driver.exec(env, 'workstation', ['ping', '-c', '1', '-W', '3', 'server']);
     expect(ping.exitCode, ping.stderr).toBe(0);
-    const target = await svc.terminalTarget(id, learner, 'shell');
-    const pty = await target.driver.openTerminal(target.env, target.host, { cols: 80, rows: 24, terminalId: 'engine-test' });
-    let out = '';
-    pty.onData((d) => (out += d.toString()));
-    pty.write('cat /root/keep\r');
-    for (const deadline = Date.now() + 15_000; !out.includes('workstation kept') && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 100));
-    await pty.close();
-    expect(out).toContain('workstation kept');
+    expect(await typeInTab(svc, id, learner, 'shell', 'cat /root/keep', 'workstation kept')).toContain('workstation kept');
 
     await svc.stop(id, learner);
     const left = (kind: string[]) => execFileSync('docker', [...kind, '-q', '--filter', `label=labforge.session=${id}`], { encoding: 'utf8' }).trim();

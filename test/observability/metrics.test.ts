@@ -42,6 +42,20 @@ function sample(text: string, line: string): number | undefined {
 }
 
 describe('metrics exposition', () => {
+  it("shows each Docker engine: whether it answers, and an answering one's size and lab containers", async () => {
+    const engines = async () => [
+      { name: 'a', up: true, load: { cpus: 8, memoryBytes: 32 * 2 ** 30, labContainers: 17 } },
+      { name: 'b', up: false },
+    ];
+    const { body } = await new Metrics(sources({ engines }), { isLab, defaultMetrics: false }).scrape();
+    expect(sample(body, 'labforge_docker_engine_up{engine="a"}')).toBe(1);
+    expect(sample(body, 'labforge_docker_engine_up{engine="b"}')).toBe(0);
+    expect(sample(body, 'labforge_docker_engine_cpus{engine="a"}')).toBe(8);
+    expect(sample(body, 'labforge_docker_engine_memory_bytes{engine="a"}')).toBe(32 * 2 ** 30);
+    expect(sample(body, 'labforge_docker_engine_lab_containers{engine="a"}')).toBe(17);
+    expect(sample(body, 'labforge_docker_engine_cpus{engine="b"}')).toBeUndefined();
+  });
+
   it('shows recorded events and the levels of every source, with bounded labels', async () => {
     const m = new Metrics(sources(), { isLab });
     m.provisioned({ lab: 'linux-basics', outcome: 'active', warm: false, ms: 12_500 });

@@ -33,7 +33,7 @@ describe('housekeeping', () => {
     await svc.watchHosts();
     const view = await svc.get(broken, learner);
     expect(view.status).toBe('failed');
-    expect(view.error).toMatch(/the environment broke \(host workstation is gone\): start the lab again/);
+    expect(view.error).toMatch(/the environment broke \(host workstation is gone \(its container was removed\)\): start the lab again/);
     expect((await svc.get(healthy, 'f'.repeat(32))).status).toBe('active');
 
     // Failing removed the rest of the broken environment; a leftover nobody owns (a crash's)

@@ -90,7 +90,9 @@ describe('the watch pass plan', () => {
   });
 
   it('fails on a gone host, or on a part of the environment the lab does not name that is not running', () => {
-    expect(planHosts([{ host: 'server', state: 'gone', reason: 'its container was removed' }], {}, labHosts, now).gone).toBe('host server is gone');
+    expect(planHosts([{ host: 'server', state: 'gone', reason: 'its container was removed' }], {}, labHosts, now).gone).toBe(
+      'host server is gone (its container was removed)',
+    );
     const node: HostState = {
       host: 'lf-x-worker',
       state: 'gone',

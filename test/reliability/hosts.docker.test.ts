@@ -17,7 +17,7 @@ import type { SessionService } from '../../lib/sessions/service';
 import * as checkRoute from '../../app/api/v1/sessions/[id]/check/route';
 import * as tokenRoute from '../../app/api/v1/sessions/[id]/terminals/[tab]/token/route';
 import * as restartRoute from '../../app/api/v1/sessions/[id]/hosts/[host]/restart/route';
-import { dockerTrack, sessionHarness, shellChallenge, type SessionHarness } from '../support/sessions';
+import { dockerTrack, sessionHarness, shellChallenge, typeInTab, type SessionHarness } from '../support/sessions';
 
 const TRACK = dockerTrack('hosts-lab', 'Hosts that stop', ['workstation', 'server'], '64Mi');
 const CHALLENGE = shellChallenge('only', 'The only challenge', 'Create /root/done.');
@@ -139,14 +139,7 @@ describe('a learner host killed under a live session', () => {
 
     // The terminal tab works again: a token, then a shell in the restarted host.
     expect((await post(tokenRoute.POST, { id, tab: 'shell' }, learner)).status).toBe(200);
-    const target = await svc.terminalTarget(id, learner, 'shell');
-    const pty = await target.driver.openTerminal(target.env, target.host, { cols: 80, rows: 24, terminalId: 'hosts-test' });
-    let out = '';
-    pty.onData((d) => (out += d.toString()));
-    pty.write('cat /root/keep\r');
-    for (const deadline = Date.now() + 15_000; !out.includes('kept') && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 100));
-    await pty.close();
-    expect(out).toContain('kept');
+    expect(await typeInTab(svc, id, learner, 'shell', 'cat /root/keep', 'kept')).toContain('kept');
 
     // Restarting a running host changes nothing.
     const noop = await post(restartRoute.POST, { id, host: 'workstation' }, learner);
@@ -185,7 +178,7 @@ describe('a learner host removed', () => {
     await svc.watchHosts();
     const view = await svc.get(id, learner);
     expect(view.status).toBe('failed');
-    expect(view.error).toBe('the environment broke (host server is gone): start the lab again');
+    expect(view.error).toBe('the environment broke (host server is gone (its container was removed)): start the lab again');
     expect((await h.driver.list()).map((e) => e.owner)).not.toContain(id);
     const restart = await post(restartRoute.POST, { id, host: 'server' }, learner);
     expect([restart.status, (await restart.json()).error]).toEqual([409, 'this session is failed']);

@@ -87,3 +87,18 @@ export async function sessionHarness(name: string, labs: LabsSource): Promise<Se
     },
   };
 }
+
+/**
+ * Opens the session's terminal tab as the gateway would (its driver, in its host), types `line`,
+ * and returns what the shell printed once `expected` appears (or after 15 s), the terminal closed.
+ */
+export async function typeInTab(svc: SessionService, id: string, learner: string, tab: string, line: string, expected: string): Promise<string> {
+  const target = await svc.terminalTarget(id, learner, tab);
+  const pty = await target.driver.openTerminal(target.env, target.host, { cols: 80, rows: 24, terminalId: `test-${tab}-${Date.now()}` });
+  let out = '';
+  pty.onData((d) => (out += d.toString()));
+  pty.write(`${line}\r`);
+  for (const deadline = Date.now() + 15_000; !out.includes(expected) && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 100));
+  await pty.close();
+  return out;
+}

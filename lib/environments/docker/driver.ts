@@ -40,7 +40,7 @@ import { readHostLimits, stopHost } from './disk';
 import { diskLimitSupported, ensureHostFirewall, type FirewallMode } from './boundary';
 import { createEnvironment } from './create';
 import { hostError } from './errors';
-import { listOwners, ownerLabels, removeOwner, removeResources } from './resources';
+import { engineLoad, listOwners, ownerLabels, removeOwner, removeResources, type EngineLoad } from './resources';
 import { closeTerminal, openTerminal } from './terminal';
 import { startCapture } from './capture';
 import { hasSsh, startSshd } from './ssh';
@@ -85,11 +85,14 @@ export class DockerDriver implements EnvironmentDriver {
       dataDir?: string;
       debianMirror?: string;
       downloadMirror?: string;
+      /** A fleet's other engines, to copy a missing image from (images/build.ts). */
+      imagePeers?: () => Array<{ name: string; docker: Dockerode }>;
     } = {},
   ) {
     this.docker = opts.docker ?? new Dockerode();
     this.images =
-      opts.images ?? new ImageBuilder({ docker: this.docker, dataDir: opts.dataDir, mirror: opts.debianMirror, downloadMirror: opts.downloadMirror });
+      opts.images ??
+      new ImageBuilder({ docker: this.docker, dataDir: opts.dataDir, mirror: opts.debianMirror, downloadMirror: opts.downloadMirror, peers: opts.imagePeers });
     this.toolbox = new Toolbox(this.docker);
     this.instance = opts.instance;
     this.firewall = opts.firewall ?? 'on';
@@ -130,13 +133,20 @@ export class DockerDriver implements EnvironmentDriver {
     try {
       await this.docker.ping();
     } catch {
-      problems.push({ what: 'Docker engine not reachable at /var/run/docker.sock', fix: 'install docker.io and start dockerd' });
+      problems.push({ what: `Docker engine not reachable at ${this.address()}`, fix: 'install docker.io and start dockerd' });
     }
     return problems;
   }
 
   async ping(): Promise<void> {
     await this.docker.ping();
+  }
+
+  /** Where the engine is reached, for messages: its socket path or host:port. */
+  address(): string {
+    const m = this.docker.modem as { socketPath?: string; host?: string; port?: number; protocol?: string };
+    if (m.socketPath) return m.socketPath;
+    return m.host ? `${m.protocol ?? 'http'}://${m.host}:${m.port ?? ''}` : 'DOCKER_HOST';
   }
 
   create(spec: EnvironmentSpec, progress: ProgressFn, signal?: AbortSignal): Promise<Environment> {
@@ -258,5 +268,10 @@ export class DockerDriver implements EnvironmentDriver {
 
   list(): Promise<FoundEnvironment[]> {
     return listOwners(this.docker, this.instance);
+  }
+
+  /** CPUs, memory and running lab containers of this engine (a fleet places by it). */
+  load(): Promise<EngineLoad> {
+    return engineLoad(this.docker);
   }
 }

@@ -87,3 +87,20 @@ export async function listOwners(docker: Dockerode, instance?: string): Promise<
   networks.forEach((n) => add(n.Labels, n.Id));
   return [...byOwner.values()];
 }
+
+/** How busy an engine is, for placing new environments on a fleet (lib/environments/fleet.ts). */
+export interface EngineLoad {
+  /** CPUs and memory the engine reports (`docker info`). */
+  cpus: number;
+  memoryBytes: number;
+  /** Running containers Labforge made on it, of any server: learner hosts and sidecars. */
+  labContainers: number;
+}
+
+export async function engineLoad(docker: Dockerode): Promise<EngineLoad> {
+  const [info, running] = await Promise.all([
+    docker.info() as Promise<{ NCPU?: number; MemTotal?: number }>,
+    docker.listContainers({ filters: { label: [`${LABELS.managed}=1`], status: ['running'] } }),
+  ]);
+  return { cpus: info.NCPU || 1, memoryBytes: info.MemTotal ?? 0, labContainers: running.length };
+}

@@ -49,6 +49,11 @@ export interface ImageBuilderOptions {
   downloadMirror?: string;
   /** How release binaries are fetched (tests); default: Node's fetch. */
   fetcher?: Fetcher;
+  /**
+   * Other engines of a fleet (lib/environments/fleet.ts): a missing image that one of them has
+   * is copied from it (`docker save` streamed into `docker load`) instead of built or pulled again.
+   */
+  peers?: () => Array<{ name: string; docker: Dockerode }>;
 }
 
 export class ImageBuilder {
@@ -57,6 +62,7 @@ export class ImageBuilder {
   private readonly mirror?: string;
   private readonly downloadMirror?: string;
   private readonly fetcher?: Fetcher;
+  private readonly peers: () => Array<{ name: string; docker: Dockerode }>;
   /** One build per image in this process, shared by concurrent callers. */
   private readonly building = new Map<string, Promise<string>>();
 
@@ -66,6 +72,7 @@ export class ImageBuilder {
     this.mirror = opts.mirror;
     this.downloadMirror = opts.downloadMirror;
     this.fetcher = opts.fetcher;
+    this.peers = opts.peers ?? (() => []);
   }
 
   async imageExists(ref: string): Promise<boolean> {
@@ -82,8 +89,51 @@ export class ImageBuilder {
   async ensure(image: string, progress: ProgressFn = () => {}): Promise<string> {
     const ref = resolveImage(image);
     if (await this.imageExists(ref)) return ref;
+    if (await this.copyFromPeer(ref, progress)) return ref;
     if (BUILTIN_IMAGES[image]) return this.build(image, progress);
     return this.pull(ref, progress);
+  }
+
+  /** Loads `ref` from the first peer engine that has it; false when none has (or answers). */
+  private async copyFromPeer(ref: string, progress: ProgressFn): Promise<boolean> {
+    for (const peer of this.peers()) {
+      const has = await peer.docker
+        .getImage(ref)
+        .inspect()
+        .then(() => true)
+        .catch(() => false);
+      if (!has) continue;
+      let job = this.building.get(ref);
+      if (!job) {
+        job = this.copy(peer, ref, progress).finally(() => this.building.delete(ref));
+        this.building.set(ref, job);
+      }
+      try {
+        await job;
+        return true;
+      } catch (err) {
+        log.warn({ image: ref, from: peer.name, err: (err as Error).message }, 'copying an image from another engine failed');
+      }
+    }
+    return false;
+  }
+
+  private async copy(peer: { name: string; docker: Dockerode }, ref: string, progress: ProgressFn): Promise<string> {
+    const step = `Copying image ${ref} from engine ${peer.name}`;
+    const started = Date.now();
+    progress({ step, status: 'running' });
+    try {
+      const tar = await peer.docker.getImage(ref).get();
+      const out = await this.docker.loadImage(tar, { quiet: true });
+      await new Promise<void>((resolve, reject) => this.docker.modem.followProgress(out, (err: Error | null) => (err ? reject(err) : resolve())));
+      if (!(await this.imageExists(ref))) throw new EnvironmentError(`the engine did not keep ${ref} after loading it`);
+      progress({ step, status: 'done', ms: Date.now() - started });
+      log.info({ image: ref, from: peer.name, ms: Date.now() - started }, 'image copied from another engine');
+      return ref;
+    } catch (err) {
+      progress({ step, status: 'failed', ms: Date.now() - started, detail: (err as Error).message });
+      throw err;
+    }
   }
 
   /** Builds a builtin image (or joins the build already running). */
