@@ -19,6 +19,7 @@ import { TerminalClient, TokenError, type ClientStatus } from '@/lib/terminals/c
 import { WS_PATH } from '@/lib/terminals/common/protocol';
 import { RUN_EVENT } from './CodeBlock';
 import { useLatest } from './use-latest';
+import { blinkWhileActive } from './cursor-blink';
 
 export interface TerminalProps {
   sessionId: string;
@@ -123,7 +124,8 @@ export function Terminal({ sessionId, tab, a11y = false, visible = true, onStatu
         fontFamily: FONT_STACK,
         fontSize: 14,
         lineHeight: 1.15,
-        cursorBlink: true,
+        // Blinks only while in use (cursor-blink.ts): a blinking cursor repaints every frame.
+        cursorBlink: false,
         scrollback: 10_000,
         macOptionIsMeta: true,
         theme: THEME,
@@ -173,6 +175,7 @@ export function Terminal({ sessionId, tab, a11y = false, visible = true, onStatu
       const d2 = term.onBinary((data) => client.sendInput(Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff)));
       const d3 = term.onResize(({ cols, rows }) => client.resize(cols, rows));
       cleanups.push(() => [d1, d2, d3].forEach((d) => d.dispose()));
+      cleanups.push(blinkWhileActive(term));
 
       let frame = 0;
       const ro = new ResizeObserver(() => {

@@ -7,6 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -15,7 +17,16 @@ import { parse } from 'yaml';
 import { EnvironmentError } from '../../lib/environments/driver';
 import { packTar } from '../../lib/environments/docker/tar';
 import { BUILTIN_IMAGES, resolveImage } from '../../lib/environments/images/build';
-import { archOf, downloadFileName, fetchPinnedBinaries, tarGzMember, type Fetcher, type PinnedDownload } from '../../lib/environments/images/downloads';
+import {
+  archOf,
+  defaultFetcher,
+  downloadFileName,
+  fetchPinnedBinaries,
+  readBounded,
+  tarGzMember,
+  type Fetcher,
+  type PinnedDownload,
+} from '../../lib/environments/images/downloads';
 import { K8S_TOOLS } from '../../lib/environments/images/k8s-tools';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -163,6 +174,31 @@ describe('helpers', () => {
     const tgz = gzipSync(packTar([{ name: './hubble', type: 'file', mode: 0o755, content: Buffer.from('h') }]));
     expect((await tarGzMember(tgz, 'hubble'))?.toString()).toBe('h');
     expect(await tarGzMember(tgz, 'cilium')).toBeNull();
+  });
+  it('counts a body as it streams and cancels it past the limit, whatever length the server gave', async () => {
+    let pulls = 0;
+    let cancelled = false;
+    const endless = new ReadableStream<Uint8Array>({
+      pull: (c) => void (pulls++, c.enqueue(new Uint8Array(4))),
+      cancel: () => void (cancelled = true),
+    });
+    await expect(readBounded(endless, 10)).rejects.toThrow('larger than 10 bytes');
+    expect(cancelled).toBe(true);
+    expect(pulls).toBeLessThan(6);
+  });
+  it('fetches a body sent without a length (chunked) from a real server', async () => {
+    const server = http.createServer((_, res) => {
+      res.write('abc');
+      res.end('def');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      expect(Buffer.from(await defaultFetcher(`http://127.0.0.1:${port}/f`)).toString()).toBe('abcdef');
+      expect(await readBounded(new Response('x'.repeat(11)).body, 11)).toHaveLength(11);
+    } finally {
+      server.close();
+    }
   });
 });
 

@@ -97,6 +97,8 @@ describe('<Terminal> in Chromium', () => {
     await page.keyboard.type('echo BROWSER_$((6*7))');
     await page.keyboard.press('Enter');
     await waitScreen(page, /BROWSER_42/);
+    // Typing makes the cursor blink (components/cursor-blink.ts; it rests after 10 s idle).
+    expect(await page.evaluate(() => document.getAnimations().map((a) => (a as CSSAnimation).animationName))).toEqual([expect.stringMatching(/^blink_/)]);
 
     // The network drops: the overlay says so, the client resumes, nothing is shown twice.
     expect(srv.dropConnections()).toBeGreaterThan(0);

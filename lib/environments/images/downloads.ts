@@ -65,8 +65,30 @@ export const defaultFetcher: Fetcher = async (url) => {
   const res = await fetch(url, { signal: AbortSignal.timeout(10 * 60_000) });
   if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`.trim());
   if (Number(res.headers.get('content-length')) > MAX_BYTES) throw new Error(`larger than ${MAX_BYTES} bytes`);
-  return new Uint8Array(await res.arrayBuffer());
+  return readBounded(res.body, MAX_BYTES);
 };
+
+/**
+ * A response body, counted as it streams: one past `max` bytes is cancelled there, so a server
+ * that sends no length (or a wrong one) cannot make us hold more than `max`.
+ */
+export async function readBounded(body: ReadableStream<Uint8Array> | null, max: number): Promise<Uint8Array> {
+  if (!body) return new Uint8Array();
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      throw new Error(`larger than ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
 
 /** Thrown for a file that could not be had at all (as opposed to one that came and failed verification). */
 class Unreachable extends Error {}
@@ -84,6 +106,7 @@ async function fetchFile(d: PinnedDownload, opts: DownloadOptions): Promise<{ fr
   const from = !mirror ? officialUrl(d, opts.arch) : remote ? `${mirror}/${file}` : path.join(mirror, file);
   opts.onFetch?.(d, from);
   try {
+    if (!remote && (await fs.stat(from)).size > MAX_BYTES) throw new Error(`larger than ${MAX_BYTES} bytes`);
     const bytes = remote ? await (opts.fetcher ?? defaultFetcher)(from) : await fs.readFile(from);
     if (bytes.byteLength > MAX_BYTES) throw new Error(`larger than ${MAX_BYTES} bytes`);
     return { from, bytes };
