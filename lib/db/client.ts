@@ -49,7 +49,8 @@ export async function migrate(databaseUrl: string, cwd = process.cwd()): Promise
   await new Promise<void>((resolve, reject) => {
     const child = spawn(process.execPath, [cli, 'migrate', 'deploy'], {
       cwd,
-      env: { ...process.env, DATABASE_URL: databaseUrl },
+      // CHECKPOINT_DISABLE: the CLI's update check would start a child that calls checkpoint.prisma.io.
+      env: { ...process.env, DATABASE_URL: databaseUrl, CHECKPOINT_DISABLE: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
