@@ -17,6 +17,7 @@ import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from './generated/client';
 import { PrismaClient as PostgresClient } from './generated-postgresql/client';
+import { hasPendingMigrations } from './pending';
 import { providerOf, rememberProvider } from './provider';
 import { withSafeTransactions } from './transactions';
 
@@ -40,10 +41,12 @@ export function createDb(databaseUrl: string): Db {
 /**
  * Applies pending migrations with the Prisma CLI (`migrate deploy`), which uses prisma.config.ts:
  * DATABASE_URL selects the provider's schema and migration set there. On PostgreSQL, Prisma holds
- * an advisory lock meanwhile, so replicas starting together migrate once.
+ * an advisory lock meanwhile, so replicas starting together migrate once. A database that has
+ * every migration already is left alone without starting the CLI (pending.ts).
  */
 export async function migrate(databaseUrl: string, cwd = process.cwd()): Promise<void> {
   if (databaseUrl.startsWith('file:')) fs.mkdirSync(path.dirname(databaseUrl.slice('file:'.length)), { recursive: true });
+  if (!(await hasPendingMigrations(databaseUrl, cwd))) return;
   const require = createRequire(import.meta.url);
   const cli = require.resolve('prisma/build/index.js');
   await new Promise<void>((resolve, reject) => {

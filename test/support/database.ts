@@ -7,13 +7,16 @@
  * On PostgreSQL, `migrate deploy` runs once per migration set into a template database (under an
  * advisory lock, so parallel workers wait for one another), and each test file's database is a
  * copy of it: CREATE DATABASE … TEMPLATE takes a fraction of a second, a migration seconds.
+ * On SQLite likewise: the first test process to need it migrates a template file (named by the
+ * migration set's digest, moved into place atomically), and each test file gets a copy of it.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { migrate } from '../../lib/db/client';
-import { PRISMA_FILES, providerOf } from '../../lib/db/provider';
+import { PRISMA_FILES, providerOf, type Provider } from '../../lib/db/provider';
 import { processAlive } from '../../lib/base/process';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -33,9 +36,9 @@ export function testServerUrl(): string | undefined {
 export async function migratedDatabase(dir: string): Promise<string> {
   const server = testServerUrl();
   if (!server) {
-    const url = `file:${path.join(dir, 'test.db')}`;
-    await migrate(url, ROOT);
-    return url;
+    const file = path.join(dir, 'test.db');
+    fs.copyFileSync(await sqliteTemplate(), file);
+    return `file:${file}`;
   }
   return copyOfTemplate(server);
 }
@@ -67,9 +70,20 @@ export async function serverProblem(server: string): Promise<string | undefined>
   }
 }
 
-/** A digest of the PostgreSQL migration set: the template is migrated again when it changes. */
-function migrationsDigest(): string {
-  const dir = path.join(ROOT, PRISMA_FILES.postgresql.migrations);
+/** A SQLite file with every migration applied, made once per migration set on this machine. */
+async function sqliteTemplate(): Promise<string> {
+  const template = path.join(os.tmpdir(), `labforge-test-template-${migrationsDigest('sqlite')}.db`);
+  if (fs.existsSync(template)) return template;
+  const draft = `${template}.${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
+  await migrate(`file:${draft}`, ROOT);
+  if (fs.existsSync(`${draft}-wal`)) throw new Error(`the migrated template ${draft} left a write-ahead log: copying the file alone would lose it`);
+  fs.renameSync(draft, template); // atomic: another process's template, if it won the race, is as good
+  return template;
+}
+
+/** A digest of a provider's migration set: its template is migrated again when it changes. */
+function migrationsDigest(provider: Provider = 'postgresql'): string {
+  const dir = path.join(ROOT, PRISMA_FILES[provider].migrations);
   const h = crypto.createHash('sha256');
   for (const name of fs.readdirSync(dir, { recursive: true }).map(String).sort()) {
     const file = path.join(dir, name);
