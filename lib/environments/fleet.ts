@@ -36,7 +36,7 @@ const log = rootLog.child({ module: 'fleet' });
 /** One engine of the fleet: a Docker driver on its own engine (or a test double). */
 export interface FleetEngine {
   name: string;
-  driver: EnvironmentDriver & { ping(): Promise<void>; load(): Promise<EngineLoad> };
+  driver: EnvironmentDriver & Required<Pick<EnvironmentDriver, 'hosts'>> & { ping(): Promise<void>; load(): Promise<EngineLoad> };
 }
 
 export interface EngineStatus {
@@ -93,10 +93,14 @@ export class DockerFleet implements EnvironmentDriver {
     }
   }
 
+  private answered(engine: FleetEngine): void {
+    if (this.down.delete(engine.name)) log.info({ engine: engine.name }, 'Docker engine answers again');
+  }
+
   private async answers(engine: FleetEngine): Promise<boolean> {
     try {
       await withTimeout(engine.driver.ping(), PING_TIMEOUT_MS, 'a ping');
-      if (this.down.delete(engine.name)) log.info({ engine: engine.name }, 'Docker engine answers again');
+      this.answered(engine);
       return true;
     } catch (err) {
       this.noted(engine, err);
@@ -167,30 +171,30 @@ export class DockerFleet implements EnvironmentDriver {
     }
   }
 
-  exec(env: Environment, host: string, argv: string[], opts?: ExecOptions) {
+  async exec(env: Environment, host: string, argv: string[], opts?: ExecOptions) {
     return this.engineOf(env).driver.exec(env, host, argv, opts);
   }
-  readFile(env: Environment, host: string, file: string, opts?: ReadOptions) {
+  async readFile(env: Environment, host: string, file: string, opts?: ReadOptions) {
     return this.engineOf(env).driver.readFile(env, host, file, opts);
   }
-  writeFile(env: Environment, host: string, file: string, content: Buffer | string, mode?: number) {
+  async writeFile(env: Environment, host: string, file: string, content: Buffer | string, mode?: number) {
     return this.engineOf(env).driver.writeFile(env, host, file, content, mode);
   }
-  openTerminal(env: Environment, host: string, opts: TerminalOptions) {
+  async openTerminal(env: Environment, host: string, opts: TerminalOptions) {
     return this.engineOf(env).driver.openTerminal(env, host, opts);
   }
-  closeTerminal(env: Environment, host: string, terminalId: string) {
+  async closeTerminal(env: Environment, host: string, terminalId: string) {
     return this.engineOf(env).driver.closeTerminal(env, host, terminalId);
   }
-  inject(env: Environment, source: string, datagrams: Datagrams) {
+  async inject(env: Environment, source: string, datagrams: Datagrams) {
     return this.engineOf(env).driver.inject(env, source, datagrams);
   }
-  capture(env: Environment, sink: CaptureSink): Promise<PacketCapture> {
+  async capture(env: Environment, sink: CaptureSink): Promise<PacketCapture> {
     const driver = this.engineOf(env).driver;
     if (!driver.capture) throw new EnvironmentError('this engine cannot capture traffic');
     return driver.capture(env, sink);
   }
-  health(env: Environment) {
+  async health(env: Environment) {
     return this.engineOf(env).driver.health(env);
   }
 
@@ -202,8 +206,8 @@ export class DockerFleet implements EnvironmentDriver {
   async hosts(env: Environment): Promise<HostState[]> {
     const engine = this.engineOf(env);
     try {
-      const states = await (engine.driver.hosts ? engine.driver.hosts(env) : Promise.reject(new Error('no host states')));
-      this.down.delete(engine.name);
+      const states = await engine.driver.hosts(env);
+      this.answered(engine);
       return states;
     } catch (err) {
       if (await this.answers(engine)) throw err; // the engine is fine: that error is the host's own
@@ -215,21 +219,21 @@ export class DockerFleet implements EnvironmentDriver {
     }
   }
 
-  restartHost(env: Environment, host: string) {
+  async restartHost(env: Environment, host: string) {
     const driver = this.engineOf(env).driver;
     if (!driver.restartHost) throw new EnvironmentError('this engine cannot restart hosts');
     return driver.restartHost(env, host);
   }
-  destroy(env: Environment) {
+  async destroy(env: Environment) {
     return this.engineOf(env).driver.destroy(env);
   }
-  limits(env: Environment) {
+  async limits(env: Environment) {
     const driver = this.engineOf(env).driver;
-    return driver.limits ? driver.limits(env) : Promise.resolve([]);
+    return driver.limits ? driver.limits(env) : [];
   }
-  containHost(env: Environment, host: string) {
+  async containHost(env: Environment, host: string) {
     const driver = this.engineOf(env).driver;
-    return driver.containHost ? driver.containHost(env, host) : Promise.resolve();
+    if (driver.containHost) await driver.containHost(env, host);
   }
 
   /** What every answering engine holds; a silent one is skipped (its leftovers are found once it answers again). */
@@ -257,13 +261,13 @@ export class DockerFleet implements EnvironmentDriver {
  * Docker driver (named `default`); none for a driver that is not on Docker.
  */
 export async function engineStatuses(driver: EnvironmentDriver | undefined): Promise<EngineStatus[]> {
+  if (!driver) return [];
   if (driver instanceof DockerFleet) return driver.status();
-  const engine = driver as Partial<FleetEngine['driver']> | undefined;
-  if (!engine?.ping || !engine.load) return [];
-  try {
-    await withTimeout(engine.ping(), PING_TIMEOUT_MS, 'a ping');
-    return [{ name: 'default', up: true, load: await engine.load(), creating: 0 }];
-  } catch (err) {
-    return [{ name: 'default', up: false, reason: (err as Error).message, creating: 0 }];
-  }
+  const engine = driver as Partial<FleetEngine['driver']>;
+  if (!engine.ping || !engine.load || !engine.hosts) return [];
+  // Read through a fleet of one, kept per driver: the same probe, and a warning only when it changes.
+  let one = fleetsOfOne.get(driver);
+  if (!one) fleetsOfOne.set(driver, (one = new DockerFleet([{ name: 'default', driver: engine as FleetEngine['driver'] }])));
+  return one.status();
 }
+const fleetsOfOne = new WeakMap<EnvironmentDriver, DockerFleet>();

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Environment, EnvironmentSpec } from '../../lib/environments/driver';
 import { EnvironmentError } from '../../lib/environments/driver';
-import { DockerFleet } from '../../lib/environments/fleet';
+import { DockerFleet, engineStatuses } from '../../lib/environments/fleet';
 import { parseEngines } from '../../lib/base/engine-list';
 import { engineOptions } from '../../lib/environments/docker/engines';
 import { MemoryDriver } from '../support/memory-driver';
@@ -120,7 +120,8 @@ describe('an environment stays on its engine', () => {
     await f.exec({ ...two, meta: {} }, 'h0', ['true']);
     expect(a.execs).toEqual(['one', 'two']);
     expect(b.execs).toEqual(['two']);
-    expect(() => f.exec({ ...one, meta: { engine: 'gone' } }, 'h0', ['true'])).toThrow(/engine "gone", which is no longer configured/);
+    // A rejection, not a throw: callers that chain .catch() see it too.
+    await expect(f.exec({ ...one, meta: { engine: 'gone' } }, 'h0', ['true'])).rejects.toThrow(/engine "gone", which is no longer configured/);
   });
 });
 
@@ -164,6 +165,17 @@ describe('an engine that goes away', () => {
       'engine a: Docker engine not reachable at /var/run/a.sock',
       'engine b: Docker engine not reachable at /var/run/b.sock',
     ]);
+  });
+});
+
+describe('engine metrics', () => {
+  it("reads one plain Docker driver's engine as `default`, up with its load or down with the reason", async () => {
+    const single = new FakeEngine(4);
+    single.running = 3;
+    expect(await engineStatuses(single)).toEqual([{ name: 'default', up: true, load: { cpus: 4, memoryBytes: 4 * 2 ** 30, labContainers: 3 }, creating: 0 }]);
+    single.up = false;
+    expect(await engineStatuses(single)).toMatchObject([{ name: 'default', up: false, reason: 'connect ECONNREFUSED /var/run/b.sock' }]);
+    expect(await engineStatuses(new MemoryDriver())).toEqual([]); // not on Docker
   });
 });
 
