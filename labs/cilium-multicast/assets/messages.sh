@@ -11,7 +11,8 @@
 # agent hands it to its own subscribers. The speaker never learns who listens.
 # Only the group of each transmission is printed, not who spoke: finding that out is challenge 4.
 #
-#   ./messages.sh             play the battle (DELAY=seconds between lines, default 1.5)
+#   ./messages.sh             play the battle (DELAY=seconds between lines, default 1.5;
+#                             PAUSE=seconds before the first one, default 3)
 #
 # At the end the Death Star is destroyed: its Deployment is scaled to zero. Played a second time,
 # the battle goes on without it.
@@ -20,6 +21,7 @@ set -uo pipefail # no -e: one silent ship must not stop the battle
 source /usr/local/lib/yavin/lib.sh
 
 DELAY=${DELAY:-1.5}
+PAUSE=${PAUSE:-3}
 
 # speaker|group|port|line   (a speaker is a pod, or deploy/<name> for a base)
 BATTLE=(
@@ -72,8 +74,8 @@ if ! deathstar_alive; then
   echo "  The Death Star has no running pod: only space dust left there. The battle goes on without it."
 fi
 
-echo "The battle starts in 3 seconds. Watch the panes of ./scenario.sh."
-sleep 3
+echo "The battle starts in $PAUSE seconds. Watch the panes of ./scenario.sh."
+sleep "$PAUSE"
 
 total=${#BATTLE[@]}
 n=0

@@ -11,13 +11,15 @@
 # This script only prints the group of each transmission, not who spoke: finding that out is
 # your job in challenge 4.
 #
-#   ./messages.sh             play the battle (DELAY=seconds between lines, default 1.5)
+#   ./messages.sh             play the battle (DELAY=seconds between lines, default 1.5;
+#                             PAUSE=seconds before the first one, default 3)
 #
 # At the end the Death Star is destroyed: its SSH server stops and it never answers again.
 # Played a second time, the battle goes on without it.
 set -uo pipefail # no -e: one silent ship must not stop the battle
 
 DELAY=${DELAY:-1.5}
+PAUSE=${PAUSE:-3}
 
 # speaker|group|port|line
 BATTLE=(
@@ -74,8 +76,8 @@ if ! reachable deathstar; then
   echo "  The Death Star does not answer: only space dust left there. The battle goes on without it."
 fi
 
-echo "The battle starts in 3 seconds. Watch the panes of ./scenario.sh."
-sleep 3
+echo "The battle starts in $PAUSE seconds. Watch the panes of ./scenario.sh."
+sleep "$PAUSE"
 
 total=${#BATTLE[@]}
 n=0
