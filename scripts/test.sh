@@ -12,16 +12,12 @@ mkdir -p data/reports
 
 # Native modules later (a phase below): their compile overlaps the checks instead of delaying them.
 bash scripts/setup-machine.sh --with-browser --with-postgres --no-images --natives-later
-# A real PostgreSQL for the `postgres` vitest project: the database tests again, on a server
-# (scripts/postgres.sh installs Debian's package if missing, starts it and prints its URL).
-say "PostgreSQL"
-LABFORGE_TEST_DATABASE_URL=$(bash scripts/postgres.sh)
-export LABFORGE_TEST_DATABASE_URL
 
 # The checks that need no engine, the production build, the host images and the native modules'
 # compile are independent, and each leaves a core idle much of the time (tsc, ESLint and the
-# compile are single-threaded, the image build waits on the Debian mirror): they run side by side, and each one's output is shown whole once
-# it ends, in this order. The first that fails fails the run, after all have ended.
+# compile are single-threaded, the image build waits on the Debian mirror): they run side by
+# side, and each one's output is shown whole once it ends, in this order. The first that fails
+# fails the run, after all have ended.
 declare -A pid title
 phases=()
 phase() { # phase KEY TITLE COMMAND...: starts it in the background, output in data/reports/KEY.log
@@ -37,6 +33,16 @@ phase() { # phase KEY TITLE COMMAND...: starts it in the background, output in d
   ) >"data/reports/$key.log" 2>&1 &
   pid[$key]=$!
 }
+# The compile is the longest of them and the tests wait for it: it starts first (while PostgreSQL
+# starts), and the others run at a lower priority, so it has a core whenever it can use one.
+phase natives "Native modules (better-sqlite3, node-pty: compiled)" bash scripts/setup-machine.sh --natives
+
+# A real PostgreSQL for the `postgres` vitest project: the database tests again, on a server
+# (scripts/postgres.sh installs Debian's package if missing, starts it and prints its URL).
+say "PostgreSQL"
+LABFORGE_TEST_DATABASE_URL=$(bash scripts/postgres.sh)
+export LABFORGE_TEST_DATABASE_URL
+
 # shellcheck disable=SC2317 # called through phase
 scaffold_and_lint() {
   local dir
@@ -46,13 +52,12 @@ scaffold_and_lint() {
   rm -rf "$dir"
 }
 say "Checks, production build, host images and native modules, side by side"
-phase natives "Native modules (better-sqlite3, node-pty: compiled)" bash scripts/setup-machine.sh --natives
-phase typecheck "Typecheck" npx tsc --noEmit -p .
-phase lint "Lint code (ESLint: eslint.config.mjs, Prettier: .prettierrc.json)" npm run --silent lint
-phase layers "Layers (dependency-cruiser: .dependency-cruiser.cjs)" npm run --silent lint:layers
-phase labs "Lint labs" node bin/labforge.mjs lint labs/*
+phase typecheck "Typecheck" nice -n 10 npx tsc --noEmit -p .
+phase lint "Lint code (ESLint: eslint.config.mjs, Prettier: .prettierrc.json)" nice -n 10 npm run --silent lint
+phase layers "Layers (dependency-cruiser: .dependency-cruiser.cjs)" nice -n 10 npm run --silent lint:layers
+phase labs "Lint labs" nice -n 10 node bin/labforge.mjs lint labs/*
 phase scaffold "Scaffold a lab with labforge new and lint it (labforge test on it: test/authoring/new.docker.test.ts)" scaffold_and_lint
-phase build "Production build" npx next build
+phase build "Production build" nice -n 10 npx next build
 phase images "Host images (debootstrap and docker import, the first time only)" node bin/labforge.mjs images build
 failed=""
 for key in "${phases[@]}"; do
