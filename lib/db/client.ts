@@ -18,11 +18,17 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from './generated/client';
 import { PrismaClient as PostgresClient } from './generated-postgresql/client';
 import { hasPendingMigrations } from './pending';
-import { providerOf, rememberProvider } from './provider';
+import { databaseFile, providerOf, rememberProvider } from './provider';
 import { withSafeTransactions } from './transactions';
 
 export type Db = PrismaClient;
 export type { Session as SessionRow, ChallengeProgress as ProgressRow, CheckRun as CheckRunRow } from './generated/client';
+
+/** SQLite makes its file but not the folder holding it. */
+function makeFolderFor(databaseUrl: string): void {
+  const file = databaseFile(databaseUrl);
+  if (file) fs.mkdirSync(path.dirname(file), { recursive: true });
+}
 
 export function createDb(databaseUrl: string): Db {
   if (providerOf(databaseUrl) === 'postgresql') {
@@ -31,7 +37,7 @@ export function createDb(databaseUrl: string): Db {
     rememberProvider(db, 'postgresql');
     return db;
   }
-  if (databaseUrl.startsWith('file:')) fs.mkdirSync(path.dirname(databaseUrl.slice('file:'.length)), { recursive: true });
+  makeFolderFor(databaseUrl);
   // Transactions wrapped so a disk-full or read-only fault cannot leave them locked (transactions.ts).
   const db = new PrismaClient({ adapter: withSafeTransactions(new PrismaBetterSQLite3({ url: databaseUrl })) });
   rememberProvider(db, 'sqlite');
@@ -45,7 +51,7 @@ export function createDb(databaseUrl: string): Db {
  * every migration already is left alone without starting the CLI (pending.ts).
  */
 export async function migrate(databaseUrl: string, cwd = process.cwd()): Promise<void> {
-  if (databaseUrl.startsWith('file:')) fs.mkdirSync(path.dirname(databaseUrl.slice('file:'.length)), { recursive: true });
+  makeFolderFor(databaseUrl);
   if (!(await hasPendingMigrations(databaseUrl, cwd))) return;
   const require = createRequire(import.meta.url);
   const cli = require.resolve('prisma/build/index.js');

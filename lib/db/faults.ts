@@ -96,12 +96,6 @@ export function storageFault(e: unknown): StorageFault | undefined {
   return undefined;
 }
 
-/** The database file of a `file:` URL (absolute), or undefined for a server database. */
-export function databaseFile(databaseUrl: string | undefined): string | undefined {
-  if (!databaseUrl?.startsWith('file:')) return undefined;
-  return path.resolve(databaseUrl.slice('file:'.length).split('?')[0]);
-}
-
 const writable = (p: string) =>
   fs.promises.access(p, fs.constants.W_OK).then(
     () => true,

@@ -7,7 +7,8 @@
  * (see lib/runtime/index.ts), and every bundle must see the same memory.
  */
 import type { Db } from './client';
-import { LOW_SPACE_BYTES, databaseFile, diagnose, storageFault, storageReason, type StorageFault } from './faults';
+import { LOW_SPACE_BYTES, diagnose, storageFault, storageReason, type StorageFault } from './faults';
+import { databaseFile } from './provider';
 import { writeProbe } from './raw';
 import type { Logger } from '../base/log';
 

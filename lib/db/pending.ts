@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { PRISMA_FILES, providerOf } from './provider';
+import { PRISMA_FILES, databaseFile, providerOf } from './provider';
 
 const APPLIED = 'SELECT migration_name, finished_at, rolled_back_at FROM _prisma_migrations';
 
@@ -39,7 +39,8 @@ async function appliedRows(databaseUrl: string): Promise<Row[]> {
       await c.end();
     }
   }
-  const file = databaseUrl.replace(/^file:/, '');
+  const file = databaseFile(databaseUrl);
+  if (!file) throw new Error('not a file: URL');
   const conn = new Database(file, { readonly: true, fileMustExist: true });
   try {
     return conn.prepare(APPLIED).all() as Row[];

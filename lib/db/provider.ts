@@ -4,10 +4,18 @@
  * prisma.config.ts, createDb and migrate() all decide from here, so the CLI's migrations and the
  * server's client cannot disagree about the provider.
  */
+import path from 'node:path';
+
 export type Provider = 'sqlite' | 'postgresql';
 
 export function providerOf(databaseUrl: string): Provider {
   return /^postgres(ql)?:\/\//i.test(databaseUrl) ? 'postgresql' : 'sqlite';
+}
+
+/** The database file of a `file:` URL (absolute), or undefined for a server database. */
+export function databaseFile(databaseUrl: string | undefined): string | undefined {
+  if (!databaseUrl?.startsWith('file:')) return undefined;
+  return path.resolve(databaseUrl.slice('file:'.length).split('?')[0]);
 }
 
 /** Each provider's schema and migration set, relative to the project root (prisma/postgresql/ is generated: scripts/postgres-schema.ts). */

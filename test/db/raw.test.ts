@@ -4,55 +4,40 @@
  * settled top, which on PostgreSQL must wait for an insert still in flight below the newest id
  * (its commit comes later than a higher id's), or the webhook fan-out would pass that event over.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../../lib/db/client';
 import { clientProvider, providerOf } from '../../lib/db/provider';
 import { storageFault } from '../../lib/db/faults';
 import { settledEventTop, writeProbe } from '../../lib/db/raw';
-import { migratedDatabase, testServerUrl } from '../support/database';
+import { testServerUrl, databaseForThisFile } from '../support/database';
 
-let dir: string;
-let url: string;
-let db: Db;
-
-beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'labforge-raw-'));
-  url = await migratedDatabase(dir);
-  db = createDb(url);
-});
-afterAll(async () => {
-  await db?.$disconnect();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const t = databaseForThisFile('raw');
 
 const event = (client: Pick<Db, 'event'>) => client.event.create({ data: { type: 'test.event' } });
 
 describe('provider-specific SQL', () => {
   it('knows the provider of the client createDb made', () => {
-    expect(clientProvider(db)).toBe(providerOf(url));
+    expect(clientProvider(t.db)).toBe(providerOf(t.url));
     expect(providerOf('file:/tmp/x.db')).toBe('sqlite');
     expect(providerOf('postgresql://u:p@h/db')).toBe('postgresql');
     expect(providerOf('postgres://u:p@h/db')).toBe('postgresql');
   });
 
   it('the write probe writes nothing: twice in a row, and no row appears or changes', async () => {
-    await db.lab.create({ data: { slug: 'probe-lab', title: 'Probe', driver: 'docker', digest: 'd' } });
-    const before = await db.lab.findMany();
-    await writeProbe(db);
-    await writeProbe(db);
-    expect(await db.lab.findMany()).toEqual(before);
+    await t.db.lab.create({ data: { slug: 'probe-lab', title: 'Probe', driver: 'docker', digest: 'd' } });
+    const before = await t.db.lab.findMany();
+    await writeProbe(t.db);
+    await writeProbe(t.db);
+    expect(await t.db.lab.findMany()).toEqual(before);
   });
 
   it('the settled top is the newest Event id once nothing is in flight (0 for an empty log)', async () => {
-    await db.event.deleteMany();
-    expect(await settledEventTop(db)).toBe(0);
-    const a = await event(db);
-    const b = await event(db);
+    await t.db.event.deleteMany();
+    expect(await settledEventTop(t.db)).toBe(0);
+    const a = await event(t.db);
+    const b = await event(t.db);
     expect(b.id).toBeGreaterThan(a.id);
-    expect(await settledEventTop(db)).toBe(b.id);
+    expect(await settledEventTop(t.db)).toBe(b.id);
   });
 
   it('PostgreSQL: an Event inserted in a transaction still open holds the top back until it commits, even when a later id committed first', async (ctx) => {
@@ -64,7 +49,7 @@ describe('provider-specific SQL', () => {
     const held = new Promise<void>((r) => (commit = r));
     let early = 0;
     // A takes the lower id and stays open; B takes the next one and commits at once.
-    const a = db.$transaction(
+    const a = t.db.$transaction(
       async (tx) => {
         early = (await event(tx)).id;
         await held;
@@ -72,17 +57,17 @@ describe('provider-specific SQL', () => {
       { timeout: 20_000 },
     );
     while (!early) await new Promise((r) => setTimeout(r, 10));
-    const late = (await event(db)).id;
+    const late = (await event(t.db)).id;
     expect(late).toBeGreaterThan(early);
     let top: number | undefined;
-    const reading = settledEventTop(db).then((t) => (top = t));
+    const reading = settledEventTop(t.db).then((v) => (top = v));
     await new Promise((r) => setTimeout(r, 300));
     expect(top, 'the top was read while a lower id was still in flight').toBeUndefined();
     commit();
     await a;
     await reading;
     expect(top).toBe(late);
-    expect(await db.event.count({ where: { id: { in: [early, late] } } })).toBe(2);
+    expect(await t.db.event.count({ where: { id: { in: [early, late] } } })).toBe(2);
   });
 
   it('PostgreSQL: on a read-only database the probe fails, and the failure is a storage fault (503, not 500)', async (ctx) => {
@@ -91,10 +76,10 @@ describe('provider-specific SQL', () => {
       console.log('skipped: a read-only SQLite file is met in test/reliability/database.docker.test.ts (the postgres project runs this)');
       ctx.skip();
     }
-    const name = new URL(url).pathname.slice(1);
+    const name = new URL(t.url).pathname.slice(1);
     const admin = createDb(server!);
     await admin.$executeRawUnsafe(`ALTER DATABASE "${name}" SET default_transaction_read_only = on`);
-    const readOnly = createDb(url); // new connections take the setting
+    const readOnly = createDb(t.url); // new connections take the setting
     try {
       const probe = await writeProbe(readOnly).catch((e: unknown) => e);
       expect(storageFault(probe)).toEqual({ kind: 'read-only', code: '25006' });

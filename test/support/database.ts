@@ -15,7 +15,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { migrate } from '../../lib/db/client';
+import { afterAll, beforeAll } from 'vitest';
+import { createDb, migrate, type Db } from '../../lib/db/client';
 import { PRISMA_FILES, providerOf, type Provider } from '../../lib/db/provider';
 import { processAlive } from '../../lib/base/process';
 
@@ -30,6 +31,31 @@ let made = 0;
 export function testServerUrl(): string | undefined {
   const url = process.env.LABFORGE_TEST_DATABASE_URL;
   return url && providerOf(url) === 'postgresql' ? url : undefined;
+}
+
+export interface TestDatabase {
+  db: Db;
+  url: string;
+  /** A temporary folder of the file's own (the SQLite file is in it). */
+  dir: string;
+}
+
+/**
+ * A migrated database for the test file that calls this at its top level: opened before its tests,
+ * disconnected and its folder removed after them. The fields are set once `beforeAll` has run.
+ */
+export function databaseForThisFile(name: string): TestDatabase {
+  const t = {} as TestDatabase;
+  beforeAll(async () => {
+    t.dir = fs.mkdtempSync(path.join(os.tmpdir(), `labforge-${name}-`));
+    t.url = await migratedDatabase(t.dir);
+    t.db = createDb(t.url);
+  });
+  afterAll(async () => {
+    await t.db?.$disconnect();
+    if (t.dir) fs.rmSync(t.dir, { recursive: true, force: true });
+  });
+  return t;
 }
 
 /** A migrated database for one test file: `file:<dir>/test.db`, or a new database on the test server. */
@@ -82,7 +108,7 @@ async function sqliteTemplate(): Promise<string> {
 }
 
 /** A digest of a provider's migration set: its template is migrated again when it changes. */
-function migrationsDigest(provider: Provider = 'postgresql'): string {
+function migrationsDigest(provider: Provider): string {
   const dir = path.join(ROOT, PRISMA_FILES[provider].migrations);
   const h = crypto.createHash('sha256');
   for (const name of fs.readdirSync(dir, { recursive: true }).map(String).sort()) {
@@ -109,7 +135,7 @@ async function copyOfTemplate(server: string): Promise<string> {
 
 /** The template, migrated with the current set (its digest kept as the database's comment). */
 async function freshTemplate(c: pg.Client, server: string): Promise<void> {
-  const digest = migrationsDigest();
+  const digest = migrationsDigest('postgresql');
   const { rows } = await c.query<{ comment: string | null }>('SELECT shobj_description(oid, $2) AS comment FROM pg_database WHERE datname = $1', [
     TEMPLATE,
     'pg_database',
