@@ -14,6 +14,7 @@
  * too, once the level's containers are gone: as many containers as N environments have, started
  * at once with nothing of ours (bench/lib/create-floor.ts), so start-to-prompt reads against it.
  */
+import { setMaxListeners } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,6 +41,7 @@ const OPTIONS = {
   timeout: 'seconds for the whole run before everything is stopped (default 2700)',
   'server-env': 'extra server environment, e.g. LABFORGE_CHECK_CONCURRENCY=1000,LABFORGE_PROVISION_CONCURRENCY=1000 (A/B runs)',
   plot: 'write an SVG of the figures against N to this file (e.g. docs/images/load.svg)',
+  pool: 'warm pool: the server keeps this many environments of the lab ready (LABFORGE_POOL=<lab>=N), and each level starts once min(N, pool) are ready (default 0: every start is cold)',
   floor: "per N, the engine's floor: N environments' containers started at once through the Engine API, nothing of ours (default true; false skips it)",
 };
 
@@ -91,11 +93,15 @@ function rssSampler(pid: number) {
   };
 }
 
-/** Waits until none of our containers is left (sessions stopped destroy theirs); ms taken, or null if some remain. */
-async function untilNoContainers(instance: string, timeoutMs: number): Promise<number | null> {
+/**
+ * Waits until at most `keep` of our containers are left (sessions stopped destroy theirs; a warm
+ * pool's members stay); ms taken, or null if more remain.
+ */
+async function untilContainersAtMost(instance: string, keep: number, timeoutMs: number): Promise<number | null> {
   const t = performance.now();
   while (performance.now() - t < timeoutMs) {
-    if (!(await allContainerIds(instance).catch(() => ['?'])).length) return performance.now() - t;
+    const ids = await allContainerIds(instance).catch(() => null);
+    if (ids && ids.length <= keep) return performance.now() - t;
     await sleep(1000);
   }
   return null;
@@ -108,6 +114,26 @@ async function removeLeftovers(instance: string): Promise<number> {
   const left = await driver.list().catch(() => []);
   for (const env of left) await driver.destroyOwner(env.owner).catch((e: Error) => progress(`could not remove ${env.owner}: ${e.message}`));
   return left.length;
+}
+
+/** Ready members of the lab's warm pool, from the server's /metrics (open to this machine). */
+async function poolReady(origin: string, slug: string): Promise<number> {
+  const text = await (await fetch(`${origin}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('labforge_pool_environments{') && l.includes(`lab="${slug}"`) && l.includes('state="ready"'));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+}
+
+/** Waits until `want` pool members are ready; throws past the timeout, saying how many were. */
+async function untilPoolReady(origin: string, slug: string, want: number, timeoutMs: number, signal: AbortSignal): Promise<number> {
+  const t = performance.now();
+  let ready = 0;
+  while (!signal.aborted) {
+    ready = await poolReady(origin, slug).catch(() => 0);
+    if (ready >= want) return performance.now() - t;
+    if (performance.now() - t > timeoutMs) break;
+    await sleep(1000);
+  }
+  throw new Error(`the warm pool had ${ready} of ${want} environments ready after ${Math.round((performance.now() - t) / 1000)} s`);
 }
 
 /** N environments of the lab's size started at once by the engine alone, and how start-to-prompt compares. */
@@ -127,11 +153,13 @@ export async function run(options: BenchOptions = {}): Promise<object> {
   const learnerTimeoutMs = num(options, 'learner-timeout', 600) * 1000;
   const totalTimeoutMs = num(options, 'timeout', 2700) * 1000;
   const env = serverEnv(options['server-env']);
+  const pool = options.pool === undefined ? 0 : Math.floor(num(options, 'pool', 1));
 
   // What fits: the server admits environments by memory (lib/environments/capacity.ts); past it learners queue for room.
   const [{ loadLabOrThrow }, { labMemoryMiB, defaultCapacity }] = await Promise.all([import('../lib/labs/loader'), import('../lib/environments/capacity')]);
   const lab = await loadLabOrThrow(dir);
   const slug = lab.track.slug;
+  if (pool) env.LABFORGE_POOL = `${slug}=${pool}`;
   const maxEnv = env.LABFORGE_MAX_ENVIRONMENTS ?? process.env.LABFORGE_MAX_ENVIRONMENTS;
   const labMiB = labMemoryMiB(lab);
   const limitMiB = maxEnv ? undefined : defaultCapacity(os.totalmem(), Number(env.LABFORGE_CAPACITY_RESERVE ?? 0.25));
@@ -142,6 +170,7 @@ export async function run(options: BenchOptions = {}): Promise<object> {
   for (const n of levels) if (n > fits) progress(`N=${n}: ${n - fits} learners will wait for room until others stop (over capacity)`);
 
   const total = new AbortController();
+  setMaxListeners(0, total.signal); // every learner listens to it: a classroom, not a leak
   const totalTimer = setTimeout(() => total.abort(new Error(`the whole run took longer than ${totalTimeoutMs / 1000} s`)), totalTimeoutMs);
   let interrupts = 0;
   const onSigint = () => {
@@ -168,6 +197,11 @@ export async function run(options: BenchOptions = {}): Promise<object> {
     try {
       for (const n of levels) {
         if (total.signal.aborted) break;
+        let poolFillMs: number | undefined;
+        if (pool) {
+          progress(`N=${n}: waiting for ${Math.min(n, pool)} warm environment(s) in the pool`);
+          poolFillMs = await untilPoolReady(server.origin, slug, Math.min(n, pool), 600_000, total.signal);
+        }
         progress(`N=${n}: ${n} learner(s) start ${slug} at once`);
         rss.reset();
         const since = performance.now();
@@ -175,6 +209,7 @@ export async function run(options: BenchOptions = {}): Promise<object> {
         // under N at once, not beside someone's provisioning or teardown. A learner that cannot come
         // leaves the barriers (failed, timed out, or waiting for room until others stop).
         const echoBarrier = new Barrier(n, learnerTimeoutMs);
+        const outputBarrier = new Barrier(n, learnerTimeoutMs);
         const checkBarrier = new Barrier(n, learnerTimeoutMs);
         const stopBarrier = new Barrier(n, learnerTimeoutMs);
         const results = await Promise.all(
@@ -193,6 +228,7 @@ export async function run(options: BenchOptions = {}): Promise<object> {
               echoSamples,
               outputBytes,
               echoBarrier,
+              outputBarrier,
               checkBarrier,
               stopBarrier,
               signal,
@@ -207,9 +243,10 @@ export async function run(options: BenchOptions = {}): Promise<object> {
         const wallMs = performance.now() - since;
         const rssPeak = rss.peak();
         progress(`N=${n}: learners done in ${Math.round(wallMs / 1000)} s; waiting for their containers to go`);
-        const cleanupMs = await untilNoContainers(server.instance, 180_000);
+        const cleanupMs = await untilContainersAtMost(server.instance, pool * capacity.labHosts, 180_000);
         await sleep(2000); // let the server settle before reading its RSS "at the end"
         const s = summarize(results, sampler.since(since), { rssPeak, rssEnd: rssBytes(server.pid) }, wallMs, cleanupMs);
+        if (pool) s.pool = { size: pool, fillSeconds: Math.round(poolFillMs! / 100) / 10 };
         if (options.floor !== 'false' && !total.signal.aborted) {
           // A floor the engine cannot make (e.g. out of network address pools) is reported; the level's figures stay.
           s.engineFloor = await engineFloor(n, server.instance, floorShape).catch((e: Error) => {
@@ -253,6 +290,7 @@ export async function run(options: BenchOptions = {}): Promise<object> {
     lab: slug,
     machine,
     serverEnv: env,
+    pool: pool || undefined,
     capacity,
     interrupted: total.signal.aborted ? String((total.signal.reason as Error)?.message ?? total.signal.reason) : undefined,
     failure,

@@ -77,6 +77,8 @@ interface Collected {
   echo: number[];
   throughput: Array<Throughput & { serverCpuMsPerMB: number; clientCpuMsPerMB: number }>;
   ctrlc: CtrlC[];
+  /** Ctrl-C presses after which no prompt came back (each: why). */
+  ctrlcFailures: string[];
 }
 interface Contender {
   connect: Connector;
@@ -108,6 +110,7 @@ function summarize(c: Collected) {
       max: round(Math.max(...c.ctrlc.map((x) => x.ms)), 1),
       runs: c.ctrlc.map((x) => round(x.ms, 1)),
       tailKiB: c.ctrlc.map((x) => round(x.tailBytes / 1024, 0)),
+      failures: c.ctrlcFailures,
     },
   };
 }
@@ -259,7 +262,7 @@ async function run(o: BenchOptions) {
     floor.xtermParseMBps = round(await xtermParseRate(LINE, Math.min(opts.bytes || 32 * MiB, 32 * MiB), opts.cols, opts.rows), 2);
     progress(`  floor: ${JSON.stringify(floor)}`);
 
-    const data = new Map<string, Collected>([...contenders.keys()].map((k) => [k, { echo: [], throughput: [], ctrlc: [] }]));
+    const data = new Map<string, Collected>([...contenders.keys()].map((k) => [k, { echo: [], throughput: [], ctrlc: [], ctrlcFailures: [] }]));
     const names = [...contenders.keys()];
     for (let r = 0; r < opts.rounds; r++) {
       const order = names.map((_, i) => names[(i + r) % names.length]);
@@ -292,7 +295,17 @@ async function run(o: BenchOptions) {
           d.throughput.push({ ...t, serverCpuMsPerMB: ((cpuSeconds(pid)! - s0) * 1000) / mb, clientCpuMsPerMB: (c1.user + c1.system) / 1000 / mb });
           progress(`  throughput ${t.mbPerSec.toFixed(2)} MB/s (${(t.bytes / MiB).toFixed(1)} MiB in ${t.seconds.toFixed(2)} s)`);
         }
-        for (let i = 0; i < share(opts.ctrlc); i++) d.ctrlc.push(await ctrlC(c, 2_000_000));
+        for (let i = 0; i < share(opts.ctrlc); i++) {
+          try {
+            d.ctrlc.push(await ctrlC(c, 2_000_000));
+          } catch (err) {
+            // A contender that never shows its prompt again is a result (counted), not the end
+            // of the run: this terminal is left (its flood may go on) and the next round opens another.
+            d.ctrlcFailures.push((err as Error).message);
+            progress(`  ctrl-c: ${(err as Error).message}`);
+            break;
+          }
+        }
         if (d.ctrlc.length) progress(`  ctrl-c to prompt p50 ${median(d.ctrlc.map((x) => x.ms)).toFixed(1)} ms`);
         await closeShell(c);
       }
@@ -382,7 +395,11 @@ async function run(o: BenchOptions) {
         ),
         rssGrowthBelow64MiB: goal(rss?.growthMiB, rss ? rss.growthMiB < 64 : undefined, '< 64 MiB over 1 GiB'),
         ctrlcBelow300ms: {
-          ...goal(ours?.ctrlcToPromptMs.max, ours ? ours.ctrlcToPromptMs.max < 300 : undefined, '< 300 ms (max of runs)'),
+          ...goal(
+            ours?.ctrlcToPromptMs.max,
+            ours ? ours.ctrlcToPromptMs.max < 300 && ours.ctrlcToPromptMs.failures.length === 0 : undefined,
+            '< 300 ms (max of runs)',
+          ),
           p50: ours?.ctrlcToPromptMs.p50 ?? null,
         },
       },

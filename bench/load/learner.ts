@@ -24,6 +24,11 @@ export interface LearnerPlan {
   outputBytes: number;
   /** Everyone's echo and Check start together (learners queued for room leave the barriers). */
   echoBarrier: Barrier;
+  /**
+   * Nobody runs the command before everyone's echo is timed: 30 headless xterms parsing output in
+   * this one bench process would stall its event loop, and the stall would be counted as echo.
+   */
+  outputBarrier: Barrier;
   checkBarrier: Barrier;
   /** Nobody stops before every Check is answered: tearing 8 hosts down loads the engine the Checks use. */
   stopBarrier: Barrier;
@@ -99,6 +104,7 @@ export async function runLearner(n: number, plan: LearnerPlan): Promise<LearnerR
     if (!inBarriers) return;
     inBarriers = false;
     plan.echoBarrier.leave();
+    plan.outputBarrier.leave();
     plan.checkBarrier.leave();
     plan.stopBarrier.leave();
   };
@@ -156,6 +162,7 @@ export async function runLearner(n: number, plan: LearnerPlan): Promise<LearnerR
 
     if (inBarriers) await plan.echoBarrier.arrive(plan.signal);
     r.echoMs = await echoLatency(conn, plan.echoSamples, 3, 30);
+    if (inBarriers) await plan.outputBarrier.arrive(plan.signal);
     const out = await throughput(conn, plan.outputBytes, 60_000);
     r.commandMs = out.seconds * 1000;
     cancelled(plan.signal);

@@ -43,7 +43,9 @@ export async function startLoadServer(setup: ServerSetup): Promise<LoadServer> {
   fs.symlinkSync(path.resolve(setup.labDir), path.join(labsDir, path.basename(setup.labDir)));
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(process.execPath, ['bin/labforge.mjs', 'serve'], {
+  // BENCH_CHILD_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server (as in the terminals bench).
+  const nodeArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, 'bin/labforge.mjs', 'serve'], {
     cwd: setup.root,
     env: {
       ...process.env,

@@ -49,6 +49,8 @@ export interface LevelSummary {
   /** Seconds from the last learner's end until none of our containers was left. */
   cleanupSeconds: number | null;
   errors: string[];
+  /** With --pool: the pool's size, and how long it took to hold this level's warm environments. */
+  pool?: { size: number; fillSeconds: number };
   /** The engine alone starting as many containers as these N environments have (load.ts), when measured. */
   engineFloor?: { environments: number; containers: number; allRunningMs?: number; error?: string };
 }
