@@ -6,9 +6,10 @@
  * time.
  *
  * Two figures: the page as learners get it (the prompt read from xterm's rows), and with the
- * screen-reader mode on (`?a11y=1`, the prompt read from its accessibility tree). That mode
- * rebuilds the tree and its live region on every render, so a flood costs the page much more
- * there: the two are reported apart instead of one hiding the other.
+ * screen-reader mode on (`?a11y=1`, the prompt read from its accessibility tree). xterm refreshes
+ * that tree at most once a second while output keeps coming (TimeBasedDebouncer, 1000 ms, so a
+ * screen reader is not flooded), so there the prompt appears 0–1 s after it is drawn: the two are
+ * reported apart instead of one hiding the other.
  */
 import { execFileSync } from 'node:child_process';
 import { expect, test, type Page } from '@playwright/test';
