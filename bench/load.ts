@@ -153,7 +153,7 @@ export async function run(options: BenchOptions = {}): Promise<object> {
   const learnerTimeoutMs = num(options, 'learner-timeout', 600) * 1000;
   const totalTimeoutMs = num(options, 'timeout', 2700) * 1000;
   const env = serverEnv(options['server-env']);
-  const pool = options.pool === undefined ? 0 : Math.floor(num(options, 'pool', 1));
+  const pool = options.pool === undefined || String(options.pool) === '0' ? 0 : Math.floor(num(options, 'pool', 1));
 
   // What fits: the server admits environments by memory (lib/environments/capacity.ts); past it learners queue for room.
   const [{ loadLabOrThrow }, { labMemoryMiB, defaultCapacity }] = await Promise.all([import('../lib/labs/loader'), import('../lib/environments/capacity')]);
