@@ -28,6 +28,8 @@ import { loadSvg } from './load/plot';
 import { startLoadServer, type LoadServer } from './load/server';
 import { growth, summarize, type LevelSummary } from './load/summary';
 import { parallelEnvironmentsFloorMs } from './lib/create-floor';
+import { metricSample } from '../test/support/metrics';
+import { waitFor } from '../test/support/wait';
 import { LABELS } from '../lib/environments/driver';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -99,12 +101,11 @@ function rssSampler(pid: number) {
  */
 async function untilContainersAtMost(instance: string, keep: number, timeoutMs: number): Promise<number | null> {
   const t = performance.now();
-  while (performance.now() - t < timeoutMs) {
-    const ids = await allContainerIds(instance).catch(() => null);
-    if (ids && ids.length <= keep) return performance.now() - t;
-    await sleep(1000);
-  }
-  return null;
+  const few = async () => ((await allContainerIds(instance).catch(() => null))?.length ?? Infinity) <= keep;
+  return waitFor(`at most ${keep} containers`, few, timeoutMs, 1000).then(
+    () => performance.now() - t,
+    () => null,
+  );
 }
 
 /** Removes whatever carries our instance label, through the driver that made it (containers, networks, volumes). */
@@ -116,24 +117,23 @@ async function removeLeftovers(instance: string): Promise<number> {
   return left.length;
 }
 
-/** Ready members of the lab's warm pool, from the server's /metrics (open to this machine). */
-async function poolReady(origin: string, slug: string): Promise<number> {
-  const text = await (await fetch(`${origin}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('labforge_pool_environments{') && l.includes(`lab="${slug}"`) && l.includes('state="ready"'));
-  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
-}
-
-/** Waits until `want` pool members are ready; throws past the timeout, saying how many were. */
+/** Waits until `want` members of the lab's warm pool are ready (the server's /metrics, open to this machine); ms taken. */
 async function untilPoolReady(origin: string, slug: string, want: number, timeoutMs: number, signal: AbortSignal): Promise<number> {
   const t = performance.now();
   let ready = 0;
-  while (!signal.aborted) {
-    ready = await poolReady(origin, slug).catch(() => 0);
-    if (ready >= want) return performance.now() - t;
-    if (performance.now() - t > timeoutMs) break;
-    await sleep(1000);
-  }
-  throw new Error(`the warm pool had ${ready} of ${want} environments ready after ${Math.round((performance.now() - t) / 1000)} s`);
+  const full = async () => {
+    if (signal.aborted) throw new Error(String(signal.reason));
+    const text = await fetch(`${origin}/metrics`).then(
+      (r) => r.text(),
+      () => '',
+    );
+    ready = metricSample(text, `labforge_pool_environments{lab="${slug}",state="ready"}`) ?? 0;
+    return ready >= want;
+  };
+  await waitFor(`${want} ready environments in the warm pool`, full, timeoutMs, 1000).catch((e: Error) => {
+    throw new Error(`${e.message} (${ready} were ready)`);
+  });
+  return performance.now() - t;
 }
 
 /** N environments of the lab's size started at once by the engine alone, and how start-to-prompt compares. */
@@ -290,7 +290,6 @@ export async function run(options: BenchOptions = {}): Promise<object> {
     lab: slug,
     machine,
     serverEnv: env,
-    pool: pool || undefined,
     capacity,
     interrupted: total.signal.aborted ? String((total.signal.reason as Error)?.message ?? total.signal.reason) : undefined,
     failure,

@@ -14,6 +14,7 @@ import { log } from '../../lib/base/log';
 import { createDb, type Db } from '../../lib/db/client';
 import { LabCatalog } from '../../lib/labs/catalog';
 import { Metrics, type MetricSources } from '../../lib/observability/metrics';
+import { metricSample } from '../support/metrics';
 import { cached, countSessions } from '../../lib/observability/session-counts';
 import { SessionService } from '../../lib/sessions/service';
 import { MemoryDriver } from '../support/memory-driver';
@@ -35,12 +36,6 @@ const sources = (over: Partial<MetricSources> = {}): MetricSources => ({
 });
 const isLab = (slug: string) => slug === 'linux-basics';
 
-/** The value of one sample line (`name{labels} value`), or undefined. */
-function sample(text: string, line: string): number | undefined {
-  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
-  return found === undefined ? undefined : Number(found.slice(line.length + 1));
-}
-
 describe('metrics exposition', () => {
   it("shows each Docker engine: whether it answers, and an answering one's size and lab containers", async () => {
     const engines = async () => [
@@ -48,12 +43,12 @@ describe('metrics exposition', () => {
       { name: 'b', up: false },
     ];
     const { body } = await new Metrics(sources({ engines }), { isLab, defaultMetrics: false }).scrape();
-    expect(sample(body, 'labforge_docker_engine_up{engine="a"}')).toBe(1);
-    expect(sample(body, 'labforge_docker_engine_up{engine="b"}')).toBe(0);
-    expect(sample(body, 'labforge_docker_engine_cpus{engine="a"}')).toBe(8);
-    expect(sample(body, 'labforge_docker_engine_memory_bytes{engine="a"}')).toBe(32 * 2 ** 30);
-    expect(sample(body, 'labforge_docker_engine_lab_containers{engine="a"}')).toBe(17);
-    expect(sample(body, 'labforge_docker_engine_cpus{engine="b"}')).toBeUndefined();
+    expect(metricSample(body, 'labforge_docker_engine_up{engine="a"}')).toBe(1);
+    expect(metricSample(body, 'labforge_docker_engine_up{engine="b"}')).toBe(0);
+    expect(metricSample(body, 'labforge_docker_engine_cpus{engine="a"}')).toBe(8);
+    expect(metricSample(body, 'labforge_docker_engine_memory_bytes{engine="a"}')).toBe(32 * 2 ** 30);
+    expect(metricSample(body, 'labforge_docker_engine_lab_containers{engine="a"}')).toBe(17);
+    expect(metricSample(body, 'labforge_docker_engine_cpus{engine="b"}')).toBeUndefined();
   });
 
   it('shows recorded events and the levels of every source, with bounded labels', async () => {
@@ -68,34 +63,34 @@ describe('metrics exposition', () => {
     const { contentType, body } = await m.scrape();
     expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
 
-    expect(sample(body, 'labforge_provisioning_duration_seconds_count{lab="linux-basics",outcome="active",source="cold"}')).toBe(1);
-    expect(sample(body, 'labforge_provisioning_duration_seconds_bucket{le="20",lab="linux-basics",outcome="active",source="cold"}')).toBe(1);
-    expect(sample(body, 'labforge_provisioning_duration_seconds_bucket{le="10",lab="linux-basics",outcome="active",source="cold"}')).toBe(0);
-    expect(sample(body, 'labforge_provisioning_duration_seconds_sum{lab="linux-basics",outcome="active",source="warm"}')).toBe(0.8);
-    expect(sample(body, 'labforge_provisioning_duration_seconds_count{lab="_other",outcome="failed",source="cold"}')).toBe(1);
+    expect(metricSample(body, 'labforge_provisioning_duration_seconds_count{lab="linux-basics",outcome="active",source="cold"}')).toBe(1);
+    expect(metricSample(body, 'labforge_provisioning_duration_seconds_bucket{le="20",lab="linux-basics",outcome="active",source="cold"}')).toBe(1);
+    expect(metricSample(body, 'labforge_provisioning_duration_seconds_bucket{le="10",lab="linux-basics",outcome="active",source="cold"}')).toBe(0);
+    expect(metricSample(body, 'labforge_provisioning_duration_seconds_sum{lab="linux-basics",outcome="active",source="warm"}')).toBe(0.8);
+    expect(metricSample(body, 'labforge_provisioning_duration_seconds_count{lab="_other",outcome="failed",source="cold"}')).toBe(1);
 
-    expect(sample(body, 'labforge_checks_total{lab="linux-basics",challenge="first-step",result="passed"}')).toBe(1);
-    expect(sample(body, 'labforge_checks_total{lab="linux-basics",challenge="first-step",result="failed"}')).toBe(2);
+    expect(metricSample(body, 'labforge_checks_total{lab="linux-basics",challenge="first-step",result="passed"}')).toBe(1);
+    expect(metricSample(body, 'labforge_checks_total{lab="linux-basics",challenge="first-step",result="failed"}')).toBe(2);
     // Neither the lab nor the challenge of a lab the catalog does not have becomes a label value.
-    expect(sample(body, 'labforge_checks_total{lab="_other",challenge="_other",result="error"}')).toBe(1);
+    expect(metricSample(body, 'labforge_checks_total{lab="_other",challenge="_other",result="error"}')).toBe(1);
     expect(body).not.toContain('removed-lab');
     expect(body).not.toContain('user-chosen-text');
-    expect(sample(body, 'labforge_check_duration_seconds_count{lab="linux-basics",result="failed"}')).toBe(2);
+    expect(metricSample(body, 'labforge_check_duration_seconds_count{lab="linux-basics",result="failed"}')).toBe(2);
 
-    expect(sample(body, 'labforge_sessions{state="active"}')).toBe(2);
-    expect(sample(body, 'labforge_sessions{state="expired"}')).toBe(0);
-    expect(sample(body, 'labforge_live_sessions{lab="linux-basics",state="provisioning"}')).toBe(1);
-    expect(sample(body, 'labforge_capacity_used{unit="environments"}')).toBe(3);
-    expect(sample(body, 'labforge_capacity_limit{unit="environments"}')).toBe(10);
-    expect(sample(body, 'labforge_environments')).toBe(3);
-    expect(sample(body, 'labforge_provisioning_queue_depth{waiting_for="room"}')).toBe(4);
-    expect(sample(body, 'labforge_provisioning_queue_depth{waiting_for="turn"}')).toBe(2);
-    expect(sample(body, 'labforge_check_queue_depth')).toBe(1);
-    expect(sample(body, 'labforge_pool_environments{lab="linux-basics",state="ready"}')).toBe(1);
-    expect(sample(body, 'labforge_pool_environments{lab="linux-basics",state="creating"}')).toBe(1);
-    expect(sample(body, 'labforge_pool_target_size{lab="linux-basics"}')).toBe(2);
-    expect(sample(body, 'labforge_terminals_open')).toBe(5);
-    expect(sample(body, 'labforge_terminal_sockets_open')).toBe(7);
+    expect(metricSample(body, 'labforge_sessions{state="active"}')).toBe(2);
+    expect(metricSample(body, 'labforge_sessions{state="expired"}')).toBe(0);
+    expect(metricSample(body, 'labforge_live_sessions{lab="linux-basics",state="provisioning"}')).toBe(1);
+    expect(metricSample(body, 'labforge_capacity_used{unit="environments"}')).toBe(3);
+    expect(metricSample(body, 'labforge_capacity_limit{unit="environments"}')).toBe(10);
+    expect(metricSample(body, 'labforge_environments')).toBe(3);
+    expect(metricSample(body, 'labforge_provisioning_queue_depth{waiting_for="room"}')).toBe(4);
+    expect(metricSample(body, 'labforge_provisioning_queue_depth{waiting_for="turn"}')).toBe(2);
+    expect(metricSample(body, 'labforge_check_queue_depth')).toBe(1);
+    expect(metricSample(body, 'labforge_pool_environments{lab="linux-basics",state="ready"}')).toBe(1);
+    expect(metricSample(body, 'labforge_pool_environments{lab="linux-basics",state="creating"}')).toBe(1);
+    expect(metricSample(body, 'labforge_pool_target_size{lab="linux-basics"}')).toBe(2);
+    expect(metricSample(body, 'labforge_terminals_open')).toBe(5);
+    expect(metricSample(body, 'labforge_terminal_sockets_open')).toBe(7);
     // prom-client's process metrics.
     expect(body).toMatch(/^process_cpu_user_seconds_total \d/m);
     expect(body).toMatch(/^nodejs_heap_size_used_bytes \d/m);
@@ -116,10 +111,10 @@ describe('metrics exposition', () => {
     const { body } = await m.scrape();
     expect(reads).toBe(1);
     expect(errors).toEqual(['sessions: database is locked']);
-    expect(sample(body, 'labforge_metrics_source_errors_total{source="sessions"}')).toBe(1);
+    expect(metricSample(body, 'labforge_metrics_source_errors_total{source="sessions"}')).toBe(1);
     expect(body).not.toMatch(/^labforge_sessions\{/m);
     expect(body).not.toMatch(/^labforge_live_sessions\{/m);
-    expect(sample(body, 'labforge_terminals_open')).toBe(5);
+    expect(metricSample(body, 'labforge_terminals_open')).toBe(5);
     expect(body).not.toContain('process_cpu_user_seconds_total');
     await m.scrape();
     expect(reads).toBe(2);
@@ -192,12 +187,12 @@ describe('metrics from a real session service and database', () => {
     expect((await svc.check(id, learner)).passed).toBe(false);
 
     const { body } = await metrics.scrape();
-    expect(sample(body, 'labforge_provisioning_duration_seconds_count{lab="metered",outcome="active",source="cold"}')).toBe(1);
-    expect(sample(body, 'labforge_checks_total{lab="metered",challenge="first",result="passed"}')).toBe(1);
-    expect(sample(body, 'labforge_checks_total{lab="metered",challenge="first",result="failed"}')).toBe(1);
-    expect(sample(body, 'labforge_sessions{state="active"}')).toBe(1);
-    expect(sample(body, 'labforge_sessions{state="stopped"}')).toBe(0);
-    expect(sample(body, 'labforge_live_sessions{lab="metered",state="active"}')).toBe(1);
+    expect(metricSample(body, 'labforge_provisioning_duration_seconds_count{lab="metered",outcome="active",source="cold"}')).toBe(1);
+    expect(metricSample(body, 'labforge_checks_total{lab="metered",challenge="first",result="passed"}')).toBe(1);
+    expect(metricSample(body, 'labforge_checks_total{lab="metered",challenge="first",result="failed"}')).toBe(1);
+    expect(metricSample(body, 'labforge_sessions{state="active"}')).toBe(1);
+    expect(metricSample(body, 'labforge_sessions{state="stopped"}')).toBe(0);
+    expect(metricSample(body, 'labforge_live_sessions{lab="metered",state="active"}')).toBe(1);
     expect(body).not.toContain(id);
 
     await svc.stop(id, learner);
