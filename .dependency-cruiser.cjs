@@ -3,7 +3,8 @@
  * layers never import higher ones; the browser never gets node-only code. Read from the bottom:
  *
  *   lib/base                                  configuration, logging, small helpers
- *   lib/labs, lib/db, lib/auth                content, storage, identity
+ *   lib/labs, lib/db, lib/auth,               content, storage, identity, the job queue and
+ *   lib/jobs, lib/replicas                    the replicas sharing the database
  *   lib/environments                          the EnvironmentDriver seam; docker/ and kind/ behind it
  *   lib/checks, lib/traffic                   what runs in environments
  *   lib/sessions                              the session state machine
@@ -20,7 +21,7 @@
 const NODE_ONLY = '^(dockerode|node-pty|ws|pino|@prisma|better-sqlite3|pg|@kubernetes|tar-stream|rate-limiter-flexible|prom-client)';
 /** The layers above base, bottom first (folders of one layer together); each rule below names its layer. */
 const LAYERS = [
-  ['labs', 'db', 'auth', 'accounts'],
+  ['labs', 'db', 'auth', 'accounts', 'jobs', 'replicas'],
   ['environments'],
   ['checks', 'traffic'],
   ['sessions'],

@@ -4,6 +4,8 @@ import path from 'node:path';
 
 const alias = { '@': path.resolve(import.meta.dirname) };
 const NO_DOCKER = 'unix:///nonexistent/labforge-unit-tests-use-no-docker.sock';
+/** The PostgreSQL server of the `postgres` lane (scripts/postgres.sh prints it; the test command exports it). */
+const POSTGRES_URL = process.env.LABFORGE_TEST_DATABASE_URL || 'postgresql://labforge:labforge@127.0.0.1:5432/labforge';
 
 /**
  * Two lanes, one run. `unit`: everything that needs no container engine (`npm run test:unit`);
@@ -46,7 +48,8 @@ export default defineConfig({
           name: 'docker',
           include: ['test/**/*.docker.test.ts'],
           exclude: ['**/node_modules/**', 'test/faults/**'],
-          env: { NODE_ENV: 'test', LABFORGE_TEST_DATABASE_URL: '' },
+          // SQLite for every suite, but the replicas' one (test/server/replicas.docker.test.ts) needs the PostgreSQL server.
+          env: { NODE_ENV: 'test', LABFORGE_TEST_DATABASE_URL: '', LABFORGE_REPLICAS_DATABASE_URL: POSTGRES_URL },
         },
       },
       {
@@ -65,17 +68,21 @@ export default defineConfig({
             'test/http/grader-sessions.test.ts',
             'test/http/openapi.test.ts',
             'test/instructors/routes.test.ts',
+            'test/jobs/*.test.ts',
             'test/lti/*.test.ts',
             'test/observability/metrics.test.ts',
             'test/results/results.test.ts',
+            'test/replicas/*.test.ts',
+            'test/sessions/handover.test.ts',
             'test/sessions/provisioning-queue.test.ts',
+            'test/terminals/tokens.test.ts',
             'test/webhooks/*.test.ts',
           ],
           setupFiles: ['test/support/postgres-setup.ts'],
           env: {
             NODE_ENV: 'test',
             DOCKER_HOST: NO_DOCKER,
-            LABFORGE_TEST_DATABASE_URL: process.env.LABFORGE_TEST_DATABASE_URL || 'postgresql://labforge:labforge@127.0.0.1:5432/labforge',
+            LABFORGE_TEST_DATABASE_URL: POSTGRES_URL,
           },
         },
       },

@@ -43,8 +43,8 @@ async function main(): Promise<void> {
   const server = http.createServer((req, res) => {
     if (req.method === 'POST' && req.url === '/token') {
       if (req.headers.origin !== origin) return void res.writeHead(403).end('cross-origin token request refused\n');
-      const token = tokens.issue({ sessionId: 'bench', tab: `t${Date.now()}${Math.random()}`.slice(0, 40), learnerId: 'bench', role: 'owner' });
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token }));
+      const claims = { sessionId: 'bench', tab: `t${Date.now()}${Math.random()}`.slice(0, 40), learnerId: 'bench', role: 'owner' as const };
+      void tokens.issue(claims).then((token) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token })));
       return;
     }
     if (req.method === 'GET' && req.url === '/memory') {

@@ -46,6 +46,9 @@ const schema = z.object({
   LABFORGE_DOCKER_ENGINES: z.string().default(''),
   /** How long an engine of the fleet may stay silent before its sessions are failed (a restart takes seconds). */
   LABFORGE_ENGINE_DOWN_SECONDS: z.coerce.number().int().positive().default(60),
+  /** Replicas sharing one PostgreSQL: how often each says it is alive, and after how long unseen it is gone (its jobs move). */
+  LABFORGE_REPLICA_HEARTBEAT_SECONDS: z.coerce.number().positive().default(5),
+  LABFORGE_REPLICA_DEAD_SECONDS: z.coerce.number().positive().default(20),
   /** kind's own variable: the Docker network its nodes join (kind is spawned with this environment, so it reads it too). */
   KIND_EXPERIMENTAL_DOCKER_NETWORK: z.string().min(1).optional(),
   /** Bearer token that shows operators the health detail from anywhere (from loopback it needs none). */
@@ -95,6 +98,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     kindNetwork: raw.KIND_EXPERIMENTAL_DOCKER_NETWORK,
     dockerEngines: parseEngines(raw.LABFORGE_DOCKER_ENGINES),
     engineDownMs: raw.LABFORGE_ENGINE_DOWN_SECONDS * 1000,
+    replicaHeartbeatMs: raw.LABFORGE_REPLICA_HEARTBEAT_SECONDS * 1000,
+    replicaDeadMs: Math.max(raw.LABFORGE_REPLICA_DEAD_SECONDS, 2 * raw.LABFORGE_REPLICA_HEARTBEAT_SECONDS) * 1000,
     operatorToken: raw.LABFORGE_OPERATOR_TOKEN,
     metricsToken: raw.LABFORGE_METRICS_TOKEN,
     maxEnvironments: raw.LABFORGE_MAX_ENVIRONMENTS,

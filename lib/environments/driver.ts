@@ -17,7 +17,7 @@ export const LABELS = {
   host: 'labforge.host',
   lab: 'labforge.lab',
   role: 'labforge.role',
-  /** Which Labforge server (data dir) made it: a server's reconciler only touches its own. */
+  /** Which Labforge platform made it (its database's instance name, shared by its replicas): a reconciler only touches its own. */
   instance: 'labforge.instance',
 } as const;
 

@@ -1,14 +1,20 @@
 /**
  * Removes environments that no live session owns: leftovers of a crash, of a
  * server stopped mid-provisioning, or of a session ended while the engine was down.
- * Runs at start and then periodically (server.ts). The live owners are read after
+ * Runs at start and then periodically (lib/runtime/background.ts). The live owners are read after
  * the listing, so an environment whose session starts meanwhile is never taken
  * for a leftover.
  */
 import type { EnvironmentDriver } from './driver';
 import type { Logger } from '../base/log';
 
-export async function reconcile(drivers: EnvironmentDriver[], liveOwners: () => Promise<Set<string>>, log: Logger): Promise<{ removed: string[] }> {
+/** `alsoKeep`: owners kept though not in `liveOwners()` (another live replica's warm-pool members). */
+export async function reconcile(
+  drivers: EnvironmentDriver[],
+  liveOwners: () => Promise<Set<string>>,
+  log: Logger,
+  alsoKeep: (owner: string) => boolean = () => false,
+): Promise<{ removed: string[] }> {
   const removed: string[] = [];
   for (const driver of drivers) {
     const found = await driver.list().catch((e: Error) => {
@@ -18,7 +24,7 @@ export async function reconcile(drivers: EnvironmentDriver[], liveOwners: () => 
     if (!found.length) continue;
     const live = await liveOwners();
     for (const env of found) {
-      if (live.has(env.owner)) continue;
+      if (live.has(env.owner) || alsoKeep(env.owner)) continue;
       try {
         await driver.destroyOwner(env.owner);
         removed.push(env.owner);

@@ -23,6 +23,10 @@ export interface MetricSources {
   terminals(): { terminals: number; sockets: number };
   /** The Docker engines (one, or a fleet's): whether each answers, and its size and load. */
   engines?(): Promise<Array<{ name: string; up: boolean; load?: { cpus: number; memoryBytes: number; labContainers: number } }>>;
+  /** The job queue (lib/jobs/): jobs waiting and running, per queue, across every replica when it is in the database. */
+  jobs?(): Promise<Array<{ queue: string; queued: number; active: number }>>;
+  /** Replicas of this database seen recently (lib/replicas/registry.ts). */
+  replicas?(): Promise<number>;
 }
 
 export interface MetricsOptions {
@@ -218,6 +222,23 @@ export class Metrics implements SessionObserver {
         },
         [engineUp, engineCpus, engineMemory, engineContainers],
       );
+    const jobs = gauge('labforge_jobs', 'Jobs by queue (provision) and state: queued (waiting for a replica, retries included) or active', ['queue', 'state']);
+    const jobSource = this.sources.jobs?.bind(this.sources);
+    if (jobSource)
+      source(
+        'jobs',
+        jobSource,
+        (list) => {
+          for (const q of list) {
+            jobs.set({ queue: q.queue, state: 'queued' }, q.queued);
+            jobs.set({ queue: q.queue, state: 'active' }, q.active);
+          }
+        },
+        [jobs],
+      );
+    const replicas = gauge('labforge_replicas', 'Server processes of this database seen recently (heartbeats)');
+    const replicaSource = this.sources.replicas?.bind(this.sources);
+    if (replicaSource) source('replicas', replicaSource, (n) => replicas.set(n), [replicas]);
     return refreshers;
   }
 }

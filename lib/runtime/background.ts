@@ -1,7 +1,8 @@
 /**
  * The passes a long-running server makes besides answering requests. Often: expiry and idle
  * timeouts (sweep), hosts that stopped under a live session (watch: the learner is told and can
- * restart them; a removed one fails the session). Seldom: leftovers nobody owns (reconcile).
+ * restart them; a removed one fails the session), the replica's heartbeat and the handover of
+ * gone replicas' jobs (replicas). Seldom: leftovers nobody owns (reconcile).
  * A pass still running when the next is due is not doubled; a failed pass is logged, not fatal.
  */
 import type { Config } from '../base/config';
@@ -11,11 +12,12 @@ export interface Passes {
   sweep(): Promise<unknown>;
   watch(): Promise<unknown>;
   reconcile(): Promise<unknown>;
+  replicas(): Promise<unknown>;
 }
 
 const SWEEP_MS = 10_000;
 
-export function startBackgroundPasses(config: Pick<Config, 'watchMs' | 'reconcileMs'>, log: Logger, passes: Passes): { stop(): void } {
+export function startBackgroundPasses(config: Pick<Config, 'watchMs' | 'reconcileMs' | 'replicaHeartbeatMs'>, log: Logger, passes: Passes): { stop(): void } {
   const every = (ms: number, what: string, pass: () => Promise<unknown>) => {
     let running = false;
     const timer = setInterval(() => {
@@ -32,6 +34,7 @@ export function startBackgroundPasses(config: Pick<Config, 'watchMs' | 'reconcil
     every(SWEEP_MS, 'sweep', passes.sweep),
     every(config.watchMs, 'host watch', passes.watch),
     every(config.reconcileMs, 'housekeeping', passes.reconcile),
+    every(config.replicaHeartbeatMs, 'replica handover', passes.replicas),
   ];
   return { stop: () => timers.forEach(clearInterval) };
 }

@@ -13,7 +13,9 @@ import type { EnvironmentDriver } from '../environments/driver';
 import type { WarmPool } from '../environments/pool/pool';
 import { engineStatuses } from '../environments/fleet';
 import { createProbeEndpoints, type ProbeEndpoints } from '../http/probes';
+import type { JobQueue } from '../jobs/queue';
 import type { LabCatalog } from '../labs/catalog';
+import type { ReplicaRegistry } from '../replicas/registry';
 import { databaseCheck, engineChecks } from '../observability/dependencies';
 import { Metrics } from '../observability/metrics';
 import { Readiness } from '../observability/readiness';
@@ -28,6 +30,8 @@ export interface ObservabilityParts {
   pool: WarmPool;
   provisionLimiter: Limiter;
   checkLimiter: Limiter;
+  jobs: JobQueue;
+  replicas: ReplicaRegistry;
   log: Logger;
 }
 
@@ -55,6 +59,8 @@ export function createObservability(p: ObservabilityParts): Observability {
       pools: () => p.pool.stats().labs.map((l) => ({ lab: l.lab, size: l.size, ready: l.ready, creating: l.creating })),
       terminals: () => terminals(),
       engines: () => engineStatuses(p.drivers.docker),
+      jobs: () => p.jobs.depth(),
+      replicas: async () => (await p.replicas.live()).length,
     },
     {
       isLab: (slug) => !!p.catalog.get(slug),

@@ -1,6 +1,7 @@
 /**
  * The composition of every service of a running Labforge, in boot order: database (migrated) →
- * labs → drivers → admission (capacity, warm pools) → metrics and readiness → sessions (resumed) → saved terminal
+ * replica registered (lib/replicas/) → labs → drivers → job queue (lib/jobs/) → admission
+ * (capacity, warm pools) → metrics and readiness → sessions (resumed) → saved terminal
  * screens swept → reconciler → terminal gateway and service proxy → background passes (and the
  * webhook dispatcher, lib/webhooks/, which polls on its own to send new events within a second). `close()`
  * stops them in the reverse order. server.ts adds only HTTP: Next, and routing of requests and
@@ -16,10 +17,16 @@ import { Limiter, machineLimits } from '../base/limiter';
 import { bootstrapAdmin } from '../accounts/bootstrap';
 import { TokenStore } from '../auth/tokens';
 import { createDb, migrate } from '../db/client';
+import { providerOf } from '../db/provider';
+import { sharedSetting } from '../db/settings';
 import { createDrivers } from '../environments';
 import { DockerFleet } from '../environments/fleet';
 import { createCapacity } from '../environments/capacity';
 import { WarmPool } from '../environments/pool/pool';
+import { poolOwnerTag } from '../environments/pool/members';
+import { InProcessQueue, type JobQueue } from '../jobs/queue';
+import { PgBossQueue } from '../jobs/pg-boss';
+import { ReplicaRegistry } from '../replicas/registry';
 import { reconcile } from '../environments/reconciler';
 import type { ProbeEndpoints } from '../http/probes';
 import { createServiceProxy, type ServiceProxy } from '../http/service-proxy';
@@ -68,10 +75,15 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
   const db = createDb(config.databaseUrl);
   // The first admin: from LABFORGE_ADMIN_EMAIL/PASSWORD, or a one-time setup link printed now.
   await bootstrapAdmin(db, { publicUrl: config.publicUrl, admin: config.admin, log: slog });
+  // This process among the replicas of the database: heartbeats, leads the once-for-all passes when oldest.
+  const replicas = new ReplicaRegistry(db, log, { heartbeatMs: config.replicaHeartbeatMs, deadAfterMs: config.replicaDeadMs });
+  await replicas.start();
   const catalog = parts.catalog ?? new LabCatalog(config.labsDirs);
   if (!parts.catalog) await catalog.load();
-  // Names this server's containers, so two servers on one engine never reconcile away each other's.
-  const instance = crypto.createHash('sha256').update(config.dataDir).digest('hex').slice(0, 12);
+  // Names the containers of this database's sessions, so two platforms on one engine never reconcile
+  // away each other's, and replicas of one platform share it. Made once (from the data dir, as it
+  // always was) and kept in the database.
+  const instance = await sharedSetting(db, 'instance', () => crypto.createHash('sha256').update(config.dataDir).digest('hex').slice(0, 12));
   const drivers = createDrivers({
     instance,
     firewall: config.hostFirewall,
@@ -83,7 +95,11 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
     dockerEngines: config.dockerEngines,
     engineDownMs: config.engineDownMs,
   });
-  const tokens = new TokenStore();
+  // Terminal tokens in the database and one service-key secret: any replica opens what another issued.
+  const serviceSecret = Buffer.from(await sharedSetting(db, 'service-key-secret', () => crypto.randomBytes(32).toString('hex')), 'hex');
+  const tokens = new TokenStore({ db, serviceSecret });
+  // Provisioning jobs: in PostgreSQL (pg-boss) for every replica, or in this process with SQLite.
+  const jobs: JobQueue = providerOf(config.databaseUrl) === 'postgresql' ? await PgBossQueue.connect(config.databaseUrl, log) : new InProcessQueue(log);
 
   const capacity = createCapacity({ maxEnvironments: config.maxEnvironments, totalMemBytes: await memoryOf(drivers), reserveFraction: config.capacityReserve });
   // Work bounded to what the machine does well at once: preparing environments (learners first,
@@ -103,6 +119,7 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
       capacity,
       limiter: provisionLimiter,
       log,
+      ownerTag: replicas.id,
       // Pool members go through the runbook's track setup, with no learner variables (labs that
       // need them are refused); the rest of the walk runs in the session that claims the member.
       prepare: (env, lab) => Runbook.of(drivers[lab.track.environment.driver], lab, env, {}).prepare(),
@@ -110,7 +127,7 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
   );
 
   // Metrics and readiness; the sessions report provisioning and Checks to it as they finish.
-  const observability = createObservability({ config, db, catalog, drivers, capacity, pool, provisionLimiter, checkLimiter, log });
+  const observability = createObservability({ config, db, catalog, drivers, capacity, pool, provisionLimiter, checkLimiter, jobs, replicas, log });
 
   // Ended sessions close their terminals; the gateway is made after the sessions, hence the late binding.
   let closeTerminals: (sessionId: string) => Promise<void> = async () => {};
@@ -130,6 +147,8 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
     sessionCaps: { perLab: config.maxSessionsPerLab, perLearner: config.maxSessionsPerLearner },
     author: parts.author,
     observer: observability.metrics,
+    jobs,
+    replicaId: replicas.id,
   });
   const runtime: Runtime = { config, db, catalog, drivers, sessions, tokens, log };
   setRuntime(runtime);
@@ -139,7 +158,15 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
   // that are over (ended while no server ran, or just now by resumeAll) are removed.
   const screens = new ScreenStore(path.join(config.dataDir, 'terminals'), log);
   await screens.sweep(await sessions.liveOwners());
-  const reconcileNow = () => reconcile(Object.values(drivers), () => sessions.liveOwners(), slog);
+  // Another live replica's warm-pool members are its own business; a gone replica's are leftovers.
+  const reconcileNow = async () => {
+    const live = new Set((await replicas.live()).map((r) => r.id));
+    const othersPool = (owner: string) => {
+      const tag = poolOwnerTag(owner);
+      return !!tag && tag !== replicas.id && live.has(tag);
+    };
+    return reconcile(Object.values(drivers), () => sessions.liveOwners(), slog, othersPool);
+  };
   await reconcileNow();
   pool.fill();
 
@@ -178,10 +205,17 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
   // LTI score passback (lib/lti/): the same Event log, read by its own cursor, posted to LMSs.
   const ltiScores = new ScoreDispatcher(db, log);
   ltiScores.start();
+  // The expiry sweep and the host watch read every session: the oldest replica makes them, once.
+  // SQLite has one server, which leads even while a killed predecessor's row is still fresh.
+  const leads = () => (jobs.shared ? replicas.leads() : Promise.resolve(true));
   const passes = startBackgroundPasses(config, slog, {
-    sweep: () => sessions.sweep(),
-    watch: () => sessions.watchHosts(),
+    sweep: async () => (await leads()) && sessions.sweep(),
+    watch: async () => (await leads()) && sessions.watchHosts(),
     reconcile: reconcileNow,
+    replicas: async () => {
+      await sessions.handOver(new Set((await replicas.live()).map((r) => r.id)));
+      await replicas.forgetGone();
+    },
   });
 
   let closing: Promise<void> | undefined;
@@ -195,6 +229,7 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
         // Not ready from the first moment: load balancers stop sending requests while this drains.
         observability.readiness.shuttingDown();
         passes.stop();
+        await jobs.stop();
         await webhooks.stop(); // attempts under way finish (10 s at most) and are recorded, so none is sent twice
         await ltiScores.stop();
         await pool.stop();
@@ -202,6 +237,8 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
         services.close();
         await trafficCaptures().close();
         await drain?.();
+        // Last: the other replicas take this one's unfinished jobs as soon as its row is gone.
+        await replicas.stop().catch((e: Error) => slog.warn({ err: e.message }, 'could not remove the replica row'));
         await db.$disconnect();
         setRuntime(undefined);
       })();

@@ -6,6 +6,7 @@ import type { Logger } from '../base/log';
 import type { WarmPool } from '../environments/pool/pool';
 import type { Capacity } from '../environments/capacity';
 import type { Limiter } from '../base/limiter';
+import type { JobQueue } from '../jobs/queue';
 import type { AuthorView } from './view';
 
 /**
@@ -50,4 +51,8 @@ export interface SessionDeps {
   author?: (labSlug: string) => AuthorView | undefined;
   /** Told of provisioning and Checks as they finish (the server's metrics); unset: nobody. */
   observer?: SessionObserver;
+  /** Where `provision` jobs go (lib/jobs/); unset: a queue in this process. */
+  jobs?: JobQueue;
+  /** This server's replica id (lib/replicas/registry.ts), written on the sessions it prepares; unset: `local`. */
+  replicaId?: string;
 }

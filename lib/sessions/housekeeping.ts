@@ -14,10 +14,15 @@ export class Housekeeping {
     private hosts: HostWatch,
   ) {}
 
-  /** On server start: resume what can be resumed, fail what was cut off mid-provisioning. */
+  /**
+   * On server start: resume what can be resumed, fail what was cut off mid-provisioning. With jobs
+   * in the database, sessions being prepared are left to their jobs (another replica may be on them
+   * right now; handover.ts takes those of replicas that are gone).
+   */
   async resumeAll(): Promise<void> {
     const { deps, ending, log } = this.ctx;
     for (const row of await this.ctx.repo.live()) {
+      if (row.status === 'provisioning' && deps.jobs?.shared) continue;
       const lab = deps.catalog.get(row.labSlug);
       if (!lab) {
         await ending.fail(row, null, `the lab "${row.labSlug}" is no longer installed`);

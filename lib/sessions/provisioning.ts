@@ -1,11 +1,16 @@
 /**
- * Starting a lab: `start` writes the session (`provisioning`) and returns at once; `provision`
- * continues in the background: a claimed warm-pool environment or a new one (after a free slot of
- * the host's capacity), track setup, the first challenge's setup, then `active`. Each step is
- * stored on the row as it happens, for the page to show. Any failure ends in `failed`.
+ * Starting a lab: `start` writes the session (`provisioning`), queues a `provision` job and
+ * returns at once. The job (lib/jobs/: in this process with SQLite, in PostgreSQL for every
+ * replica otherwise) claims the session for one replica, then prepares it: a claimed warm-pool
+ * environment or a new one (after a free slot of the host's capacity), track setup, the first
+ * challenge's setup, then `active`. Each step is stored on the row as it happens, for the page to
+ * show. Any failure ends in `failed`. A job whose replica died is handed back to the queue
+ * (handover.ts): the next attempt removes what the first left and starts over.
  */
 import crypto from 'node:crypto';
+import { z } from 'zod';
 import type { Environment, ProgressStep } from '../environments/driver';
+import { InProcessQueue, type JobInfo, type JobQueue } from '../jobs/queue';
 import type { Lab } from '../labs/schema';
 import { PRIORITY } from '../base/limiter';
 import { generateVariables } from '../checks/variables';
@@ -25,8 +30,28 @@ const newSessionId = () =>
     .toLowerCase()
     .replace(/[^a-z0-9]/g, 'x');
 
+export const PROVISION_QUEUE = 'provision';
+const jobSchema = z.object({ sessionId: z.string().min(1).max(64), startAt: z.number().int().min(0) }).strict();
+type ProvisionJob = z.infer<typeof jobSchema>;
+
+/** Thrown when another replica took the session over (this one was judged gone): its work is dropped, the session left alone. */
+class HandedOver extends Error {}
+
 export class Provisioning {
-  constructor(private ctx: SessionContext) {}
+  private readonly jobs: JobQueue;
+  private readonly working: Promise<void>;
+
+  constructor(private ctx: SessionContext) {
+    this.jobs = ctx.deps.jobs ?? new InProcessQueue(ctx.log);
+    // Jobs waiting in PostgreSQL beyond this are taken by another replica, or by this one as its own end.
+    const concurrency = 4 * (ctx.deps.provisionLimiter?.concurrency ?? 8);
+    this.working = this.jobs.work<ProvisionJob>(PROVISION_QUEUE, (data, job) => this.run(data, job), { concurrency });
+    this.working.catch((e: Error) => ctx.log.error({ err: e.message }, 'could not start taking provisioning jobs'));
+  }
+
+  private get replica(): string {
+    return this.ctx.deps.replicaId ?? 'local';
+  }
 
   /** `challenge`: start there (author mode only), the earlier ones replayed by their solve scripts. */
   async start(labSlug: string, learnerId: string, opts: { challenge?: string } = {}): Promise<{ id: string; status: SessionStatus }> {
@@ -47,12 +72,51 @@ export class Provisioning {
       const vars = generateVariables(lab.track.variables);
       await repo.create(id, lab, learnerId, vars);
       await repo.event(id, 'session.created', { lab: labSlug });
-      void this.provision(id, lab, vars, startAt);
+      await this.queue(id, lab, startAt);
       return { id, status: 'provisioning' as const };
     });
   }
 
-  private async provision(id: string, lab: Lab, vars: Record<string, string>, startAt: number): Promise<void> {
+  /** Queues the session's `provision` job; a queue that refuses it fails the session, with why. */
+  private async queue(id: string, lab: Lab, startAt: number): Promise<void> {
+    try {
+      await this.working;
+      const job = await this.jobs.send<ProvisionJob>(PROVISION_QUEUE, { sessionId: id, startAt });
+      await this.ctx.deps.db.session.update({ where: { id }, data: { provisionJob: job } });
+    } catch (e) {
+      const row = await this.ctx.repo.find(id);
+      if (row?.status === 'provisioning') await this.ctx.ending.fail(row, lab, `could not queue its preparation: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * A `provision` job: claims the session for this replica (one replica wins; a session already
+   * claimed, ended or gone leaves nothing to do), then prepares it. A retry first removes what an
+   * earlier attempt left.
+   */
+  private async run(data: ProvisionJob, job: JobInfo): Promise<void> {
+    const { deps, repo, log } = this.ctx;
+    const { sessionId: id, startAt } = jobSchema.parse(data);
+    const { count } = await deps.db.session.updateMany({ where: { id, status: 'provisioning', replicaId: null }, data: { replicaId: this.replica } });
+    if (!count) return void log.info({ session: id, job: job.id }, 'provision job: the session is no longer waiting for one');
+    const row = (await repo.find(id))!;
+    const lab = deps.catalog.get(row.labSlug);
+    if (!lab) return void (await this.ctx.ending.fail(row, null, `the lab "${row.labSlug}" is no longer installed`));
+    if (job.attempt > 1) await this.clearEarlierAttempt(row.id, row.environment, lab);
+    await this.provision(id, lab, JSON.parse(row.variables) as Record<string, string>, startAt, job.attempt > 1);
+  }
+
+  /** What an attempt on a replica that died left: its environment (recorded or half-made) and its steps. */
+  private async clearEarlierAttempt(id: string, environment: string | null, lab: Lab): Promise<void> {
+    const driver = this.ctx.guards.driverFor(lab);
+    const drop = (e: Error) => this.ctx.log.warn({ session: id, err: e.message }, 'could not remove what an earlier attempt left');
+    if (environment) await driver.destroy(JSON.parse(environment) as Environment).catch(drop);
+    await driver.destroyOwner(id).catch(drop);
+    await this.ctx.deps.db.session.update({ where: { id }, data: { environment: null, progress: '[]' } });
+    this.ctx.log.warn({ session: id, replica: this.replica }, 'provisioning taken over from a replica that stopped');
+  }
+
+  private async provision(id: string, lab: Lab, vars: Record<string, string>, startAt: number, takenOver = false): Promise<void> {
     const { deps, repo, log } = this.ctx;
     const abort = new AbortController();
     this.ctx.ending.provisioning.set(id, abort);
@@ -61,6 +125,7 @@ export class Provisioning {
       repo.saveSteps(id, steps).catch((e: Error) => log.warn({ session: id, err: e.message }, 'could not save progress'));
     });
     const report = progress.report;
+    if (takenOver) report({ step: 'Started again: the server preparing it stopped', status: 'done', ms: 0 });
     const driver = this.ctx.guards.driverFor(lab);
     const started = Date.now();
     let outcome: 'active' | 'failed' | 'cancelled' = 'failed';
@@ -95,6 +160,7 @@ export class Provisioning {
       else await this.inTurn(id, report, abort.signal, prepare);
       const row = await repo.find(id);
       if (row?.status !== 'provisioning') throw new Error(`session was ${row?.status ?? 'removed'} while provisioning`);
+      if (row.replicaId !== this.replica) throw new HandedOver(`session was taken over by replica ${row.replicaId ?? '(none yet)'}`);
       await repo.activate(id, lab, startAt, progress.steps);
       deps.onActive?.(
         id,
@@ -105,7 +171,7 @@ export class Provisioning {
       log.info({ session: id, lab: lab.track.slug }, 'session active');
       outcome = 'active';
     } catch (e) {
-      outcome = await this.failed(id, lab, (e as Error).message, env);
+      outcome = await this.failed(id, lab, (e as Error).message, env, e instanceof HandedOver);
     } finally {
       this.ctx.ending.provisioning.delete(id);
       this.ctx.waiting.delete(id);
@@ -113,13 +179,18 @@ export class Provisioning {
     }
   }
 
-  /** Provisioning threw: fail the session, unless it was stopped meanwhile (then only the environment goes). */
-  private async failed(id: string, lab: Lab, message: string, env: Environment | undefined): Promise<'failed' | 'cancelled'> {
+  /**
+   * Provisioning threw: fail the session, unless it was stopped meanwhile or another replica took it
+   * over (then only this attempt's environment goes).
+   */
+  private async failed(id: string, lab: Lab, message: string, env: Environment | undefined, handedOver: boolean): Promise<'failed' | 'cancelled'> {
     const { log } = this.ctx;
     const driver = this.ctx.guards.driverFor(lab);
     let outcome: 'failed' | 'cancelled' = 'failed';
     try {
-      const row = await this.ctx.repo.find(id);
+      const found = await this.ctx.repo.find(id);
+      const row = found && !handedOver && found.replicaId === this.replica ? found : undefined;
+      if (found && !row) log.warn({ session: id, replica: this.replica, err: message }, 'provisioning dropped: another replica took the session over');
       // A session stopped while it was being prepared is not a failure.
       if (row?.status !== 'provisioning') outcome = 'cancelled';
       if (row?.status === 'provisioning') log.error({ session: id, err: message }, 'provisioning failed');

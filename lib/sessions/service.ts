@@ -11,11 +11,13 @@
  * - targets.ts: what each tab reaches (terminal, editor, service, traffic)
  * - host-watch.ts: the watch pass and the Restart button
  * - housekeeping.ts: resume on server start, the expiry sweep, owners for the reconciler
+ * - handover.ts: the sessions of a replica that is gone go back to the job queue
  */
 import type { SessionDeps } from './deps';
 import { SessionCommands, type CheckResult, type ExtendedBy } from './commands';
 import { SessionContext } from './context';
 import { HostWatch } from './host-watch';
+import { Handover } from './handover';
 import { Housekeeping } from './housekeeping';
 import type { LearnerMessage } from './messages';
 import { Provisioning } from './provisioning';
@@ -31,6 +33,7 @@ export class SessionService {
   private readonly targets: TabTargets;
   private readonly hosts: HostWatch;
   private readonly housekeeping: Housekeeping;
+  private readonly handover?: Handover;
 
   constructor(deps: SessionDeps) {
     this.ctx = new SessionContext(deps);
@@ -40,6 +43,7 @@ export class SessionService {
     this.commands = new SessionCommands(this.ctx, this.hosts, this.queries);
     this.targets = new TabTargets(this.ctx, this.hosts);
     this.housekeeping = new Housekeeping(this.ctx, this.hosts);
+    if (deps.jobs?.shared) this.handover = new Handover(this.ctx, deps.jobs);
   }
 
   // ---- queries ---------------------------------------------------------
@@ -125,5 +129,10 @@ export class SessionService {
 
   liveOwners(): Promise<Set<string>> {
     return this.housekeeping.liveOwners();
+  }
+
+  /** Sessions being prepared by replicas not in `live` go back to the job queue (jobs in the database only); how many. */
+  handOver(live: Set<string>): Promise<number> {
+    return this.handover?.pass(live) ?? Promise.resolve(0);
   }
 }

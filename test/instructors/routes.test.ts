@@ -113,7 +113,7 @@ describe('live sessions', () => {
 
     const token = await call(tokenRoute.POST, '/x', { id, tab: 'shell' }, { method: 'POST', ...as(cookie) });
     expect(token.status).toBe(200);
-    const claims = runtime().tokens.consume((await token.json()).token);
+    const claims = await runtime().tokens.consume((await token.json()).token);
     expect(claims).toMatchObject({ sessionId: id, tab: 'shell', role: 'viewer', learnerId: learner });
     expect((await call(tokenRoute.POST, '/x', { id, tab: 'nope' }, { method: 'POST', ...as(cookie) })).status).toBe(404);
 

@@ -310,7 +310,7 @@ describe('sockets per terminal tab', () => {
 
   /** A bare protocol client that sends HELLO and collects what comes back. */
   async function socket() {
-    const ws = new WebSocket(`${srv.url}?token=${srv.token()}`, { origin: srv.origin });
+    const ws = new WebSocket(`${srv.url}?token=${await srv.token()}`, { origin: srv.origin });
     const statuses: Status[] = [];
     let text = '';
     const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString() })));

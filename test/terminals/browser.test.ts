@@ -49,8 +49,9 @@ beforeAll(async () => {
           res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'session not found' }));
           return;
         }
-        const token = srv.token({ sessionId, tab: decodeURIComponent(m[2]) });
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token }));
+        void srv
+          .token({ sessionId, tab: decodeURIComponent(m[2]) })
+          .then((token) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token })));
       } else if (url.pathname === '/') {
         res.writeHead(200, { 'content-type': 'text/html' }).end(html);
       } else if (url.pathname === '/page.js' || url.pathname === '/page.css') {

@@ -38,7 +38,7 @@ const count = (hay: string, needle: string) => hay.split(needle).length - 1;
 
 /** A bare protocol client: raw frames in, decoded frames out; it acks only when told. */
 async function rawClient(srv: TestServer, claims = {}, hello: { offset?: number; stream?: string; cols?: number; rows?: number } = {}) {
-  const ws = new WebSocket(`${srv.url}?token=${srv.token(claims)}`, { origin: srv.origin });
+  const ws = new WebSocket(`${srv.url}?token=${await srv.token(claims)}`, { origin: srv.origin });
   ws.binaryType = 'nodebuffer';
   const out: Buffer[] = [];
   const statuses: Status[] = [];
@@ -76,19 +76,19 @@ async function rawClient(srv: TestServer, claims = {}, hello: { offset?: number;
 describe('terminal gateway: handshake security', () => {
   it('refuses a cross-origin upgrade with 403 before upgrading (and keeps the token unused)', async () => {
     const srv = await server();
-    const token = srv.token();
+    const token = await srv.token();
     const r = await tryUpgrade(`${srv.url}?token=${token}`, 'http://evil.example');
     expect(r.status).toBe(403);
     expect(r.body).toMatch(/origin may not open terminals/);
-    expect((await tryUpgrade(`${srv.url}?token=${srv.token()}`, undefined)).status).toBe(403);
+    expect((await tryUpgrade(`${srv.url}?token=${await srv.token()}`, undefined)).status).toBe(403);
     expect((await tryUpgrade(`${srv.url}?token=${token}`, srv.origin)).status).toBe('open');
   });
 
   it("lets a grader's program (a token issued for one) connect without an Origin, never from another site", async () => {
     const srv = await server();
-    expect((await tryUpgrade(`${srv.url}?token=${srv.token({ client: 'program' })}`, undefined)).status).toBe('open');
-    expect((await tryUpgrade(`${srv.url}?token=${srv.token({ client: 'program' })}`, 'http://evil.example')).status).toBe(403);
-    expect((await tryUpgrade(`${srv.url}?token=${srv.token({ client: 'browser' })}`, undefined)).status).toBe(403);
+    expect((await tryUpgrade(`${srv.url}?token=${await srv.token({ client: 'program' })}`, undefined)).status).toBe('open');
+    expect((await tryUpgrade(`${srv.url}?token=${await srv.token({ client: 'program' })}`, 'http://evil.example')).status).toBe(403);
+    expect((await tryUpgrade(`${srv.url}?token=${await srv.token({ client: 'browser' })}`, undefined)).status).toBe(403);
   });
 
   it('refuses missing, unknown, reused and expired tokens with 401', async () => {
@@ -98,25 +98,25 @@ describe('terminal gateway: handshake security', () => {
     expect((await tryUpgrade(srv.url, srv.origin)).status).toBe(401);
     expect((await tryUpgrade(`${srv.url}?token=${'A'.repeat(43)}`, srv.origin)).status).toBe(401);
 
-    const t = srv.token();
+    const t = await srv.token();
     expect((await tryUpgrade(`${srv.url}?token=${t}`, srv.origin)).status).toBe('open');
     const reused = await tryUpgrade(`${srv.url}?token=${t}`, srv.origin);
     expect(reused.status).toBe(401);
     expect(reused.body).toMatch(/expired or already used/);
 
-    const old = srv.token();
+    const old = await srv.token();
     now += 30_001;
     expect((await tryUpgrade(`${srv.url}?token=${old}`, srv.origin)).status).toBe(401);
   });
 
   it('refuses a token issued for another session or tab', async () => {
     const srv = await server();
-    const a = await tryUpgrade(`${srv.url}?session=s-2&tab=shell&token=${srv.token({ sessionId: 's-1' })}`, srv.origin);
+    const a = await tryUpgrade(`${srv.url}?session=s-2&tab=shell&token=${await srv.token({ sessionId: 's-1' })}`, srv.origin);
     expect(a.status).toBe(403);
     expect(a.body).toMatch(/issued for another terminal/);
-    const b = await tryUpgrade(`${srv.url}?session=s-1&tab=other&token=${srv.token({ tab: 'shell' })}`, srv.origin);
+    const b = await tryUpgrade(`${srv.url}?session=s-1&tab=other&token=${await srv.token({ tab: 'shell' })}`, srv.origin);
     expect(b.status).toBe(403);
-    expect((await tryUpgrade(`${srv.url}?session=s-1&tab=shell&token=${srv.token()}`, srv.origin)).status).toBe('open');
+    expect((await tryUpgrade(`${srv.url}?session=s-1&tab=shell&token=${await srv.token()}`, srv.origin)).status).toBe('open');
   });
 
   it('tells the page why when the target cannot be resolved, and the client stops retrying', async () => {
@@ -276,7 +276,7 @@ describe('terminal gateway: a live shell', () => {
 describe('terminal gateway: dead links and failures', () => {
   it('drops a socket that stops answering pings; its terminal enters the grace period', async () => {
     const srv = await server({ heartbeatMs: 100 });
-    const ws = new WebSocket(`${srv.url}?token=${srv.token()}`, { origin: srv.origin, autoPong: false });
+    const ws = new WebSocket(`${srv.url}?token=${await srv.token()}`, { origin: srv.origin, autoPong: false });
     let stream: string | undefined;
     ws.on('message', (d: Buffer) => {
       const m = decodeServerFrame(d);
@@ -313,7 +313,7 @@ describe('terminal gateway: dead links and failures', () => {
 
   it('ignores input sent before HELLO (input only after the replay)', async () => {
     const srv = await server();
-    const ws = new WebSocket(`${srv.url}?token=${srv.token()}`, { origin: srv.origin });
+    const ws = new WebSocket(`${srv.url}?token=${await srv.token()}`, { origin: srv.origin });
     const out: Buffer[] = [];
     ws.on('message', (d: Buffer) => {
       const m = decodeServerFrame(d);

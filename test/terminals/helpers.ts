@@ -61,7 +61,7 @@ export interface TestServer {
   tokens: TokenStore;
   /** Every pty the server's terminals opened, oldest first. */
   ptys: PtyWatch[];
-  token(claims?: Partial<TokenClaims>): string;
+  token(claims?: Partial<TokenClaims>): Promise<string>;
   /** Destroys every upgraded TCP connection: a network drop as the browser sees it. */
   dropConnections(): number;
   /** Stops reading from every upgraded connection: the server goes silent, the TCP link stays up. */

@@ -23,6 +23,11 @@ export interface PoolLabConfig {
 /** What a lab's members need from the pool's owner (the pool's deps, PoolDeps, include these). */
 export interface MemberDeps {
   capacity: Capacity;
+  /**
+   * Put in members' owners (`pool-<tag>-<random>`): the replica that keeps them, so another
+   * replica's reconciler keeps them while that replica lives (lib/replicas/registry.ts).
+   */
+  ownerTag?: string;
   /** Track setup, with no session variables. Throws (a human message) when it fails. */
   prepare: (env: Environment, lab: Lab) => Promise<void>;
   /** Clock for member ages (TTL); injected by tests. Backoff uses real time. */
@@ -63,7 +68,14 @@ export interface Member {
 }
 
 const POLL_MS = 5_000;
-const newOwner = () => `${POOL_OWNER_PREFIX}${randomBytes(6).toString('hex')}`;
+const newOwner = (tag?: string) => `${POOL_OWNER_PREFIX}${tag ? `${tag}-` : ''}${randomBytes(6).toString('hex')}`;
+
+/** The replica tag in a pool member's owner (`pool-<tag>-<random>`); undefined for an untagged one. */
+export function poolOwnerTag(owner: string): string | undefined {
+  if (!owner.startsWith(POOL_OWNER_PREFIX)) return undefined;
+  const parts = owner.slice(POOL_OWNER_PREFIX.length).split('-');
+  return parts.length === 2 ? parts[0] : undefined;
+}
 
 export class LabMembers {
   /** Oldest first: a claim takes the first. */
@@ -194,7 +206,7 @@ export class LabMembers {
       const need = this.cfg.size - this.ready.length - this.creating.size;
       const backoff = this.backoffUntil - Date.now();
       if (need > 0 && backoff <= 0) {
-        const owner = newOwner();
+        const owner = newOwner(this.deps.ownerTag);
         let release;
         try {
           release = this.deps.capacity.tryAcquire({ id: owner, cost: this.cost });

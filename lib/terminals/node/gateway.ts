@@ -141,7 +141,7 @@ export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGat
       return refuse(socket, 403, 'This origin may not open terminals. Open the lab from the platform URL (LABFORGE_PUBLIC_URL).');
     };
     if (req.headers.origin !== undefined && !originAllowed(req.headers.origin, { allowed: opts.allowedOrigins, missing: 'refuse' })) return originRefused();
-    const claims = opts.tokens.consume(url.searchParams.get('token'));
+    const claims = await opts.tokens.consume(url.searchParams.get('token'));
     if (!claims) {
       log.warn(peer, 'terminal upgrade refused: token missing, unknown, used or expired');
       return refuse(socket, 401, 'Terminal token missing, expired or already used. Reload the page to get a new one.');

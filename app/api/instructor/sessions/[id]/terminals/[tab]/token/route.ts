@@ -17,7 +17,7 @@ export async function POST(req: Request, { params }: RouteParams<{ id: string; t
     const rt = runtime();
     const learnerId = await ownerOf(id);
     await rt.sessions.terminalTarget(id, learnerId, tab); // the tab exists and the session is live
-    const token = rt.tokens.issue({ sessionId: id, tab, learnerId, role: 'viewer', client: 'browser' });
+    const token = await rt.tokens.issue({ sessionId: id, tab, learnerId, role: 'viewer', client: 'browser' });
     rt.log.info({ sessionId: id, tab, instructor: me.email }, 'instructor watching a terminal');
     return json({ token, path: '/ws/terminal' } satisfies TerminalToken);
   });

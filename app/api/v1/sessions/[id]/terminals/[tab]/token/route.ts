@@ -16,7 +16,7 @@ export async function POST(req: Request, { params }: RouteParams<{ id: string; t
     const rt = runtime();
     await rt.sessions.terminalTarget(id, who.learnerId, tab); // proves ownership and that the tab exists
     // A grader's program sends no Origin on the WebSocket; the token says it may (gateway.ts).
-    const token = rt.tokens.issue({ sessionId: id, tab, learnerId: who.learnerId, role: 'owner', client: who.grader ? 'program' : 'browser' });
+    const token = await rt.tokens.issue({ sessionId: id, tab, learnerId: who.learnerId, role: 'owner', client: who.grader ? 'program' : 'browser' });
     return json({ token, path: '/ws/terminal' } satisfies TerminalToken);
   });
 }

@@ -1,0 +1,91 @@
+/**
+ * The server processes sharing one database, each a row in `Replica` that it refreshes every few
+ * seconds. A replica not seen for `deadAfterMs` is gone (killed, its machine lost, cut off from the
+ * database): the others hand its unfinished jobs over (handover.ts). The oldest live replica leads
+ * the passes that must run once for the whole platform (the expiry sweep, the host watch).
+ *
+ * Clocks: each replica stamps `seenAt` with its own clock and judges the others by it, so machines'
+ * clocks must agree to well within `deadAfterMs` (NTP does; the default leaves 15 s).
+ */
+import crypto from 'node:crypto';
+import os from 'node:os';
+import type { Logger } from '../base/log';
+import type { Db } from '../db/client';
+
+export interface ReplicaOptions {
+  /** How often this replica says it is alive; default 5 s. */
+  heartbeatMs?: number;
+  /** Unseen this long, a replica is gone; default 20 s. */
+  deadAfterMs?: number;
+  now?: () => number;
+}
+
+export interface LiveReplica {
+  id: string;
+  host: string;
+  startedAt: Date;
+}
+
+export class ReplicaRegistry {
+  /** This process's id: new on every start, so a restarted server is a new replica. */
+  readonly id = crypto.randomBytes(6).toString('hex');
+  readonly heartbeatMs: number;
+  readonly deadAfterMs: number;
+  private readonly now: () => number;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly db: Db,
+    private readonly log: Logger,
+    opts: ReplicaOptions = {},
+  ) {
+    this.heartbeatMs = opts.heartbeatMs ?? 5000;
+    this.deadAfterMs = opts.deadAfterMs ?? 20_000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Writes this replica's row and keeps it fresh until `stop()`. */
+  async start(): Promise<void> {
+    await this.beat();
+    this.log.info({ replica: this.id }, 'replica registered');
+    this.timer = setInterval(() => {
+      this.beat().catch((e: Error) => this.log.warn({ replica: this.id, err: e.message }, 'replica heartbeat failed'));
+    }, this.heartbeatMs).unref();
+  }
+
+  /** The replicas seen recently, oldest first (this one included once started). */
+  async live(): Promise<LiveReplica[]> {
+    const rows = await this.db.replica.findMany({
+      where: { seenAt: { gt: new Date(this.now() - this.deadAfterMs) } },
+      orderBy: [{ startedAt: 'asc' }, { id: 'asc' }],
+      select: { id: true, host: true, startedAt: true },
+    });
+    return rows;
+  }
+
+  /** Whether this replica leads the once-for-all passes: it is the oldest live one. */
+  async leads(): Promise<boolean> {
+    return (await this.live())[0]?.id === this.id;
+  }
+
+  /** Rows of replicas gone long ago (twice the dead time: their jobs were handed over by then) are removed. */
+  async forgetGone(): Promise<number> {
+    const { count } = await this.db.replica.deleteMany({ where: { seenAt: { lt: new Date(this.now() - 2 * this.deadAfterMs) } } });
+    return count;
+  }
+
+  /** Leaves: the row goes, so the others take over this replica's unfinished jobs at once. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.db.replica.deleteMany({ where: { id: this.id } });
+  }
+
+  private async beat(): Promise<void> {
+    const seenAt = new Date(this.now());
+    await this.db.replica.upsert({
+      where: { id: this.id },
+      update: { seenAt },
+      create: { id: this.id, host: os.hostname(), pid: process.pid, startedAt: seenAt, seenAt },
+    });
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Sessions whose preparing replica is gone (lib/replicas/registry.ts: not seen for a while, or left)
+ * are handed back to the job queue: the claim is dropped (one replica does it: the update names the
+ * replica it replaces) and the queue retries the job, on whichever replica takes it first. The retry
+ * removes what the first attempt left (provisioning.ts). Runs on every replica, every few seconds.
+ */
+import { PROVISION_QUEUE } from './provisioning';
+import type { JobQueue } from '../jobs/queue';
+import type { SessionContext } from './context';
+
+/** A session still `provisioning` this long after its start, with no replica on it, has lost its job: it fails. */
+const LOST_AFTER_MS = 30 * 60_000;
+
+export class Handover {
+  constructor(
+    private ctx: SessionContext,
+    private jobs: JobQueue,
+  ) {}
+
+  /** Hands over the sessions of replicas not in `live`; how many. */
+  async pass(live: Set<string>): Promise<number> {
+    const { db } = this.ctx.deps;
+    const orphans = await db.session.findMany({ where: { status: 'provisioning', replicaId: { not: null, notIn: [...live] } } });
+    let handed = 0;
+    for (const row of orphans) {
+      const { count } = await db.session.updateMany({ where: { id: row.id, status: 'provisioning', replicaId: row.replicaId }, data: { replicaId: null } });
+      if (!count) continue; // another replica handed it over first, or it ended
+      handed++;
+      this.ctx.log.warn(
+        { session: row.id, from: row.replicaId, job: row.provisionJob },
+        'replica gone while preparing a session: its job goes back to the queue',
+      );
+      if (row.provisionJob) await this.jobs.retry(PROVISION_QUEUE, row.provisionJob, `replica ${row.replicaId} stopped while preparing it`);
+    }
+    await this.failLost();
+    return handed;
+  }
+
+  /** Retries used up, or a job lost with its database: the learner is told instead of waiting forever. */
+  private async failLost(): Promise<void> {
+    const before = new Date(this.ctx.now().getTime() - LOST_AFTER_MS);
+    const lost = await this.ctx.deps.db.session.findMany({ where: { status: 'provisioning', replicaId: null, createdAt: { lt: before } } });
+    for (const row of lost) {
+      await this.ctx.ending.fail(
+        row,
+        this.ctx.deps.catalog.get(row.labSlug) ?? null,
+        'its preparation was lost (the servers preparing it stopped): start the lab again',
+      );
+    }
+  }
+}

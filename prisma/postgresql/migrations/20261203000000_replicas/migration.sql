@@ -1,0 +1,35 @@
+-- AlterTable
+ALTER TABLE "Session" ADD COLUMN     "provisionJob" TEXT,
+ADD COLUMN     "replicaId" TEXT;
+
+-- CreateTable
+CREATE TABLE "Setting" (
+    "key" TEXT NOT NULL,
+    "value" TEXT NOT NULL,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "Setting_pkey" PRIMARY KEY ("key")
+);
+
+-- CreateTable
+CREATE TABLE "Replica" (
+    "id" TEXT NOT NULL,
+    "host" TEXT NOT NULL,
+    "pid" INTEGER NOT NULL,
+    "startedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "seenAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "Replica_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "TerminalToken" (
+    "hash" TEXT NOT NULL,
+    "claims" TEXT NOT NULL,
+    "expiresAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "TerminalToken_pkey" PRIMARY KEY ("hash")
+);
+
+-- CreateIndex
+CREATE INDEX "TerminalToken_expiresAt_idx" ON "TerminalToken"("expiresAt");

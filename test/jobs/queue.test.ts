@@ -1,0 +1,135 @@
+/**
+ * The job queue (lib/jobs/): in this process (SQLite), and in PostgreSQL through pg-boss, where two
+ * queues on one database stand for two replicas: every job runs once across them, a throw is
+ * retried, a job handed back (its replica gone) runs again elsewhere, and each replica runs at most
+ * its concurrency at once. The pg-boss tests need the PostgreSQL server of the `postgres` lane; in
+ * the unit lane they say `skipped:` (the postgres lane runs them).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { log } from '../../lib/base/log';
+import { PgBossQueue } from '../../lib/jobs/pg-boss';
+import { InProcessQueue, type JobInfo } from '../../lib/jobs/queue';
+import { databaseForThisFile, testServerUrl } from '../support/database';
+import { waitFor } from '../support/wait';
+
+describe('InProcessQueue', () => {
+  it('runs a job as it is sent, once, and counts it while it runs', async () => {
+    const q = new InProcessQueue(log);
+    const seen: Array<[object, JobInfo]> = [];
+    let release!: () => void;
+    await q.work<{ n: number }>('provision', (data, job) => {
+      seen.push([data, job]);
+      return new Promise<void>((r) => (release = r));
+    });
+    const id = await q.send('provision', { n: 1 });
+    expect(seen).toEqual([[{ n: 1 }, { id, attempt: 1 }]]);
+    expect(await q.depth()).toEqual([{ queue: 'provision', queued: 0, active: 1 }]);
+    release();
+    await waitFor('the job to end', async () => (await q.depth())[0].active === 0, 2000, 10);
+  });
+
+  it('refuses a job nobody works on, and new jobs once stopped', async () => {
+    const q = new InProcessQueue(log);
+    await expect(q.send('nobody', {})).rejects.toThrow(/no worker for "nobody" jobs/);
+    await q.work('provision', async () => {});
+    await q.stop();
+    await expect(q.send('provision', {})).rejects.toThrow(/shutting down/);
+  });
+
+  it('a handler that throws is logged, not retried, and the queue goes on', async () => {
+    const q = new InProcessQueue(log);
+    let calls = 0;
+    await q.work('provision', async () => {
+      calls++;
+      throw new Error('boom');
+    });
+    await q.send('provision', {});
+    await q.send('provision', {});
+    await waitFor('both jobs to end', async () => (await q.depth())[0].active === 0, 2000, 10);
+    expect(calls).toBe(2);
+  });
+});
+
+const server = testServerUrl();
+if (!server) console.log('skipped: PgBossQueue needs PostgreSQL (the `postgres` lane runs these tests: scripts/postgres.sh)');
+
+describe.skipIf(!server)('PgBossQueue: two replicas on one database', () => {
+  const t = databaseForThisFile('jobs');
+  let a: PgBossQueue;
+  let b: PgBossQueue;
+
+  beforeAll(async () => {
+    a = await PgBossQueue.connect(t.url, log);
+    b = await PgBossQueue.connect(t.url, log);
+  }, 60_000);
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+  });
+
+  it('runs each job exactly once across replicas, each replica within its concurrency', async () => {
+    const ran: Array<{ n: number; by: string; attempt: number }> = [];
+    const running = { a: 0, b: 0 };
+    let most = 0;
+    const handler = (by: 'a' | 'b') => async (data: { n: number }, job: JobInfo) => {
+      running[by]++;
+      most = Math.max(most, running[by]);
+      await new Promise((r) => setTimeout(r, 50));
+      ran.push({ n: data.n, by, attempt: job.attempt });
+      running[by]--;
+    };
+    await a.work('once', handler('a'), { concurrency: 3 });
+    await b.work('once', handler('b'), { concurrency: 3 });
+    for (let n = 0; n < 20; n++) await (n % 2 ? a : b).send('once', { n });
+    await waitFor('20 jobs to run', () => ran.length >= 20, 30_000, 50);
+    await new Promise((r) => setTimeout(r, 1500)); // a second run would show within a poll
+    expect(ran.map((r) => r.n).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, n) => n));
+    expect(ran.every((r) => r.attempt === 1)).toBe(true);
+    expect(most).toBeLessThanOrEqual(3);
+    expect(new Set(ran.map((r) => r.by)).size).toBe(2); // both replicas took some
+  });
+
+  it('retries a job whose handler throws, with the attempt counted', async () => {
+    const attempts: number[] = [];
+    await a.work(
+      'flaky',
+      async (_data, job) => {
+        attempts.push(job.attempt);
+        if (job.attempt === 1) throw new Error('the engine said no');
+      },
+      { concurrency: 1 },
+    );
+    await a.send('flaky', {});
+    await waitFor('the retry', () => attempts.length >= 2, 20_000, 50);
+    expect(attempts).toEqual([1, 2]);
+  });
+
+  it('a job handed back while active (its replica gone) runs again on the other', async () => {
+    const started: Array<{ by: string; attempt: number; id: string }> = [];
+    // a takes the job and never finishes it: a replica that died mid-job.
+    await a.work(
+      'handover',
+      (_d, job) => {
+        started.push({ by: 'a', ...job });
+        return new Promise<void>(() => {});
+      },
+      { concurrency: 1 },
+    );
+    const id = await a.send('handover', {});
+    await waitFor('a to take the job', () => started.length === 1, 10_000, 20);
+    expect(await a.depth()).toContainEqual({ queue: 'handover', queued: 0, active: 1 });
+    await b.work(
+      'handover',
+      async (_d, job) => {
+        started.push({ by: 'b', ...job });
+      },
+      { concurrency: 1 },
+    );
+    await b.retry('handover', id, 'replica a stopped');
+    await waitFor('b to take the job over', () => started.length === 2, 20_000, 50);
+    expect(started).toEqual([
+      { by: 'a', id, attempt: 1 },
+      { by: 'b', id, attempt: 2 },
+    ]);
+  });
+});
