@@ -18,6 +18,7 @@ import { bootstrapAdmin } from '../accounts/bootstrap';
 import { TokenStore } from '../auth/tokens';
 import { createDb, migrate } from '../db/client';
 import { providerOf } from '../db/provider';
+import { AdvisoryLocks } from '../db/locks';
 import { sharedSetting } from '../db/settings';
 import { createDrivers } from '../environments';
 import { DockerFleet } from '../environments/fleet';
@@ -99,7 +100,10 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
   const serviceSecret = Buffer.from(await sharedSetting(db, 'service-key-secret', () => crypto.randomBytes(32).toString('hex')), 'hex');
   const tokens = new TokenStore({ db, serviceSecret });
   // Provisioning jobs: in PostgreSQL (pg-boss) for every replica, or in this process with SQLite.
-  const jobs: JobQueue = providerOf(config.databaseUrl) === 'postgresql' ? await PgBossQueue.connect(config.databaseUrl, log) : new InProcessQueue(log);
+  const onPostgres = providerOf(config.databaseUrl) === 'postgresql';
+  const jobs: JobQueue = onPostgres ? await PgBossQueue.connect(config.databaseUrl, log) : new InProcessQueue(log);
+  // A Check through one replica and a Next through another wait for each other, as they do on one.
+  const locks = onPostgres ? new AdvisoryLocks(config.databaseUrl) : undefined;
 
   const capacity = createCapacity({ maxEnvironments: config.maxEnvironments, totalMemBytes: await memoryOf(drivers), reserveFraction: config.capacityReserve });
   // Work bounded to what the machine does well at once: preparing environments (learners first,
@@ -148,6 +152,7 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
     author: parts.author,
     observer: observability.metrics,
     jobs,
+    locks,
     replicaId: replicas.id,
   });
   const runtime: Runtime = { config, db, catalog, drivers, sessions, tokens, log };
@@ -213,7 +218,11 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
     watch: async () => (await leads()) && sessions.watchHosts(),
     reconcile: reconcileNow,
     replicas: async () => {
-      await sessions.handOver(new Set((await replicas.live()).map((r) => r.id)));
+      // SQLite has one server: nothing to hand over or share, only its predecessors' rows to forget.
+      if (jobs.shared) {
+        await sessions.handOver(new Set((await replicas.live()).map((r) => r.id)));
+        await sessions.syncCapacity(replicas.id);
+      }
       await replicas.forgetGone();
     },
   });
@@ -237,6 +246,7 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
         services.close();
         await trafficCaptures().close();
         await drain?.();
+        await locks?.close();
         // Last: the other replicas take this one's unfinished jobs as soon as its row is gone.
         await replicas.stop().catch((e: Error) => slog.warn({ err: e.message }, 'could not remove the replica row'));
         await db.$disconnect();

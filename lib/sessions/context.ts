@@ -17,8 +17,8 @@ export class SessionContext {
   readonly repo: SessionRepository;
   readonly guards: SessionGuards;
   readonly ending: Ending;
-  /** One operation at a time per session (and per `learner:<id>` for starts). */
-  readonly lock = new KeyedLock();
+  /** One operation at a time per session (and per `learner:<id>` for starts), across replicas when they share locks. */
+  readonly lock: KeyedLock;
   /** Starts waiting in a queue (provisioning.ts): where each stands now, read by the session's view. */
   readonly waiting = new Map<string, () => QueueView | undefined>();
 
@@ -26,6 +26,7 @@ export class SessionContext {
     this.log = deps.log.child({ module: 'sessions' });
     this.now = deps.now ?? (() => new Date());
     this.repo = new SessionRepository(deps.db, this.now);
+    this.lock = new KeyedLock(deps.locks);
     this.guards = new SessionGuards(this.repo, deps.catalog, deps.drivers);
     this.ending = new Ending(deps, this.repo, this.log);
   }

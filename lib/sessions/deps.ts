@@ -6,6 +6,7 @@ import type { Logger } from '../base/log';
 import type { WarmPool } from '../environments/pool/pool';
 import type { Capacity } from '../environments/capacity';
 import type { Limiter } from '../base/limiter';
+import type { NamedLocks } from '../db/locks';
 import type { JobQueue } from '../jobs/queue';
 import type { AuthorView } from './view';
 
@@ -53,6 +54,8 @@ export interface SessionDeps {
   observer?: SessionObserver;
   /** Where `provision` jobs go (lib/jobs/); unset: a queue in this process. */
   jobs?: JobQueue;
+  /** Locks every replica honours (lib/db/locks.ts), under the per-session lock; unset: this process only. */
+  locks?: NamedLocks;
   /** This server's replica id (lib/replicas/registry.ts), written on the sessions it prepares; unset: `local`. */
   replicaId?: string;
 }

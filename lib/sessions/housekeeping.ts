@@ -3,6 +3,7 @@
  * time is up or they sit idle, and tell the reconciler which environments to keep.
  */
 import type { Environment } from '../environments/driver';
+import { POOL_OWNER_PREFIX } from '../environments/pool/members';
 import type { SessionContext } from './context';
 import type { HostWatch } from './host-watch';
 import { planHosts } from './host-recovery';
@@ -69,6 +70,29 @@ export class Housekeeping {
         const fresh = await this.ctx.repo.find(row.id);
         if (fresh?.status === 'active') await this.ctx.ending.end(fresh, lab, 'expired', reason);
       });
+    }
+  }
+
+  /**
+   * With several replicas, each one's capacity counts every replica's environments: sessions active
+   * anywhere, or being prepared by another replica, hold a ticket here too; tickets of sessions that
+   * ended (on whichever replica) are given back. Sessions this replica is preparing hold their own
+   * ticket (provisioning.ts), and warm-pool members stay each replica's own. Two replicas admitting
+   * at the same moment can overshoot by what they admit between two passes (a few seconds).
+   */
+  async syncCapacity(replicaId: string): Promise<void> {
+    const capacity = this.ctx.deps.capacity;
+    if (!capacity) return;
+    const live = await this.ctx.repo.live();
+    const liveIds = new Set(live.map((r) => r.id));
+    for (const row of live) {
+      const lab = this.ctx.deps.catalog.get(row.labSlug);
+      const elsewhere = row.status === 'active' || (row.replicaId !== null && row.replicaId !== replicaId);
+      if (!lab || !elsewhere || capacity.position(row.id) !== undefined) continue;
+      capacity.hold({ id: row.id, cost: capacity.costOf(lab) });
+    }
+    for (const { id } of capacity.snapshot().running) {
+      if (!id.startsWith(POOL_OWNER_PREFIX) && !liveIds.has(id) && !this.ctx.ending.provisioning.has(id)) capacity.release(id);
     }
   }
 

@@ -120,6 +120,9 @@ export class Provisioning {
     const { deps, repo, log } = this.ctx;
     const abort = new AbortController();
     this.ctx.ending.provisioning.set(id, abort);
+    // A ticket this replica held for the session while another one prepared it (housekeeping.ts,
+    // syncCapacity) goes: the session takes its own below. The sync skips it from now on.
+    deps.capacity?.release(id);
     const progress = new ProgressLog((steps) => {
       // Prisma queries run only when awaited or then'd: catch() starts it (and a lost update is harmless).
       repo.saveSteps(id, steps).catch((e: Error) => log.warn({ session: id, err: e.message }, 'could not save progress'));

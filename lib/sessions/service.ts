@@ -131,6 +131,11 @@ export class SessionService {
     return this.housekeeping.liveOwners();
   }
 
+  /** This replica's capacity counts the other replicas' sessions too (housekeeping.ts). */
+  syncCapacity(replicaId: string): Promise<void> {
+    return this.housekeeping.syncCapacity(replicaId);
+  }
+
   /** Sessions being prepared by replicas not in `live` go back to the job queue (jobs in the database only); how many. */
   handOver(live: Set<string>): Promise<number> {
     return this.handover?.pass(live) ?? Promise.resolve(0);

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { log } from '../../lib/base/log';
+import { createCapacity } from '../../lib/environments/capacity';
 import type { Environment } from '../../lib/environments/driver';
 import type { JobHandler, JobQueue, QueueDepth } from '../../lib/jobs/queue';
 import { LabCatalog } from '../../lib/labs/catalog';
@@ -129,5 +130,35 @@ describe('handing over a gone replica’s sessions', () => {
     const failed = await t.db.session.findUniqueOrThrow({ where: { id: lost } });
     expect(failed.status).toBe('failed');
     expect(failed.error).toMatch(/preparation was lost/);
+  });
+
+  it('counts the other replicas’ sessions in this replica’s capacity, and gives back those that ended anywhere', async () => {
+    const capacity = createCapacity({ maxEnvironments: 10, totalMemBytes: 0 });
+    const jobs = new RecordingQueue();
+    const svc = new SessionService({ db: t.db, catalog, drivers: { docker: new CountingDriver() }, log, jobs, replicaId: 'r-me', capacity });
+    const ids: Record<string, string> = {};
+    for (const [name, data] of Object.entries({
+      activeElsewhere: { status: 'active', replicaId: 'r-other' },
+      preparedElsewhere: { replicaId: 'r-other' },
+      waitingForAReplica: {},
+    })) {
+      ids[name] = (await svc.start('handed', name.padEnd(32, 'x'))).id;
+      await t.db.session.update({ where: { id: ids[name] }, data });
+    }
+    await svc.syncCapacity('r-me');
+    // Only this test's sessions (the earlier tests' are in the same database).
+    const held = () =>
+      capacity
+        .snapshot()
+        .running.map((r) => r.id)
+        .filter((id) => Object.values(ids).includes(id));
+    expect(held().sort()).toEqual([ids.activeElsewhere, ids.preparedElsewhere].sort());
+    const used = capacity.used;
+    await svc.syncCapacity('r-me'); // held once, however often it runs
+    expect(capacity.used).toBe(used);
+    // Stopped through the other replica: its ticket here goes at the next pass.
+    await t.db.session.update({ where: { id: ids.activeElsewhere }, data: { status: 'stopped' } });
+    await svc.syncCapacity('r-me');
+    expect(held()).toEqual([ids.preparedElsewhere]);
   });
 });

@@ -17,6 +17,7 @@ import {
   encodeResize,
   type Status,
 } from '../../lib/terminals/common/protocol';
+import { MOVED_NOTE } from '../../lib/terminals/common/stream';
 import { BATCH } from '../../lib/terminals/node/batcher';
 import { LocalPtyDriver, PROMPT, localEnv, processesInSession } from '../support/local-pty-driver';
 import { CollectSink, connectClient, startServer, tryUpgrade, type TestServer } from './helpers';
@@ -405,7 +406,7 @@ describe('terminal gateway: reconnect and replay', () => {
   });
 
   it('resumes from a HELLO offset: the first byte sent is exactly that offset', async () => {
-    const srv = await server();
+    const srv = await server({ maxSocketsPerTerminal: 8 });
     const c = connectClient(srv);
     await waitFor('ready', () => c.client.state === 'ready');
     c.client.sendInput('echo HELLO_$((7*6))\r');
@@ -419,10 +420,43 @@ describe('terminal gateway: reconnect and replay', () => {
     expect(r.text().startsWith('HELLO_42')).toBe(true);
     expect(r.statuses[0]).toMatchObject({ type: 'replay', from: at, reset: false, lost: 0 });
 
-    // An offset from another stream means: reset and everything from the start.
-    const other = await rawClient(srv, { role: 'viewer' }, { offset: 5, stream: 'another-stream' });
+    // An offset from another stream of this server (a shell that ended) means: reset and everything from the start.
+    const sibling = `${stream.slice(0, stream.indexOf('.'))}.another-stream`;
+    const other = await rawClient(srv, { role: 'viewer' }, { offset: 5, stream: sibling });
     expect(other.statuses[0]).toMatchObject({ type: 'replay', from: 0, reset: true });
+    expect(other.statuses[0]).not.toHaveProperty('moved');
     expect(other.firstOffset()).toBe(0);
+    // A stream another server process drew (a replica the client came from): keep the screen, count anew.
+    const moved = await rawClient(srv, { role: 'viewer' }, { offset: 5, stream: 'elsewhere.another-stream' });
+    expect(moved.statuses[0]).toMatchObject({ type: 'replay', from: 0, reset: false, moved: true });
+    c.client.dispose();
+  });
+
+  it('a client that reconnects through another replica keeps its screen, is told a new shell started, and types into it', async () => {
+    const a = await server({ streamTag: 'replica-a' });
+    const b = await server({ streamTag: 'replica-b' });
+    let target = a;
+    const sink = new CollectSink();
+    const c = connectClient(a, {
+      sink,
+      getToken: () => target.token(),
+      socketUrl: (token) => `${target.url}?token=${encodeURIComponent(token)}`,
+      createSocket: (url) => new WebSocket(url, { origin: target.origin }) as never,
+    });
+    await waitFor('ready on a', () => c.client.state === 'ready');
+    c.client.sendInput('echo ON_A_$((2*3))\r');
+    await waitFor('output from a', () => sink.has('ON_A_6'));
+
+    const resets = sink.resets; // the first connection's (a fresh screen)
+    target = b; // a goes away: the load balancer sends the client to b
+    a.dropConnections();
+    await waitFor('ready on b', () => c.client.state === 'ready' && b.ptys.length === 1, 10_000);
+    c.client.sendInput('echo ON_B_$((3*3))\r');
+    await waitFor('output from b', () => sink.has('ON_B_9'));
+    expect(sink.resets).toBe(resets);
+    expect(sink.text()).toContain('ON_A_6');
+    expect(sink.text().indexOf('ON_A_6')).toBeLessThan(sink.text().indexOf('ON_B_9'));
+    expect(sink.notices).toContain(MOVED_NOTE);
     c.client.dispose();
   });
 

@@ -109,8 +109,12 @@ export const roleSchema = z.enum(['owner', 'viewer']);
 export type Role = z.infer<typeof roleSchema>;
 
 export const statusSchema = z.discriminatedUnion('type', [
-  /** Precedes the replay: bytes from `from` follow. `reset`: clear the screen first (gap or new stream). */
-  z.object({ type: z.literal('replay'), stream: streamId, from: offset, to: offset, reset: z.boolean(), lost: offset }),
+  /**
+   * Precedes the replay: bytes from `from` follow. `reset`: clear the screen first (gap or new stream).
+   * `moved`: a new stream whose server never saw the client's (the terminal reconnected through
+   * another replica): the screen stays as it is, a note says a new shell started, offsets count anew.
+   */
+  z.object({ type: z.literal('replay'), stream: streamId, from: offset, to: offset, reset: z.boolean(), lost: offset, moved: z.boolean().optional() }),
   /** Replay done; input is accepted from now on (if owner). */
   z.object({ type: z.literal('ready'), stream: streamId, offset, role: roleSchema, cols: dim, rows: dim }),
   z.object({ type: z.literal('role'), role: roleSchema, reason: z.string().max(500).optional() }),

@@ -13,6 +13,9 @@ export interface StreamScreen {
   notice?(text: string): void;
 }
 
+/** Shown under the screen a client kept when its terminal reconnected through another server. */
+export const MOVED_NOTE = '[labforge: reconnected through another server; a new shell started]';
+
 export class StreamReader {
   private stream: string | undefined;
   /** Stream offset of everything handed to the sink. */
@@ -38,13 +41,20 @@ export class StreamReader {
     return { offset: this.stream ? this.handed : 0, stream: this.stream };
   }
 
-  /** REPLAY precedes the bytes the server resends; `reset`: the screen starts over from `from`. */
+  /**
+   * REPLAY precedes the bytes the server resends; `reset`: the screen starts over from `from`;
+   * `moved`: the screen stays and the new stream's bytes follow it (another server, a new shell).
+   */
   replay(s: Extract<Status, { type: 'replay' }>): void {
     if (s.reset) {
       this.generation++;
       this.sink.reset();
       this.handed = this.rendered = this.lastAck = s.from;
       if (s.lost > 0) this.sink.notice?.(`[labforge: ${formatBytes(s.lost)} of earlier output not kept]`);
+    } else if (s.moved) {
+      this.generation++;
+      this.handed = this.rendered = this.lastAck = s.from;
+      this.sink.notice?.(MOVED_NOTE);
     }
     this.stream = s.stream;
   }

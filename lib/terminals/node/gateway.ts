@@ -25,7 +25,10 @@ export interface ResolvedTerminal extends TerminalTarget {
 }
 
 /** The terminal settings are the gateway's: it passes them to every terminal it starts. */
-export interface TerminalGatewayOptions extends Pick<TerminalOptions, 'graceMs' | 'log' | 'replayBytes' | 'batch' | 'flow' | 'interrupt' | 'helloTimeoutMs'> {
+export interface TerminalGatewayOptions extends Pick<
+  TerminalOptions,
+  'graceMs' | 'log' | 'replayBytes' | 'batch' | 'flow' | 'interrupt' | 'helloTimeoutMs' | 'streamTag'
+> {
   /** Exact origins (scheme://host[:port]) allowed to open terminals. */
   allowedOrigins: string[];
   tokens: TokenStore;
@@ -116,6 +119,7 @@ export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGat
       flow: opts.flow,
       interrupt: opts.interrupt,
       helloTimeoutMs: opts.helloTimeoutMs,
+      streamTag: opts.streamTag,
       onEnd: (t) => {
         if (terminals.get(t.key) === t) terminals.delete(t.key);
       },

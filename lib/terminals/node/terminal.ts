@@ -26,6 +26,9 @@ import { TerminalPty, type TerminalTarget } from './pty';
 import { DEFAULT_REPLAY_BYTES } from './replay';
 import { restoredStream, type SavedScreen, type ScreenKeeper, type ScreenStore } from './screens';
 
+/** Tells this server process's streams from those of another (a replica, or this server before a restart). */
+const PROCESS_TAG = randomBytes(3).toString('hex');
+
 export interface TerminalOptions extends TerminalTarget {
   key: string;
   sessionId: string;
@@ -46,6 +49,8 @@ export interface TerminalOptions extends TerminalTarget {
   screens?: ScreenStore;
   /** The screen a previous server process saved for this tab: shown first, followed by RESTART_NOTE. */
   restored?: SavedScreen;
+  /** Starts its stream id; default: this process's tag (tests give two gateways in one process their own). */
+  streamTag?: string;
 }
 
 /** Throttle for onInput: idle timeouts work in minutes, a DB write per keystroke would be waste. */
@@ -55,7 +60,8 @@ export class Terminal {
   readonly key: string;
   readonly sessionId: string;
   readonly tab: string;
-  readonly stream = randomBytes(9).toString('base64url');
+  /** Starts with this process's tag: a HELLO naming another process's stream comes from a client that moved here. */
+  readonly stream: string;
   readonly terminalId = `lf-${randomBytes(8).toString('hex')}`;
 
   private readonly opts: TerminalOptions;
@@ -66,6 +72,8 @@ export class Terminal {
   private readonly peers: Peers;
   private readonly pty: TerminalPty;
   private ended: Promise<void> | undefined;
+  /** Whether its stream starts with a screen saved by an earlier server process. */
+  private readonly restored: boolean;
   /** The shell's start, once the first HELLO asked for it: true when it runs. */
   private starting: Promise<boolean> | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
@@ -99,6 +107,8 @@ export class Terminal {
     this.flow = new FlowControl({ ...FLOW, ...opts.flow }, { replayBytes, batchBytes: batch.maxBytes }, state, this.log);
     // The old screen and the note are the start of this terminal's stream: every client gets them
     // through the usual replay (a reset, as the stream id is new), before the new shell's output.
+    this.restored = !!opts.restored;
+    this.stream = `${opts.streamTag ?? PROCESS_TAG}.${randomBytes(9).toString('base64url')}`;
     if (opts.restored) this.restore(opts.restored);
     this.keeper = opts.screens?.keeper(this.sessionId, this.tab, this.terminalId, () => this.output.kept());
   }
@@ -215,8 +225,12 @@ export class Terminal {
     const end = this.output.end;
     const sameStream = hello.stream === this.stream && hello.offset <= end;
     const r = this.output.since(sameStream ? hello.offset : 0);
-    const reset = !sameStream || r.lost > 0;
-    sendStatus(peer.ws, { type: 'replay', stream: this.stream, from: r.from, to: end, reset, lost: sameStream ? r.lost : r.from });
+    // A client whose stream another server process drew (a replica it reconnected away from) keeps
+    // its screen, unless this terminal restored a saved one (then that screen is the one to show).
+    const tag = this.stream.slice(0, this.stream.indexOf('.') + 1);
+    const moved = !sameStream && !this.restored && r.lost === 0 && !!hello.stream && !hello.stream.startsWith(tag);
+    const reset = !moved && (!sameStream || r.lost > 0);
+    sendStatus(peer.ws, { type: 'replay', stream: this.stream, from: r.from, to: end, reset, lost: sameStream ? r.lost : r.from, ...(moved ? { moved } : {}) });
     for (const c of r.chunks) send(peer.ws, encodeOutput(c.offset, c.data));
     peer.sent = end;
     peer.acked = r.from;
