@@ -1,6 +1,6 @@
 /**
  * Configuration from the environment, read once. Every knob has a default that
- * works on a fresh machine; docs/configuration.md lists them.
+ * works on a fresh machine; the README's settings table lists them.
  */
 import path from 'node:path';
 import { z } from 'zod';
