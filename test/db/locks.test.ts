@@ -1,6 +1,6 @@
 /**
  * Locks across replicas (lib/db/locks.ts) on a real PostgreSQL: two lock sets on one database stand
- * for two replicas. Needs the `postgres` lane's server; in the unit lane it says `skipped:`.
+ * for two replicas. Runs in the `postgres` lane only.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { AdvisoryLocks } from '../../lib/db/locks';
@@ -9,7 +9,6 @@ import { databaseForThisFile, testServerUrl } from '../support/database';
 import { sleep } from '../support/wait';
 
 const server = testServerUrl();
-if (!server) console.log('skipped: advisory locks need PostgreSQL (the `postgres` lane runs these tests: scripts/postgres.sh)');
 
 describe.skipIf(!server)('AdvisoryLocks: two replicas on one database', () => {
   const t = databaseForThisFile('locks');

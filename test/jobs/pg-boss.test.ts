@@ -1,57 +1,17 @@
 /**
- * The job queue (lib/jobs/): in this process (SQLite), and in PostgreSQL through pg-boss, where two
- * queues on one database stand for two replicas: every job runs once across them, a throw is
- * retried, a job handed back (its replica gone) runs again elsewhere, and each replica runs at most
- * its concurrency at once. The pg-boss tests need the PostgreSQL server of the `postgres` lane; in
- * the unit lane they say `skipped:` (the postgres lane runs them).
+ * The job queue in PostgreSQL through pg-boss (lib/jobs/pg-boss.ts), where two queues on one
+ * database stand for two replicas: every job runs once across them, a throw is retried, a job
+ * handed back (its replica gone) runs again elsewhere, and each replica runs at most its
+ * concurrency at once. Runs in the `postgres` lane only; without its server it says `skipped:`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { log } from '../../lib/base/log';
 import { PgBossQueue } from '../../lib/jobs/pg-boss';
-import { InProcessQueue, type JobInfo } from '../../lib/jobs/queue';
+import type { JobInfo } from '../../lib/jobs/queue';
 import { databaseForThisFile, testServerUrl } from '../support/database';
 import { waitFor } from '../support/wait';
 
-describe('InProcessQueue', () => {
-  it('runs a job as it is sent, once, and counts it while it runs', async () => {
-    const q = new InProcessQueue(log);
-    const seen: Array<[object, JobInfo]> = [];
-    let release!: () => void;
-    await q.work<{ n: number }>('provision', (data, job) => {
-      seen.push([data, job]);
-      return new Promise<void>((r) => (release = r));
-    });
-    const id = await q.send('provision', { n: 1 });
-    expect(seen).toEqual([[{ n: 1 }, { id, attempt: 1 }]]);
-    expect(await q.depth()).toEqual([{ queue: 'provision', queued: 0, active: 1 }]);
-    release();
-    await waitFor('the job to end', async () => (await q.depth())[0].active === 0, 2000, 10);
-  });
-
-  it('refuses a job nobody works on, and new jobs once stopped', async () => {
-    const q = new InProcessQueue(log);
-    await expect(q.send('nobody', {})).rejects.toThrow(/no worker for "nobody" jobs/);
-    await q.work('provision', async () => {});
-    await q.stop();
-    await expect(q.send('provision', {})).rejects.toThrow(/shutting down/);
-  });
-
-  it('a handler that throws is logged, not retried, and the queue goes on', async () => {
-    const q = new InProcessQueue(log);
-    let calls = 0;
-    await q.work('provision', async () => {
-      calls++;
-      throw new Error('boom');
-    });
-    await q.send('provision', {});
-    await q.send('provision', {});
-    await waitFor('both jobs to end', async () => (await q.depth())[0].active === 0, 2000, 10);
-    expect(calls).toBe(2);
-  });
-});
-
 const server = testServerUrl();
-if (!server) console.log('skipped: PgBossQueue needs PostgreSQL (the `postgres` lane runs these tests: scripts/postgres.sh)');
 
 describe.skipIf(!server)('PgBossQueue: two replicas on one database', () => {
   const t = databaseForThisFile('jobs');
