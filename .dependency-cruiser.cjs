@@ -4,7 +4,7 @@
  *
  *   lib/base                                  configuration, logging, small helpers
  *   lib/labs, lib/db, lib/auth,               content, storage, identity, the job queue and
- *   lib/jobs, lib/replicas                    the replicas sharing the database
+ *   lib/jobs, lib/replicas                    the replicas sharing the database (and their terminals)
  *   lib/environments                          the EnvironmentDriver seam; docker/ and kind/ behind it
  *   lib/checks, lib/traffic                   what runs in environments
  *   lib/sessions                              the session state machine

@@ -49,6 +49,8 @@ const schema = z.object({
   /** Replicas sharing one PostgreSQL: how often each says it is alive, and after how long unseen it is gone (its jobs move). */
   LABFORGE_REPLICA_HEARTBEAT_SECONDS: z.coerce.number().positive().default(5),
   LABFORGE_REPLICA_DEAD_SECONDS: z.coerce.number().positive().default(20),
+  /** Where the other replicas reach this one (terminal sockets are relayed there); default http://127.0.0.1:PORT. */
+  LABFORGE_REPLICA_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().url('LABFORGE_REPLICA_URL: not a URL').optional()),
   /** kind's own variable: the Docker network its nodes join (kind is spawned with this environment, so it reads it too). */
   KIND_EXPERIMENTAL_DOCKER_NETWORK: z.string().min(1).optional(),
   /** Bearer token that shows operators the health detail from anywhere (from loopback it needs none). */
@@ -99,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     dockerEngines: parseEngines(raw.LABFORGE_DOCKER_ENGINES),
     engineDownMs: raw.LABFORGE_ENGINE_DOWN_SECONDS * 1000,
     replicaHeartbeatMs: raw.LABFORGE_REPLICA_HEARTBEAT_SECONDS * 1000,
+    replicaUrl: (raw.LABFORGE_REPLICA_URL ?? `http://127.0.0.1:${raw.PORT}`).replace(/\/$/, ''),
     replicaDeadMs: Math.max(raw.LABFORGE_REPLICA_DEAD_SECONDS, 2 * raw.LABFORGE_REPLICA_HEARTBEAT_SECONDS) * 1000,
     operatorToken: raw.LABFORGE_OPERATOR_TOKEN,
     metricsToken: raw.LABFORGE_METRICS_TOKEN,

@@ -13,6 +13,8 @@ import type { Logger } from '../base/log';
 import type { Db } from '../db/client';
 
 export interface ReplicaOptions {
+  /** Where the other replicas reach this one (terminal relays); default: none. */
+  url?: string;
   /** How often this replica says it is alive; default 5 s. */
   heartbeatMs?: number;
   /** Unseen this long, a replica is gone; default 20 s. */
@@ -23,6 +25,7 @@ export interface ReplicaOptions {
 export interface LiveReplica {
   id: string;
   host: string;
+  url: string;
   startedAt: Date;
 }
 
@@ -31,6 +34,7 @@ export class ReplicaRegistry {
   readonly id = crypto.randomBytes(6).toString('hex');
   readonly heartbeatMs: number;
   readonly deadAfterMs: number;
+  readonly url: string;
   private readonly now: () => number;
   private timer?: NodeJS.Timeout;
 
@@ -41,6 +45,7 @@ export class ReplicaRegistry {
   ) {
     this.heartbeatMs = opts.heartbeatMs ?? 5000;
     this.deadAfterMs = opts.deadAfterMs ?? 20_000;
+    this.url = opts.url ?? '';
     this.now = opts.now ?? Date.now;
   }
 
@@ -58,9 +63,16 @@ export class ReplicaRegistry {
     const rows = await this.db.replica.findMany({
       where: { seenAt: { gt: new Date(this.now() - this.deadAfterMs) } },
       orderBy: [{ startedAt: 'asc' }, { id: 'asc' }],
-      select: { id: true, host: true, startedAt: true },
+      select: { id: true, host: true, url: true, startedAt: true },
     });
     return rows;
+  }
+
+  /** Another replica, if it is live: where to reach it. */
+  async find(id: string): Promise<LiveReplica | undefined> {
+    const row = await this.db.replica.findUnique({ where: { id }, select: { id: true, host: true, url: true, startedAt: true, seenAt: true } });
+    if (!row || row.seenAt.getTime() <= this.now() - this.deadAfterMs) return undefined;
+    return { id: row.id, host: row.host, url: row.url, startedAt: row.startedAt };
   }
 
   /** Whether this replica leads the once-for-all passes: it is the oldest live one. */
@@ -85,7 +97,7 @@ export class ReplicaRegistry {
     await this.db.replica.upsert({
       where: { id: this.id },
       update: { seenAt },
-      create: { id: this.id, host: os.hostname(), pid: process.pid, startedAt: seenAt, seenAt },
+      create: { id: this.id, host: os.hostname(), pid: process.pid, url: this.url, startedAt: seenAt, seenAt },
     });
   }
 }

@@ -28,6 +28,7 @@ import { poolOwnerTag } from '../environments/pool/members';
 import { InProcessQueue, type JobQueue } from '../jobs/queue';
 import { PgBossQueue } from '../jobs/pg-boss';
 import { ReplicaRegistry } from '../replicas/registry';
+import { TerminalDirectoryTable } from '../replicas/terminal-directory';
 import { reconcile } from '../environments/reconciler';
 import type { ProbeEndpoints } from '../http/probes';
 import { createServiceProxy, type ServiceProxy } from '../http/service-proxy';
@@ -77,7 +78,7 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
   // The first admin: from LABFORGE_ADMIN_EMAIL/PASSWORD, or a one-time setup link printed now.
   await bootstrapAdmin(db, { publicUrl: config.publicUrl, admin: config.admin, log: slog });
   // This process among the replicas of the database: heartbeats, leads the once-for-all passes when oldest.
-  const replicas = new ReplicaRegistry(db, log, { heartbeatMs: config.replicaHeartbeatMs, deadAfterMs: config.replicaDeadMs });
+  const replicas = new ReplicaRegistry(db, log, { heartbeatMs: config.replicaHeartbeatMs, deadAfterMs: config.replicaDeadMs, url: config.replicaUrl });
   await replicas.start();
   const catalog = parts.catalog ?? new LabCatalog(config.labsDirs);
   if (!parts.catalog) await catalog.load();
@@ -185,6 +186,9 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
     // Activity is a hint: a database that cannot be written right now must not take the server down.
     onInput: (sessionId) => void sessions.touch(sessionId).catch((e: Error) => slog.warn({ err: e.message }, 'could not record terminal activity')),
     screens,
+    // Replicas: a socket for a tab whose terminal runs on another replica is relayed there.
+    directory: jobs.shared ? new TerminalDirectoryTable(db, replicas, log) : undefined,
+    replicaId: replicas.id,
   });
   closeTerminals = (id) => gateway.closeSession(id);
   observability.bindTerminals(() => gateway.stats());

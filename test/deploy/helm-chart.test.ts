@@ -23,7 +23,7 @@ function problems(objects: Obj[]): string[] {
 const byKind = (r: Rendered, kind: string) => r.objects.filter((o) => o.kind === kind) as Array<Obj & { spec: Obj; metadata: Obj }>;
 // Typed views of the one Deployment the chart makes.
 interface Container {
-  env: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }>;
+  env: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } } }>;
   envFrom?: Array<{ secretRef: { name: string } }>;
   livenessProbe: { httpGet: { path: string; port: string } };
   readinessProbe: { httpGet: { path: string; port: string } };
@@ -88,6 +88,10 @@ describe('the Helm chart', () => {
       LABFORGE_TRUST_PROXY: '1',
       LABFORGE_MAX_ENVIRONMENTS: '40',
     });
+    // Each pod tells the others where it is (terminal relays), from the downward API; POD_IP comes first.
+    expect(env.POD_IP).toEqual({ fieldRef: { fieldPath: 'status.podIP' } });
+    expect(env.LABFORGE_REPLICA_URL).toBe('http://$(POD_IP):3000');
+    expect(c.env.findIndex((e) => e.name === 'POD_IP')).toBeLessThan(c.env.findIndex((e) => e.name === 'LABFORGE_REPLICA_URL'));
     expect(c.envFrom).toEqual([{ secretRef: { name: 'prod-labforge' } }, { secretRef: { name: 'labforge-extra' } }]);
     expect(volumes.find((v) => v.name === 'data')).toEqual({ name: 'data', emptyDir: {} });
     expect(volumes.find((v) => v.name === 'docker-tls')).toMatchObject({ secret: { secretName: 'docker-client-tls', defaultMode: 0o400 } });

@@ -1,7 +1,7 @@
 /**
  * Two replicas of the real server on one PostgreSQL database and one Docker engine (issue #16):
  * a session started through one is used through the other, its terminal included (a token issued
- * by one replica opens the socket on the other); and a replica SIGKILLed while it prepares a
+ * by one replica opens the socket on the other, and both reach the same shell); and a replica SIGKILLed while it prepares a
  * session hands the job over: the other replica removes what was half made, prepares the session
  * again, and nothing is left behind once it ends. Needs a production build and a PostgreSQL server
  * (the test command starts both); without the server it says `skipped:` and why.
@@ -153,9 +153,13 @@ describe.skipIf(!!problem)('two replicas, one PostgreSQL, one engine', () => {
     sessions.push(id);
     await untilActive(b.base, id, cookie);
 
-    // A token from either replica opens the terminal on the other; the shell is the same host.
-    await runInTerminal(a.base, b.base, id, cookie, 'touch /root/done; echo made-$((6*7))', /made-42/);
-    await runInTerminal(b.base, a.base, id, cookie, 'ls /root/done && echo seen-$((6*8))', /seen-48/);
+    // A token from either replica opens the terminal on the other, and every socket reaches the one
+    // shell of the tab (relayed to the replica running it): the same shell process through both.
+    const throughB = await runInTerminal(a.base, b.base, id, cookie, 'touch /root/done; echo made-$((6*7)) shell=$$', /made-42 shell=\d+/);
+    const throughA = await runInTerminal(b.base, a.base, id, cookie, 'ls /root/done && echo seen-$((6*8)) shell=$$', /seen-48 shell=\d+/);
+    const shell = (out: string) => /(?:made-42|seen-48) shell=(\d+)/.exec(out)?.[1];
+    expect(shell(throughA)).toBe(shell(throughB));
+    expect(await db.terminalHolder.count({ where: { sessionId: id } })).toBe(1);
     // A token is used once, whichever replica sees it second.
     const token = (await api(b.base, 'POST', `/api/v1/sessions/${id}/terminals/shell/token`, cookie)).body.token as string;
     const first = new WebSocket(`${a.base.replace('http', 'ws')}/ws/terminal?token=${token}`, { origin: a.base });

@@ -6,15 +6,18 @@
  * the Terminal for that key (one pty per lab session + tab, shared by every
  * window). Never logs the token (it is in the URL: the URL is never logged).
  * With `screens`, a tab whose terminal is not in memory (the server restarted)
- * starts with the screen the previous process saved (screens.ts).
+ * starts with the screen the previous process saved (screens.ts). With a `directory` (several
+ * replicas), a socket for a tab whose terminal runs on another replica is relayed there (relay.ts).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TokenClaims, TokenStore } from '../../auth/tokens';
 import { originAllowed } from '../../http/origin';
+import type { TerminalDirectory } from '../../replicas/terminal-directory';
 import { CLOSE, LIMITS, WS_PATH, encodeStatus } from '../common/protocol';
 import { clip } from './peers';
+import { RELAY_HEADER, relay } from './relay';
 import type { TerminalTarget } from './pty';
 import { Terminal, type TerminalOptions } from './terminal';
 import type { SavedScreen, ScreenStore } from './screens';
@@ -44,6 +47,9 @@ export interface TerminalGatewayOptions extends Pick<
   maxSocketsPerTerminal?: number;
   /** Saves each terminal's screen under the data dir and restores it after a restart (none: memory only). */
   screens?: ScreenStore;
+  /** Where each tab's terminal runs among replicas, and this replica's name for relayed sockets (none: one server). */
+  directory?: TerminalDirectory;
+  replicaId?: string;
 }
 
 export interface TerminalGateway {
@@ -122,12 +128,14 @@ export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGat
       streamTag: opts.streamTag,
       onEnd: (t) => {
         if (terminals.get(t.key) === t) terminals.delete(t.key);
+        opts.directory?.release(t.sessionId, t.tab);
       },
       onInput: opts.onInput ? () => opts.onInput!(claims.sessionId) : undefined,
       screens: opts.screens,
       restored,
     });
     terminals.set(target.key, terminal);
+    opts.directory?.hold(claims.sessionId, claims.tab);
     return terminal;
   }
 
@@ -166,8 +174,16 @@ export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGat
     } catch (err) {
       problem = { message: err instanceof Error ? err.message : String(err), temporary: opts.isTemporary?.(err) ?? false };
     }
-    // No terminal in memory for this tab: a previous server process may have saved its screen.
-    const restored = target && opts.screens && !live(target.key) ? await opts.screens.load(claims.sessionId, claims.tab) : undefined;
+    // No terminal in memory for this tab: another replica may run it (then the socket goes there; a
+    // relayed socket never goes further), or a previous server process may have saved its screen.
+    const holder =
+      target && opts.directory && !live(target.key) && req.headers[RELAY_HEADER] === undefined
+        ? await opts.directory
+            .elsewhere(claims.sessionId, claims.tab)
+            .catch((e: Error) => void log.warn({ err: e.message }, 'could not look up where a terminal runs'))
+        : undefined;
+    const relayToken = holder ? await opts.tokens.issue({ ...claims, client: 'program' }) : undefined;
+    const restored = target && !holder && opts.screens && !live(target.key) ? await opts.screens.load(claims.sessionId, claims.tab) : undefined;
     if (socket.destroyed) return;
     if (closed) return refuse(socket, 503, 'The terminal service is shutting down; try again in a moment.');
 
@@ -181,6 +197,10 @@ export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGat
         ws.send(encodeStatus({ type: 'error', message: clip(problem?.message ?? 'This terminal is not available.', 2000), fatal: !temporary }));
         ws.close(temporary ? CLOSE.tryAgain : CLOSE.unavailable, temporary ? 'try again' : 'unavailable');
         return;
+      }
+      if (holder && relayToken) {
+        log.info({ sessionId: claims.sessionId, tab: claims.tab, role: claims.role, holder }, 'terminal socket relayed to the replica running it');
+        return relay(ws, holder, relayToken, opts.replicaId ?? 'replica', log);
       }
       // Counted here, synchronously with the upgrade, so sockets arriving together cannot overshoot.
       const key = target.key;

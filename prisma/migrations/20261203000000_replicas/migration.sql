@@ -14,8 +14,19 @@ CREATE TABLE "Replica" (
     "id" TEXT NOT NULL PRIMARY KEY,
     "host" TEXT NOT NULL,
     "pid" INTEGER NOT NULL,
+    "url" TEXT NOT NULL DEFAULT '',
     "startedAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "seenAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+-- CreateTable
+CREATE TABLE "TerminalHolder" (
+    "sessionId" TEXT NOT NULL,
+    "tab" TEXT NOT NULL,
+    "replicaId" TEXT NOT NULL,
+    "updatedAt" DATETIME NOT NULL,
+
+    PRIMARY KEY ("sessionId", "tab")
 );
 
 -- CreateTable

@@ -16,10 +16,21 @@ CREATE TABLE "Replica" (
     "id" TEXT NOT NULL,
     "host" TEXT NOT NULL,
     "pid" INTEGER NOT NULL,
+    "url" TEXT NOT NULL DEFAULT '',
     "startedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "seenAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "Replica_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "TerminalHolder" (
+    "sessionId" TEXT NOT NULL,
+    "tab" TEXT NOT NULL,
+    "replicaId" TEXT NOT NULL,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "TerminalHolder_pkey" PRIMARY KEY ("sessionId","tab")
 );
 
 -- CreateTable
