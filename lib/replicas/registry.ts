@@ -80,15 +80,21 @@ export class ReplicaRegistry {
     return (await this.live())[0]?.id === this.id;
   }
 
-  /** Rows of replicas gone long ago (twice the dead time: their jobs were handed over by then) are removed. */
+  /** Rows of replicas gone long ago (twice the dead time: their jobs were handed over by then) are removed, with the terminals they held. */
   async forgetGone(): Promise<number> {
-    const { count } = await this.db.replica.deleteMany({ where: { seenAt: { lt: new Date(this.now() - 2 * this.deadAfterMs) } } });
+    const gone = await this.db.replica.findMany({ where: { seenAt: { lt: new Date(this.now() - 2 * this.deadAfterMs) } }, select: { id: true } });
+    if (!gone.length) return 0;
+    const ids = gone.map((r) => r.id);
+    // What they held goes with them: the terminals they ran ended when they did.
+    await this.db.terminalHolder.deleteMany({ where: { replicaId: { in: ids } } });
+    const { count } = await this.db.replica.deleteMany({ where: { id: { in: ids } } });
     return count;
   }
 
   /** Leaves: the row goes, so the others take over this replica's unfinished jobs at once. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    await this.db.terminalHolder.deleteMany({ where: { replicaId: this.id } });
     await this.db.replica.deleteMany({ where: { id: this.id } });
   }
 
