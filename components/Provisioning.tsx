@@ -11,7 +11,8 @@ function roughly(ms: number): string {
 
 /** Where a waiting start stands: "Number 3 in the queue to be prepared · ready in about 40 s". */
 function queueLine(q: QueueView): string {
-  const place = `Number ${q.position} in the queue ${q.waitingFor === 'room' ? 'for room on this server' : 'to be prepared'}`;
+  const what = { room: 'for room on this server', turn: 'to be prepared', replica: 'for a server to prepare it' }[q.waitingFor];
+  const place = `Number ${q.position} in the queue ${what}`;
   if (q.estimateMs !== undefined) return `${place} · ready in ${roughly(q.estimateMs)}`;
   // Room frees up when other learners' sessions end: no honest estimate to give.
   return q.waitingFor === 'room' ? `${place} · your turn comes when another session ends` : place;

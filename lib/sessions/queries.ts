@@ -2,7 +2,7 @@
 import type { SessionContext } from './context';
 import { SessionError } from './errors';
 import { recentMessages } from './messages';
-import { challengeView, sessionView, type ChallengeView, type SessionView } from './view';
+import { challengeView, sessionView, type ChallengeView, type QueueView, type SessionView } from './view';
 
 export class SessionQueries {
   constructor(private ctx: SessionContext) {}
@@ -13,8 +13,18 @@ export class SessionQueries {
     // `labforge dev`: the watched lab's version and problems; absent otherwise.
     const author = this.ctx.deps.author?.(lab.track.slug);
     // Read live, not from the row: positions move as others finish, without a write per waiter.
-    const queue = row.status === 'provisioning' ? this.ctx.waiting.get(id)?.() : undefined;
+    const queue = row.status === 'provisioning' ? (this.ctx.waiting.get(id)?.() ?? (await this.replicaQueue(row))) : undefined;
     return { ...sessionView(row, lab, progress), messages, ...(queue && { queue }), ...(author && { author }) };
+  }
+
+  /**
+   * A session whose job waits in the database for a replica to take it (replicas busy, or one just
+   * gone): its place among those, oldest first. Known on any replica.
+   */
+  private async replicaQueue(row: { id: string; replicaId: string | null; createdAt: Date }): Promise<QueueView | undefined> {
+    if (row.replicaId !== null || !this.ctx.deps.jobs?.shared) return undefined;
+    const ahead = await this.ctx.deps.db.session.count({ where: { status: 'provisioning', replicaId: null, createdAt: { lt: row.createdAt } } });
+    return { waitingFor: 'replica', position: ahead + 1 };
   }
 
   /** The newest sessions (their challenges' progress left out); those of labs no longer installed are skipped. */

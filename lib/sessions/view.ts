@@ -39,7 +39,8 @@ export interface ChallengeView {
  * recent preparations took, once there are some).
  */
 export interface QueueView {
-  waitingFor: 'room' | 'turn';
+  /** `replica`: its job waits in the database for a replica to take it (several replicas only). */
+  waitingFor: 'room' | 'turn' | 'replica';
   /** 1-based. */
   position: number;
   /** Ms until the environment should be ready. */

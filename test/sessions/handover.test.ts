@@ -161,4 +161,20 @@ describe('handing over a gone replica’s sessions', () => {
     await svc.syncCapacity('r-me');
     expect(held()).toEqual([ids.preparedElsewhere]);
   });
+
+  it('a session whose job waits for a replica shows its place among those, on any replica', async () => {
+    const jobs = new RecordingQueue();
+    const one = service(jobs, new CountingDriver(), 'r-one');
+    const two = service(jobs, new CountingDriver(), 'r-two');
+    const first = (await one.start('handed', 'f'.repeat(32))).id;
+    await new Promise((r) => setTimeout(r, 5)); // a later createdAt
+    const second = (await one.start('handed', 's'.repeat(32))).id;
+    const place = async (id: string, learner: string) => (await two.get(id, learner.repeat(32))).queue;
+    const before = (await place(first, 'f'))!;
+    expect(before.waitingFor).toBe('replica');
+    expect(await place(second, 's')).toEqual({ waitingFor: 'replica', position: before.position + 1 });
+    await jobs.handler!({ sessionId: first, startAt: 0 }, { id: 'job', attempt: 1 }); // a replica takes the first job: claimed, prepared
+    expect(await place(second, 's')).toEqual({ waitingFor: 'replica', position: before.position });
+    expect(await place(first, 'f')).toBeUndefined();
+  });
 });
