@@ -15,6 +15,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { PrismaClient } from './generated/client';
 import { PrismaClient as PostgresClient } from './generated-postgresql/client';
 import { hasPendingMigrations } from './pending';
@@ -46,13 +47,31 @@ export function createDb(databaseUrl: string): Db {
 
 /**
  * Applies pending migrations with the Prisma CLI (`migrate deploy`), which uses prisma.config.ts:
- * DATABASE_URL selects the provider's schema and migration set there. On PostgreSQL, Prisma holds
- * an advisory lock meanwhile, so replicas starting together migrate once. A database that has
+ * DATABASE_URL selects the provider's schema and migration set there. On PostgreSQL, replicas
+ * starting together take turns under an advisory lock and migrate once. A database that has
  * every migration already is left alone without starting the CLI (pending.ts).
  */
 export async function migrate(databaseUrl: string, cwd = process.cwd()): Promise<void> {
   makeFolderFor(databaseUrl);
   if (!(await hasPendingMigrations(databaseUrl, cwd))) return;
+  if (providerOf(databaseUrl) !== 'postgresql') return runMigrateDeploy(databaseUrl, cwd);
+  // Replicas starting together: Prisma's own lock gives up after 10 s, and its CLI holds that lock
+  // for about as long (until its pool lets the connection go), so a second replica could fail. Ours
+  // waits as long as it takes; whoever gets it second finds nothing left to apply.
+  const lock = new pg.Client({ connectionString: databaseUrl, application_name: 'labforge-migrate' });
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATE_LOCK]);
+    if (await hasPendingMigrations(databaseUrl, cwd)) await runMigrateDeploy(databaseUrl, cwd);
+  } finally {
+    await lock.end().catch(() => undefined); // the lock goes with its connection
+  }
+}
+
+/** Serialises Labforge's own migrations across replicas (a key of its own, not Prisma's). */
+const MIGRATE_LOCK = 0x1abf0d1;
+
+async function runMigrateDeploy(databaseUrl: string, cwd: string): Promise<void> {
   const require = createRequire(import.meta.url);
   const cli = require.resolve('prisma/build/index.js');
   await new Promise<void>((resolve, reject) => {

@@ -149,3 +149,13 @@ export function storageMessage(reason: string): string {
 }
 
 const kib = (n: number) => (n < 1024 ? `${n} bytes` : `${Math.floor(n / 1024)} KiB`);
+
+/**
+ * A conditional write another process made first: a row it was about to create exists (P2002), or
+ * the row it expected has changed (P2025). Between replicas racing for the same cursor this is the
+ * design working, not a fault: the loser reads again.
+ */
+export function lostRace(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'P2002' || code === 'P2025';
+}

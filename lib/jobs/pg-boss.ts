@@ -20,13 +20,18 @@ const QUEUE_OPTIONS = {
   // Finished jobs stay this long in `pgboss.job` for operators, then move to the archive.
   retentionDays: 7,
 };
+/** A periodic pass: one waiting and one running at most (pg-boss's `stately` policy), not retried. */
+const PERIODIC_OPTIONS = { policy: 'stately' as const, retryLimit: 0, expireInSeconds: 10 * 60, retentionDays: 1 };
 const POLL_MS = 1000;
 
 interface Worker {
   name: string;
   handler: JobHandler<object>;
   concurrency: number;
+  periodic: boolean;
   running: number;
+  /** Its jobs under way (awaited at stop for a periodic pass). */
+  runs: Set<Promise<void>>;
   fetching: boolean;
   timer?: NodeJS.Timeout;
 }
@@ -50,8 +55,16 @@ export class PgBossQueue implements JobQueue {
   }
 
   async work<T extends object>(name: string, handler: JobHandler<T>, opts: WorkOptions): Promise<void> {
-    if (!(await this.boss.getQueue(name))) await this.boss.createQueue(name, { name, ...QUEUE_OPTIONS });
-    const worker: Worker = { name, handler: handler as JobHandler<object>, concurrency: opts.concurrency, running: 0, fetching: false };
+    if (!(await this.boss.getQueue(name))) await this.boss.createQueue(name, { name, ...(opts.periodic ? PERIODIC_OPTIONS : QUEUE_OPTIONS) });
+    const worker: Worker = {
+      name,
+      handler: handler as JobHandler<object>,
+      concurrency: opts.concurrency,
+      periodic: !!opts.periodic,
+      running: 0,
+      runs: new Set(),
+      fetching: false,
+    };
     this.workers.set(name, worker);
     void this.fill(worker);
   }
@@ -62,6 +75,13 @@ export class PgBossQueue implements JobQueue {
     const worker = this.workers.get(name);
     if (worker) void this.fill(worker);
     return id;
+  }
+
+  async sendPeriodic(name: string, everySeconds: number): Promise<void> {
+    // Throttled by a key per time slot: the other replicas' sends in the same slot insert nothing.
+    const id = await this.boss.sendThrottled(name, {}, {}, everySeconds, name);
+    const worker = this.workers.get(name);
+    if (id && worker) void this.fill(worker);
   }
 
   async retry(name: string, id: string, reason: string): Promise<void> {
@@ -81,6 +101,7 @@ export class PgBossQueue implements JobQueue {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const w of this.workers.values()) clearTimeout(w.timer);
+    await Promise.all([...this.workers.values()].filter((w) => w.periodic).flatMap((w) => [...w.runs]));
     // Running jobs are not failed here: their sessions are handed over through the replica row.
     await this.boss.stop({ graceful: false, close: true, wait: false });
   }
@@ -106,7 +127,7 @@ export class PgBossQueue implements JobQueue {
 
   private run(w: Worker, job: PgBoss.JobWithMetadata<object>): void {
     w.running++;
-    void w
+    const run = w
       .handler(job.data, { id: job.id, attempt: job.retryCount + 1 })
       .then(
         () => this.boss.complete(w.name, job.id),
@@ -118,7 +139,9 @@ export class PgBossQueue implements JobQueue {
       .catch((e: Error) => this.log.warn({ queue: w.name, job: job.id, err: e.message }, 'could not record the end of a job'))
       .finally(() => {
         w.running--;
+        w.runs.delete(run);
         void this.fill(w);
       });
+    w.runs.add(run);
   }
 }

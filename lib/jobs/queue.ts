@@ -1,6 +1,6 @@
 /**
  * Work that must happen exactly once even with several replicas: preparing a session's environment
- * is a job. On PostgreSQL, jobs live in the database through pg-boss (pg-boss.ts): any replica may
+ * is a job, and so is each run of the periodic passes (expiry, host watch, reconciler). On PostgreSQL, jobs live in the database through pg-boss (pg-boss.ts): any replica may
  * take one, a failed one is retried with backoff, and a job whose replica died is handed back
  * (lib/replicas/handover.ts) and taken by another. With SQLite (one process) the same jobs run
  * here, in this process, as they are sent: nothing outlives the process, and the server's start
@@ -20,6 +20,11 @@ export type JobHandler<T> = (data: T, job: JobInfo) => Promise<void>;
 export interface WorkOptions {
   /** Jobs of this queue this replica runs at once; the rest wait in the queue for any replica. */
   concurrency: number;
+  /**
+   * A periodic pass (the expiry sweep, the host watch, the reconciler), sent with sendPeriodic: at
+   * most one waits and one runs across replicas, and a failed one is not retried (the next is due).
+   */
+  periodic?: boolean;
 }
 
 export interface QueueDepth {
@@ -37,12 +42,16 @@ export interface JobQueue {
   work<T extends object>(name: string, handler: JobHandler<T>, opts: WorkOptions): Promise<void>;
   /** Queues a job; its id. */
   send<T extends object>(name: string, data: T): Promise<string>;
+  /** Queues a periodic pass, at most once per `everySeconds` across replicas: whichever replica sends first, any one runs it. */
+  sendPeriodic(name: string, everySeconds: number): Promise<void>;
   /** Hands an active job back for another attempt (its replica is gone). */
   retry(name: string, id: string, reason: string): Promise<void>;
   depth(): Promise<QueueDepth[]>;
   /**
-   * Stops taking jobs. Running ones are not awaited: a replica going away hands its unfinished jobs
-   * to the others through its replica row (lib/replicas/), and with SQLite the next start fails them.
+   * Stops taking jobs, and waits for the periodic passes under way (short, and they use the
+   * database the server closes next). Other jobs are not awaited: a replica going away hands its
+   * unfinished ones to the others through its replica row (lib/replicas/), and with SQLite the
+   * next start fails them.
    */
   stop(): Promise<void>;
 }
@@ -52,13 +61,15 @@ export class InProcessQueue implements JobQueue {
   readonly shared = false;
   private readonly handlers = new Map<string, JobHandler<object>>();
   private readonly running = new Map<string, Set<Promise<void>>>();
+  private readonly periodic = new Set<string>();
   private stopped = false;
 
   constructor(private readonly log: Logger) {}
 
-  async work<T extends object>(name: string, handler: JobHandler<T>): Promise<void> {
+  async work<T extends object>(name: string, handler: JobHandler<T>, opts?: WorkOptions): Promise<void> {
     this.handlers.set(name, handler as JobHandler<object>);
     this.running.set(name, new Set());
+    if (opts?.periodic) this.periodic.add(name);
   }
 
   async send<T extends object>(name: string, data: T): Promise<string> {
@@ -73,6 +84,12 @@ export class InProcessQueue implements JobQueue {
     return id;
   }
 
+  async sendPeriodic(name: string): Promise<void> {
+    // One process: the pass runs now, unless the previous one still does.
+    if (this.running.get(name)?.size) return;
+    await this.send(name, {});
+  }
+
   async retry(): Promise<void> {
     // One process: a job cannot outlive its replica here.
   }
@@ -83,5 +100,6 @@ export class InProcessQueue implements JobQueue {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await Promise.all([...this.periodic].flatMap((name) => [...this.running.get(name)!]));
   }
 }

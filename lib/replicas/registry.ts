@@ -1,8 +1,8 @@
 /**
  * The server processes sharing one database, each a row in `Replica` that it refreshes every few
  * seconds. A replica not seen for `deadAfterMs` is gone (killed, its machine lost, cut off from the
- * database): the others hand its unfinished jobs over (handover.ts). The oldest live replica leads
- * the passes that must run once for the whole platform (the expiry sweep, the host watch).
+ * database): the others hand its unfinished jobs over (lib/sessions/handover.ts), and the terminals
+ * it ran are nobody's (terminal-directory.ts).
  *
  * Clocks: each replica stamps `seenAt` with its own clock and judges the others by it, so machines'
  * clocks must agree to well within `deadAfterMs` (NTP does; the default leaves 15 s).
@@ -73,11 +73,6 @@ export class ReplicaRegistry {
     const row = await this.db.replica.findUnique({ where: { id }, select: { id: true, host: true, url: true, startedAt: true, seenAt: true } });
     if (!row || row.seenAt.getTime() <= this.now() - this.deadAfterMs) return undefined;
     return { id: row.id, host: row.host, url: row.url, startedAt: row.startedAt };
-  }
-
-  /** Whether this replica leads the once-for-all passes: it is the oldest live one. */
-  async leads(): Promise<boolean> {
-    return (await this.live())[0]?.id === this.id;
   }
 
   /** Rows of replicas gone long ago (twice the dead time: their jobs were handed over by then) are removed, with the terminals they held. */

@@ -2,8 +2,10 @@
  * The passes a long-running server makes besides answering requests. Often: expiry and idle
  * timeouts (sweep), hosts that stopped under a live session (watch: the learner is told and can
  * restart them; a removed one fails the session), the replica's heartbeat and the handover of
- * gone replicas' jobs (replicas). Seldom: leftovers nobody owns (reconcile).
- * A pass still running when the next is due is not doubled; a failed pass is logged, not fatal.
+ * gone replicas' jobs (replicas). Seldom: leftovers nobody owns (reconcile). The sweep, the watch
+ * and the reconciler run once for the whole platform: start.ts makes each of them a periodic job
+ * (lib/jobs/), and the timer here only sends it. A pass still running when the next is due is not
+ * doubled; a failed pass is logged, not fatal.
  */
 import type { Config } from '../base/config';
 import type { Logger } from '../base/log';
@@ -17,7 +19,12 @@ export interface Passes {
 
 const SWEEP_MS = 10_000;
 
-export function startBackgroundPasses(config: Pick<Config, 'watchMs' | 'reconcileMs' | 'replicaHeartbeatMs'>, log: Logger, passes: Passes): { stop(): void } {
+/** How often each pass runs (the sweep's is fixed; the rest are settings). */
+export function passIntervals(config: Pick<Config, 'watchMs' | 'reconcileMs' | 'replicaHeartbeatMs'>): Record<keyof Passes, number> {
+  return { sweep: SWEEP_MS, watch: config.watchMs, reconcile: config.reconcileMs, replicas: config.replicaHeartbeatMs };
+}
+
+export function startBackgroundPasses(intervals: Record<keyof Passes, number>, log: Logger, passes: Passes): { stop(): void } {
   const every = (ms: number, what: string, pass: () => Promise<unknown>) => {
     let running = false;
     const timer = setInterval(() => {
@@ -31,10 +38,10 @@ export function startBackgroundPasses(config: Pick<Config, 'watchMs' | 'reconcil
     return timer;
   };
   const timers = [
-    every(SWEEP_MS, 'sweep', passes.sweep),
-    every(config.watchMs, 'host watch', passes.watch),
-    every(config.reconcileMs, 'housekeeping', passes.reconcile),
-    every(config.replicaHeartbeatMs, 'replica handover', passes.replicas),
+    every(intervals.sweep, 'sweep', passes.sweep),
+    every(intervals.watch, 'host watch', passes.watch),
+    every(intervals.reconcile, 'housekeeping', passes.reconcile),
+    every(intervals.replicas, 'replica handover', passes.replicas),
   ];
   return { stop: () => timers.forEach(clearInterval) };
 }

@@ -42,7 +42,7 @@ import { createTerminalGateway, type TerminalGateway } from '../terminals/node/g
 import { ScreenStore } from '../terminals/node/screens';
 import { trafficCaptures } from '../traffic/capture';
 import { WebhookDispatcher } from '../webhooks/dispatcher';
-import { startBackgroundPasses } from './background';
+import { passIntervals, startBackgroundPasses } from './background';
 import { createObservability } from './observability';
 import { setRuntime, type Runtime } from '.';
 
@@ -77,7 +77,7 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
   const db = createDb(config.databaseUrl);
   // The first admin: from LABFORGE_ADMIN_EMAIL/PASSWORD, or a one-time setup link printed now.
   await bootstrapAdmin(db, { publicUrl: config.publicUrl, admin: config.admin, log: slog });
-  // This process among the replicas of the database: heartbeats, leads the once-for-all passes when oldest.
+  // This process among the replicas of the database: heartbeats, so the others know when it is gone.
   const replicas = new ReplicaRegistry(db, log, { heartbeatMs: config.replicaHeartbeatMs, deadAfterMs: config.replicaDeadMs, url: config.replicaUrl });
   await replicas.start();
   const catalog = parts.catalog ?? new LabCatalog(config.labsDirs);
@@ -214,13 +214,24 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
   // LTI score passback (lib/lti/): the same Event log, read by its own cursor, posted to LMSs.
   const ltiScores = new ScoreDispatcher(db, log);
   ltiScores.start();
-  // The expiry sweep and the host watch read every session: the oldest replica makes them, once.
-  // SQLite has one server, which leads even while a killed predecessor's row is still fresh.
-  const leads = () => (jobs.shared ? replicas.leads() : Promise.resolve(true));
-  const passes = startBackgroundPasses(config, slog, {
-    sweep: async () => (await leads()) && sessions.sweep(),
-    watch: async () => (await leads()) && sessions.watchHosts(),
-    reconcile: reconcileNow,
+  // The passes over every session or engine run once for the platform, as jobs: each replica's timer
+  // sends one per interval, one replica runs it (with SQLite, this process, unless it still runs).
+  const periodic = { sweep: () => sessions.sweep(), watch: () => sessions.watchHosts(), reconcile: reconcileNow };
+  for (const [name, pass] of Object.entries(periodic)) {
+    await jobs.work(
+      name,
+      async () => {
+        await pass();
+      },
+      { concurrency: 1, periodic: true },
+    );
+  }
+  const intervals = passIntervals(config);
+  const send = (name: keyof typeof periodic) => () => jobs.sendPeriodic(name, Math.max(1, Math.round(intervals[name] / 1000)));
+  const passes = startBackgroundPasses(intervals, slog, {
+    sweep: send('sweep'),
+    watch: send('watch'),
+    reconcile: send('reconcile'),
     replicas: async () => {
       // SQLite has one server: nothing to hand over or share, only its predecessors' rows to forget.
       if (jobs.shared) {

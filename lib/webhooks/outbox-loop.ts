@@ -6,6 +6,7 @@
  * in order; at most `maxInFlight` in all. Subclasses say only what is queued, how one item is sent
  * and how its result is recorded.
  */
+import { lostRace } from '../db/faults';
 import type { Logger } from '../base/log';
 import type { Db } from '../db/client';
 import { RETRY, retryAt, type RetryPolicy } from './retry';
@@ -119,6 +120,8 @@ export abstract class OutboxLoop<T extends OutboxItem> {
         this.failing = undefined;
       })
       .catch((e: Error) => {
+        // Another replica moved the cursor first: its transaction wrote those rows, ours rolled back.
+        if (lostRace(e)) return void (this.again = true);
         if (e.message !== this.failing) this.log.warn({ err: e.message }, `${this.names.pass} pass failed; trying again every poll`);
         this.failing = e.message;
       })

@@ -1,7 +1,7 @@
 /** The job queue in this process (lib/jobs/queue.ts), what SQLite servers use. PostgreSQL's: pg-boss.test.ts. */
 import { describe, expect, it } from 'vitest';
 import { log } from '../../lib/base/log';
-import { InProcessQueue, type JobInfo } from '../../lib/jobs/queue';
+import { InProcessQueue, type JobInfo, type JobQueue } from '../../lib/jobs/queue';
 import { waitFor } from '../support/wait';
 
 describe('InProcessQueue', () => {
@@ -39,5 +39,43 @@ describe('InProcessQueue', () => {
     await q.send('provision', {});
     await waitFor('both jobs to end', async () => (await q.depth())[0].active === 0, 2000, 10);
     expect(calls).toBe(2);
+  });
+
+  it('a periodic pass runs at once, but not again while it still runs', async () => {
+    const q: JobQueue = new InProcessQueue(log);
+    let runs = 0;
+    let release!: () => void;
+    await q.work(
+      'sweep',
+      () => {
+        runs++;
+        return new Promise<void>((r) => (release = r));
+      },
+      { concurrency: 1, periodic: true },
+    );
+    await q.sendPeriodic('sweep', 10);
+    await q.sendPeriodic('sweep', 10);
+    expect(runs).toBe(1);
+    release();
+    await waitFor('the pass to end', async () => (await q.depth())[0].active === 0, 2000, 10);
+    await q.sendPeriodic('sweep', 10);
+    expect(runs).toBe(2);
+    release();
+  });
+
+  it('stop waits for a periodic pass under way (it uses the database), never for a long job', async () => {
+    const q: JobQueue = new InProcessQueue(log);
+    let endPass!: () => void;
+    await q.work('sweep', () => new Promise<void>((r) => (endPass = r)), { concurrency: 1, periodic: true });
+    await q.work('provision', () => new Promise<void>(() => {}), { concurrency: 8 }); // never ends
+    await q.sendPeriodic('sweep', 10);
+    await q.send('provision', {});
+    let stopped = false;
+    const stopping = q.stop().then(() => (stopped = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(stopped).toBe(false);
+    endPass();
+    await stopping;
+    expect(stopped).toBe(true);
   });
 });

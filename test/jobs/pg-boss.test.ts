@@ -92,4 +92,25 @@ describe.skipIf(!server)('PgBossQueue: two replicas on one database', () => {
       { by: 'b', id, attempt: 2 },
     ]);
   });
+
+  it('a periodic pass sent by both replicas in one interval runs once, on one of them', async () => {
+    const runs: string[] = [];
+    for (const [q, by] of [
+      [a, 'a'],
+      [b, 'b'],
+    ] as const) {
+      await q.work(
+        'tick',
+        async () => {
+          runs.push(by);
+        },
+        { concurrency: 1, periodic: true },
+      );
+    }
+    // Every replica's timer fires in the same 30 s slot, twice each.
+    await Promise.all([a.sendPeriodic('tick', 30), b.sendPeriodic('tick', 30), a.sendPeriodic('tick', 30), b.sendPeriodic('tick', 30)]);
+    await waitFor('the pass to run', () => runs.length >= 1, 10_000, 50);
+    await new Promise((r) => setTimeout(r, 1500)); // a second run would show within a poll
+    expect(runs).toHaveLength(1);
+  });
 });

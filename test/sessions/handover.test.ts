@@ -30,6 +30,7 @@ class RecordingQueue implements JobQueue {
     this.sent.push({ id, data });
     return id;
   }
+  async sendPeriodic() {}
   async retry(_name: string, id: string, reason: string) {
     this.retried.push({ id, reason });
   }

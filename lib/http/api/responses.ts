@@ -102,9 +102,9 @@ export const SessionViewSchema = z
     progress: z.array(ProgressStepSchema).meta({ description: "The environment's creation steps" }),
     queue: z
       .object({
-        waitingFor: z
-          .enum(['room', 'turn', 'replica'])
-          .meta({ description: '`room`: memory on the server, freed as other sessions end; `turn`: to be prepared; `replica`: for one of several servers to take it' }),
+        waitingFor: z.enum(['room', 'turn', 'replica']).meta({
+          description: '`room`: memory on the server, freed as other sessions end; `turn`: to be prepared; `replica`: for one of several servers to take it',
+        }),
         position: z.number().int().meta({ description: '1-based place in the queue' }),
         estimateMs: z.number().optional().meta({ description: 'Until the environment should be ready, from recent preparations (`turn` only)' }),
       })
