@@ -22,6 +22,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   checks: async () => (await import('./checks')).bench,
   load: async () => (await import('./load')).bench,
   fleet: async () => (await import('./fleet')).bench,
+  replicas: async () => (await import('./replicas')).bench,
 };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

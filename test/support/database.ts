@@ -76,7 +76,8 @@ export function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
-async function admin<T>(server: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+/** Runs `fn` on a connection of its own to `server` (a server's admin database, or one database). */
+export async function withClient<T>(server: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: server });
   await c.connect();
   try {
@@ -89,7 +90,7 @@ async function admin<T>(server: string, fn: (c: pg.Client) => Promise<T>): Promi
 /** Whether the test server answers, and why not (for the `skipped:` line). */
 export async function serverProblem(server: string): Promise<string | undefined> {
   try {
-    await admin(server, (c) => c.query('SELECT 1'));
+    await withClient(server, (c) => c.query('SELECT 1'));
     return undefined;
   } catch (e) {
     return (e as Error).message;
@@ -120,7 +121,7 @@ function migrationsDigest(provider: Provider): string {
 
 async function copyOfTemplate(server: string): Promise<string> {
   const name = `${PREFIX}${process.pid}_${++made}_${crypto.randomBytes(3).toString('hex')}`;
-  await admin(server, async (c) => {
+  await withClient(server, async (c) => {
     await c.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
     try {
       await dropLeftovers(c, server);

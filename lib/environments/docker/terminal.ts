@@ -73,7 +73,10 @@ export async function closeTerminal(docker: Dockerode, env: Environment, host: s
   try {
     await killMarked(docker, docker.getContainer(hostOf(env, host).ref), `LABFORGE_TERMINAL=${check.data}`);
   } catch (err) {
-    // Nothing left to end when the host itself is gone or stopped.
-    if (engineStatus(err) !== 404 && engineStatus(err) !== 409) throw hostError(err, host, 'closing a terminal');
+    // Nothing left to end when the host itself is gone or stopped, or being removed (the session
+    // ended through another replica: the engine answers 500 "container not running" then).
+    const status = engineStatus(err);
+    const notRunning = status === 500 && /container not running|removal in progress/i.test((err as Error).message);
+    if (status !== 404 && status !== 409 && !notRunning) throw hostError(err, host, 'closing a terminal');
   }
 }
