@@ -26,6 +26,8 @@ const HELP = `labforge <command> [options]
   accounts invite EMAIL [--role instructor|admin]
                            a one-time link that sets up an instructor's account (printed);
                            accounts create EMAIL (password on stdin); accounts list; accounts disable|enable EMAIL
+  status [--json]          the replicas of this database (live or gone, sessions each is preparing)
+                           and the job queue (per queue and state, the latest failures and why)
   results LAB [--learner ID] [--since TIME] [--csv | --json]
                            each session's score and, per challenge, attempts, first pass, last failure
   help                     this text
@@ -58,6 +60,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./commands/webhooks')).run(rest);
     case 'lti':
       return (await import('./commands/lti')).run(rest);
+    case 'status':
+      return (await import('./commands/status')).run(rest);
     case 'accounts':
       return (await import('./commands/accounts')).run(rest);
     case undefined:

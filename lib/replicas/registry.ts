@@ -102,3 +102,35 @@ export class ReplicaRegistry {
     });
   }
 }
+
+export interface ReplicaRow {
+  id: string;
+  host: string;
+  pid: number;
+  url: string;
+  startedAt: string;
+  seenAt: string;
+  live: boolean;
+  /** Sessions it is preparing now. */
+  preparing: number;
+}
+
+/** Every replica row (live ones first, newest first), for operators (`labforge status`). */
+export async function listReplicas(db: Db, deadAfterMs: number, now = Date.now()): Promise<ReplicaRow[]> {
+  const rows = await db.replica.findMany({ orderBy: { startedAt: 'desc' } });
+  const preparing = await db.session.groupBy({ by: ['replicaId'], where: { status: 'provisioning', replicaId: { not: null } }, _count: { _all: true } });
+  const count = new Map(preparing.map((p) => [p.replicaId, p._count._all]));
+  return rows
+    .map((r) => ({
+      id: r.id,
+      host: r.host,
+      pid: r.pid,
+      url: r.url,
+      startedAt: r.startedAt.toISOString(),
+      seenAt: r.seenAt.toISOString(),
+      live: r.seenAt.getTime() > now - deadAfterMs,
+      preparing: count.get(r.id) ?? 0,
+    }))
+    .sort((a, b) => Number(b.live) - Number(a.live));
+}
+

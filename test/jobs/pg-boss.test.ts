@@ -5,10 +5,13 @@
  * concurrency at once. Runs in the `postgres` lane only; without its server it says `skipped:`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../cli/commands/status';
 import { log } from '../../lib/base/log';
+import { createDb } from '../../lib/db/client';
 import { PgBossQueue } from '../../lib/jobs/pg-boss';
 import type { JobInfo } from '../../lib/jobs/queue';
 import { databaseForThisFile, testServerUrl } from '../support/database';
+import { captured } from '../support/cli';
 import { waitFor } from '../support/wait';
 
 const server = testServerUrl();
@@ -112,5 +115,37 @@ describe.skipIf(!server)('PgBossQueue: two replicas on one database', () => {
     await waitFor('the pass to run', () => runs.length >= 1, 10_000, 50);
     await new Promise((r) => setTimeout(r, 1500)); // a second run would show within a poll
     expect(runs).toHaveLength(1);
+  });
+
+  it('labforge status reads the queue: jobs per queue and state, and the latest failure with its message', async () => {
+    const cli = (...args: string[]) => captured(() => run(args, async () => createDb(t.url), { databaseUrl: t.url, replicaDeadMs: 20_000 }));
+    let tries = 0;
+    await a.work(
+      'status-flaky',
+      async () => {
+        tries++;
+        throw new Error('the engine said no');
+      },
+      { concurrency: 1, periodic: true }, // periodic: not retried
+    );
+    await a.work('status-fine', async () => {}, { concurrency: 1 });
+    await a.sendPeriodic('status-flaky', 60);
+    await a.send('status-fine', {});
+    type Doc = { jobs: { shared: boolean; queues: Array<{ queue: string; byState: Record<string, number> }>; failed: Array<Record<string, unknown>> } };
+    const d = await waitFor(
+      'both jobs to end',
+      async () => {
+        const doc = JSON.parse((await cli('--json')).stdout) as Doc;
+        const failed = doc.jobs.failed.filter((f) => f.queue === 'status-flaky');
+        return doc.jobs.queues.find((x) => x.queue === 'status-fine')?.byState.completed === 1 && failed.length === 1 && doc;
+      },
+      20_000,
+      200,
+    );
+    expect(tries).toBe(1);
+    expect(d.jobs.shared).toBe(true);
+    expect(d.jobs.queues.find((x) => x.queue === 'status-flaky')?.byState).toEqual({ failed: 1 });
+    expect(d.jobs.failed.find((f) => f.queue === 'status-flaky')).toMatchObject({ attempts: 1, error: 'the engine said no' });
+    expect((await cli()).stdout).toMatch(/Latest failed jobs:\n(.*\n)*.* status-flaky .* after 1 attempt\(s\): the engine said no/);
   });
 });
