@@ -133,4 +133,3 @@ export async function listReplicas(db: Db, deadAfterMs: number, now = Date.now()
     }))
     .sort((a, b) => Number(b.live) - Number(a.live));
 }
-
