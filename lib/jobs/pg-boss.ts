@@ -6,6 +6,7 @@
  * this replica sends one, and every second otherwise (pg-boss's own workers take one batch at a
  * time and wait for all of it, which would hold a quick job behind a slow one).
  */
+import pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { Logger } from '../base/log';
 import type { JobHandler, JobQueue, QueueDepth, WorkOptions } from './queue';
@@ -23,6 +24,8 @@ const QUEUE_OPTIONS = {
 /** A periodic pass: one waiting and one running at most (pg-boss's `stately` policy), not retried. */
 const PERIODIC_OPTIONS = { policy: 'stately' as const, retryLimit: 0, expireInSeconds: 10 * 60, retentionDays: 1 };
 const POLL_MS = 1000;
+/** Serialises making queues across replicas (a key of Labforge's own). */
+const QUEUE_SETUP_LOCK = 0x1abf0e2;
 
 interface Worker {
   name: string;
@@ -43,6 +46,7 @@ export class PgBossQueue implements JobQueue {
 
   private constructor(
     private readonly boss: PgBoss,
+    private readonly connectionString: string,
     private readonly log: Logger,
   ) {}
 
@@ -51,11 +55,11 @@ export class PgBossQueue implements JobQueue {
     const boss = new PgBoss({ connectionString, schema: 'pgboss', max: 4, application_name: 'labforge-jobs', schedule: false });
     boss.on('error', (e: Error) => log.warn({ err: e.message }, 'job queue error'));
     await boss.start();
-    return new PgBossQueue(boss, log);
+    return new PgBossQueue(boss, connectionString, log);
   }
 
   async work<T extends object>(name: string, handler: JobHandler<T>, opts: WorkOptions): Promise<void> {
-    if (!(await this.boss.getQueue(name))) await this.boss.createQueue(name, { name, ...(opts.periodic ? PERIODIC_OPTIONS : QUEUE_OPTIONS) });
+    await this.createQueue(name, opts.periodic ? PERIODIC_OPTIONS : QUEUE_OPTIONS);
     const worker: Worker = {
       name,
       handler: handler as JobHandler<object>,
@@ -67,6 +71,22 @@ export class PgBossQueue implements JobQueue {
     };
     this.workers.set(name, worker);
     void this.fill(worker);
+  }
+
+  /**
+   * Makes the queue unless it exists. Replicas starting together take turns under an advisory lock:
+   * two of pg-boss's createQueue at once deadlock in PostgreSQL (each makes the queue's partition).
+   */
+  private async createQueue(name: string, options: PgBoss.Queue | Omit<PgBoss.Queue, 'name'>): Promise<void> {
+    if (await this.boss.getQueue(name)) return;
+    const lock = new pg.Client({ connectionString: this.connectionString, application_name: 'labforge-jobs-setup' });
+    await lock.connect();
+    try {
+      await lock.query('SELECT pg_advisory_lock($1)', [QUEUE_SETUP_LOCK]);
+      if (!(await this.boss.getQueue(name))) await this.boss.createQueue(name, { ...options, name });
+    } finally {
+      await lock.end().catch(() => undefined); // the lock goes with its connection
+    }
   }
 
   async send<T extends object>(name: string, data: T): Promise<string> {

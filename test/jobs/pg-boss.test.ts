@@ -30,6 +30,14 @@ describe.skipIf(!server)('PgBossQueue: two replicas on one database', () => {
     await b?.stop();
   });
 
+  it('replicas starting together make their queues without a deadlock', async () => {
+    // pg-boss's createQueue from two processes at once deadlocked in PostgreSQL (seen when the
+    // bench started two replicas on a new database); they take turns now.
+    const names = ['setup-a', 'setup-b', 'setup-c', 'setup-d'];
+    await Promise.all([a, b].flatMap((q) => names.map((n, i) => q.work(n, async () => {}, { concurrency: 1, periodic: i > 0 }))));
+    expect(new Set((await a.depth()).map((d) => d.queue))).toEqual(new Set([...names]));
+  });
+
   it('runs each job exactly once across replicas, each replica within its concurrency', async () => {
     const ran: Array<{ n: number; by: string; attempt: number }> = [];
     const running = { a: 0, b: 0 };
