@@ -1,8 +1,10 @@
 /**
  * The server under load: a real `labforge serve` (production Next build, the real API, terminal
  * gateway and Docker driver) on 127.0.0.1 in its own process, with a fresh data folder and only
- * the lab under test installed. Its containers carry an instance label derived from that data
- * folder (lib/runtime/start.ts), so cleanup removes ours and nothing else.
+ * the lab under test installed. With SQLite its containers carry an instance label derived from
+ * that data folder (lib/runtime/start.ts, made on the database's first start), so cleanup removes
+ * ours and nothing else; on a shared PostgreSQL database the label is the database's
+ * (bench/replicas/cluster.ts reads it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -78,8 +80,13 @@ export async function startLoadServer(setup: ServerSetup): Promise<LoadServer> {
       child.kill('SIGTERM');
     }));
   const deadline = Date.now() + 120_000;
+  // A server that never became ready takes its data folder with it: nobody else knows the folder.
+  const gone = (message: string) => {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    return new Error(message);
+  };
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode} before it was ready (its stderr is above)`);
+    if (child.exitCode !== null) throw gone(`the server exited with code ${child.exitCode} before it was ready (its stderr is above)`);
     const up = await fetch(`${origin}/api/v1/health`).then(
       (r) => r.ok,
       () => false,
@@ -87,7 +94,7 @@ export async function startLoadServer(setup: ServerSetup): Promise<LoadServer> {
     if (up) break;
     if (Date.now() > deadline) {
       await stop();
-      throw new Error('the server did not answer /api/v1/health within 120 s');
+      throw gone('the server did not answer /api/v1/health within 120 s');
     }
     await sleep(300);
   }
