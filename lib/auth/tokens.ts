@@ -12,6 +12,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Db } from '../db/client';
+import { lostRace } from '../db/faults';
 
 export const tokenClaimsSchema = z
   .object({
@@ -153,11 +154,12 @@ class DatabaseTable implements TokenTable {
   }
 
   async take(hash: string): Promise<Entry | undefined> {
-    const row = await this.db.terminalToken.findUnique({ where: { hash } });
+    // The delete is the claim: of two replicas taking one token, one deletes the row, the other finds none.
+    const row = await this.db.terminalToken.delete({ where: { hash } }).catch((e: unknown) => {
+      if (lostRace(e)) return undefined;
+      throw e;
+    });
     if (!row) return undefined;
-    // The delete is the claim: of two replicas taking one token, one deletes the row, the other none.
-    const { count } = await this.db.terminalToken.deleteMany({ where: { hash } });
-    if (count !== 1) return undefined;
     return { claims: tokenClaimsSchema.parse(JSON.parse(row.claims)), expiresAt: row.expiresAt.getTime() };
   }
 

@@ -15,9 +15,9 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
-import pg from 'pg';
 import { PrismaClient } from './generated/client';
 import { PrismaClient as PostgresClient } from './generated-postgresql/client';
+import { withAdvisoryLock } from './locks';
 import { hasPendingMigrations } from './pending';
 import { databaseFile, providerOf, rememberProvider } from './provider';
 import { withSafeTransactions } from './transactions';
@@ -58,18 +58,10 @@ export async function migrate(databaseUrl: string, cwd = process.cwd()): Promise
   // Replicas starting together: Prisma's own lock gives up after 10 s, and its CLI holds that lock
   // for about as long (until its pool lets the connection go), so a second replica could fail. Ours
   // waits as long as it takes; whoever gets it second finds nothing left to apply.
-  const lock = new pg.Client({ connectionString: databaseUrl, application_name: 'labforge-migrate' });
-  await lock.connect();
-  try {
-    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATE_LOCK]);
+  await withAdvisoryLock(databaseUrl, 'migrate', async () => {
     if (await hasPendingMigrations(databaseUrl, cwd)) await runMigrateDeploy(databaseUrl, cwd);
-  } finally {
-    await lock.end().catch(() => undefined); // the lock goes with its connection
-  }
+  });
 }
-
-/** Serialises Labforge's own migrations across replicas (a key of its own, not Prisma's). */
-const MIGRATE_LOCK = 0x1abf0d1;
 
 async function runMigrateDeploy(databaseUrl: string, cwd: string): Promise<void> {
   const require = createRequire(import.meta.url);

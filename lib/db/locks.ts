@@ -45,3 +45,13 @@ export class AdvisoryLocks implements NamedLocks {
     return this.pool.end();
   }
 }
+
+/** Runs `fn` under the lock `key` on a connection of its own, for one-off work (a migration, making a queue). */
+export async function withAdvisoryLock<T>(connectionString: string, key: string, fn: () => Promise<T>): Promise<T> {
+  const locks = new AdvisoryLocks(connectionString, 1);
+  try {
+    return await locks.run(key, fn);
+  } finally {
+    await locks.close();
+  }
+}

@@ -6,9 +6,9 @@
  * this replica sends one, and every second otherwise (pg-boss's own workers take one batch at a
  * time and wait for all of it, which would hold a quick job behind a slow one).
  */
-import pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { Logger } from '../base/log';
+import { withAdvisoryLock } from '../db/locks';
 import type { JobHandler, JobQueue, QueueDepth, WorkOptions } from './queue';
 
 /** How each job is retried and expired (pg-boss's queue options). */
@@ -24,16 +24,13 @@ const QUEUE_OPTIONS = {
 /** A periodic pass: one waiting and one running at most (pg-boss's `stately` policy), not retried. */
 const PERIODIC_OPTIONS = { policy: 'stately' as const, retryLimit: 0, expireInSeconds: 10 * 60, retentionDays: 1 };
 const POLL_MS = 1000;
-/** Serialises making queues across replicas (a key of Labforge's own). */
-const QUEUE_SETUP_LOCK = 0x1abf0e2;
 
 interface Worker {
   name: string;
   handler: JobHandler<object>;
   concurrency: number;
   periodic: boolean;
-  running: number;
-  /** Its jobs under way (awaited at stop for a periodic pass). */
+  /** Its jobs under way on this replica (awaited at stop for a periodic pass). */
   runs: Set<Promise<void>>;
   fetching: boolean;
   timer?: NodeJS.Timeout;
@@ -65,7 +62,6 @@ export class PgBossQueue implements JobQueue {
       handler: handler as JobHandler<object>,
       concurrency: opts.concurrency,
       periodic: !!opts.periodic,
-      running: 0,
       runs: new Set(),
       fetching: false,
     };
@@ -79,14 +75,9 @@ export class PgBossQueue implements JobQueue {
    */
   private async createQueue(name: string, options: PgBoss.Queue | Omit<PgBoss.Queue, 'name'>): Promise<void> {
     if (await this.boss.getQueue(name)) return;
-    const lock = new pg.Client({ connectionString: this.connectionString, application_name: 'labforge-jobs-setup' });
-    await lock.connect();
-    try {
-      await lock.query('SELECT pg_advisory_lock($1)', [QUEUE_SETUP_LOCK]);
+    await withAdvisoryLock(this.connectionString, 'job-queue-setup', async () => {
       if (!(await this.boss.getQueue(name))) await this.boss.createQueue(name, { ...options, name });
-    } finally {
-      await lock.end().catch(() => undefined); // the lock goes with its connection
-    }
+    });
   }
 
   async send<T extends object>(name: string, data: T): Promise<string> {
@@ -132,8 +123,8 @@ export class PgBossQueue implements JobQueue {
     w.fetching = true;
     clearTimeout(w.timer);
     try {
-      while (!this.stopped && w.running < w.concurrency) {
-        const jobs = await this.boss.fetch<object>(w.name, { batchSize: w.concurrency - w.running, includeMetadata: true });
+      while (!this.stopped && w.runs.size < w.concurrency) {
+        const jobs = await this.boss.fetch<object>(w.name, { batchSize: w.concurrency - w.runs.size, includeMetadata: true });
         if (!jobs.length) break;
         for (const job of jobs) this.run(w, job);
       }
@@ -146,7 +137,6 @@ export class PgBossQueue implements JobQueue {
   }
 
   private run(w: Worker, job: PgBoss.JobWithMetadata<object>): void {
-    w.running++;
     const run = w
       .handler(job.data, { id: job.id, attempt: job.retryCount + 1 })
       .then(
@@ -158,7 +148,6 @@ export class PgBossQueue implements JobQueue {
       )
       .catch((e: Error) => this.log.warn({ queue: w.name, job: job.id, err: e.message }, 'could not record the end of a job'))
       .finally(() => {
-        w.running--;
         w.runs.delete(run);
         void this.fill(w);
       });

@@ -22,19 +22,12 @@ export interface ReplicaOptions {
   now?: () => number;
 }
 
-export interface LiveReplica {
-  id: string;
-  host: string;
-  url: string;
-  startedAt: Date;
-}
-
 export class ReplicaRegistry {
   /** This process's id: new on every start, so a restarted server is a new replica. */
   readonly id = crypto.randomBytes(6).toString('hex');
-  readonly heartbeatMs: number;
-  readonly deadAfterMs: number;
-  readonly url: string;
+  private readonly heartbeatMs: number;
+  private readonly deadAfterMs: number;
+  private readonly url: string;
   private readonly now: () => number;
   private timer?: NodeJS.Timeout;
 
@@ -58,21 +51,16 @@ export class ReplicaRegistry {
     }, this.heartbeatMs).unref();
   }
 
-  /** The replicas seen recently, oldest first (this one included once started). */
-  async live(): Promise<LiveReplica[]> {
-    const rows = await this.db.replica.findMany({
-      where: { seenAt: { gt: new Date(this.now() - this.deadAfterMs) } },
-      orderBy: [{ startedAt: 'asc' }, { id: 'asc' }],
-      select: { id: true, host: true, url: true, startedAt: true },
-    });
-    return rows;
+  /** The ids of the replicas seen recently (this one included once started). */
+  async liveIds(): Promise<Set<string>> {
+    const rows = await this.db.replica.findMany({ where: { seenAt: { gt: this.deadline() } }, select: { id: true } });
+    return new Set(rows.map((r) => r.id));
   }
 
-  /** Another replica, if it is live: where to reach it. */
-  async find(id: string): Promise<LiveReplica | undefined> {
-    const row = await this.db.replica.findUnique({ where: { id }, select: { id: true, host: true, url: true, startedAt: true, seenAt: true } });
-    if (!row || row.seenAt.getTime() <= this.now() - this.deadAfterMs) return undefined;
-    return { id: row.id, host: row.host, url: row.url, startedAt: row.startedAt };
+  /** Where another replica is reached, if it is live. */
+  async urlOf(id: string): Promise<string | undefined> {
+    const row = await this.db.replica.findFirst({ where: { id, seenAt: { gt: this.deadline() } }, select: { url: true } });
+    return row?.url || undefined;
   }
 
   /** Rows of replicas gone long ago (twice the dead time: their jobs were handed over by then) are removed, with the terminals they held. */
@@ -91,6 +79,11 @@ export class ReplicaRegistry {
     clearInterval(this.timer);
     await this.db.terminalHolder.deleteMany({ where: { replicaId: this.id } });
     await this.db.replica.deleteMany({ where: { id: this.id } });
+  }
+
+  /** Seen before this, a replica is gone. */
+  private deadline(): Date {
+    return new Date(this.now() - this.deadAfterMs);
   }
 
   private async beat(): Promise<void> {

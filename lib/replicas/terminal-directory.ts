@@ -27,8 +27,7 @@ export class TerminalDirectoryTable implements TerminalDirectory {
   async elsewhere(sessionId: string, tab: string): Promise<string | undefined> {
     const row = await this.db.terminalHolder.findUnique({ where: { sessionId_tab: { sessionId, tab } } });
     if (!row || row.replicaId === this.replicas.id) return undefined;
-    const holder = await this.replicas.find(row.replicaId);
-    return holder?.url || undefined;
+    return this.replicas.urlOf(row.replicaId);
   }
 
   hold(sessionId: string, tab: string): void {

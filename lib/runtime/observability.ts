@@ -60,7 +60,7 @@ export function createObservability(p: ObservabilityParts): Observability {
       terminals: () => terminals(),
       engines: () => engineStatuses(p.drivers.docker),
       jobs: () => p.jobs.depth(),
-      replicas: async () => (await p.replicas.live()).length,
+      replicas: async () => (await p.replicas.liveIds()).size,
     },
     {
       isLab: (slug) => !!p.catalog.get(slug),

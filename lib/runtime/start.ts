@@ -166,7 +166,7 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
   await screens.sweep(await sessions.liveOwners());
   // Another live replica's warm-pool members are its own business; a gone replica's are leftovers.
   const reconcileNow = async () => {
-    const live = new Set((await replicas.live()).map((r) => r.id));
+    const live = await replicas.liveIds();
     const othersPool = (owner: string) => {
       const tag = poolOwnerTag(owner);
       return !!tag && tag !== replicas.id && live.has(tag);
@@ -235,8 +235,8 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
     replicas: async () => {
       // SQLite has one server: nothing to hand over or share, only its predecessors' rows to forget.
       if (jobs.shared) {
-        await sessions.handOver(new Set((await replicas.live()).map((r) => r.id)));
-        await sessions.syncCapacity(replicas.id);
+        await sessions.handOver(await replicas.liveIds());
+        await sessions.syncCapacity();
       }
       await replicas.forgetGone();
     },

@@ -17,6 +17,8 @@ export class SessionContext {
   readonly repo: SessionRepository;
   readonly guards: SessionGuards;
   readonly ending: Ending;
+  /** This server's replica id (deps.replicaId): written on the sessions it prepares. */
+  readonly replica: string;
   /** One operation at a time per session (and per `learner:<id>` for starts), across replicas when they share locks. */
   readonly lock: KeyedLock;
   /** Starts waiting in a queue (provisioning.ts): where each stands now, read by the session's view. */
@@ -27,6 +29,7 @@ export class SessionContext {
     this.now = deps.now ?? (() => new Date());
     this.repo = new SessionRepository(deps.db, this.now);
     this.lock = new KeyedLock(deps.locks);
+    this.replica = deps.replicaId ?? 'local';
     this.guards = new SessionGuards(this.repo, deps.catalog, deps.drivers);
     this.ending = new Ending(deps, this.repo, this.log);
   }

@@ -19,12 +19,10 @@ export class Handover {
 
   /** Hands over the sessions of replicas not in `live`; how many. */
   async pass(live: Set<string>): Promise<number> {
-    const { db } = this.ctx.deps;
-    const orphans = await db.session.findMany({ where: { status: 'provisioning', replicaId: { not: null, notIn: [...live] } } });
+    const { repo } = this.ctx;
     let handed = 0;
-    for (const row of orphans) {
-      const { count } = await db.session.updateMany({ where: { id: row.id, status: 'provisioning', replicaId: row.replicaId }, data: { replicaId: null } });
-      if (!count) continue; // another replica handed it over first, or it ended
+    for (const row of await repo.preparedByGone(live)) {
+      if (!(await repo.dropClaim(row.id, row.replicaId!))) continue; // another replica handed it over first, or it ended
       handed++;
       this.ctx.log.warn(
         { session: row.id, from: row.replicaId, job: row.provisionJob },
@@ -39,8 +37,7 @@ export class Handover {
   /** Retries used up, or a job lost with its database: the learner is told instead of waiting forever. */
   private async failLost(): Promise<void> {
     const before = new Date(this.ctx.now().getTime() - LOST_AFTER_MS);
-    const lost = await this.ctx.deps.db.session.findMany({ where: { status: 'provisioning', replicaId: null, createdAt: { lt: before } } });
-    for (const row of lost) {
+    for (const row of await this.ctx.repo.unclaimedSince(before)) {
       await this.ctx.ending.fail(
         row,
         this.ctx.deps.catalog.get(row.labSlug) ?? null,

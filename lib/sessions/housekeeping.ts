@@ -80,14 +80,14 @@ export class Housekeeping {
    * ticket (provisioning.ts), and warm-pool members stay each replica's own. Two replicas admitting
    * at the same moment can overshoot by what they admit between two passes (a few seconds).
    */
-  async syncCapacity(replicaId: string): Promise<void> {
+  async syncCapacity(): Promise<void> {
     const capacity = this.ctx.deps.capacity;
     if (!capacity) return;
     const live = await this.ctx.repo.live();
     const liveIds = new Set(live.map((r) => r.id));
     for (const row of live) {
       const lab = this.ctx.deps.catalog.get(row.labSlug);
-      const elsewhere = row.status === 'active' || (row.replicaId !== null && row.replicaId !== replicaId);
+      const elsewhere = row.status === 'active' || (row.replicaId !== null && row.replicaId !== this.ctx.replica);
       if (!lab || !elsewhere || capacity.position(row.id) !== undefined) continue;
       capacity.hold({ id: row.id, cost: capacity.costOf(lab) });
     }

@@ -49,10 +49,6 @@ export class Provisioning {
     this.working.catch((e: Error) => ctx.log.error({ err: e.message }, 'could not start taking provisioning jobs'));
   }
 
-  private get replica(): string {
-    return this.ctx.deps.replicaId ?? 'local';
-  }
-
   /** `challenge`: start there (author mode only), the earlier ones replayed by their solve scripts. */
   async start(labSlug: string, learnerId: string, opts: { challenge?: string } = {}): Promise<{ id: string; status: SessionStatus }> {
     const { deps, repo } = this.ctx;
@@ -82,7 +78,7 @@ export class Provisioning {
     try {
       await this.working;
       const job = await this.jobs.send<ProvisionJob>(PROVISION_QUEUE, { sessionId: id, startAt });
-      await this.ctx.deps.db.session.update({ where: { id }, data: { provisionJob: job } });
+      await this.ctx.repo.setProvisionJob(id, job);
     } catch (e) {
       const row = await this.ctx.repo.find(id);
       if (row?.status === 'provisioning') await this.ctx.ending.fail(row, lab, `could not queue its preparation: ${(e as Error).message}`);
@@ -97,8 +93,8 @@ export class Provisioning {
   private async run(data: ProvisionJob, job: JobInfo): Promise<void> {
     const { deps, repo, log } = this.ctx;
     const { sessionId: id, startAt } = jobSchema.parse(data);
-    const { count } = await deps.db.session.updateMany({ where: { id, status: 'provisioning', replicaId: null }, data: { replicaId: this.replica } });
-    if (!count) return void log.info({ session: id, job: job.id }, 'provision job: the session is no longer waiting for one');
+    if (!(await repo.claim(id, this.ctx.replica)))
+      return void log.info({ session: id, job: job.id }, 'provision job: the session is no longer waiting for one');
     const row = (await repo.find(id))!;
     const lab = deps.catalog.get(row.labSlug);
     if (!lab) return void (await this.ctx.ending.fail(row, null, `the lab "${row.labSlug}" is no longer installed`));
@@ -112,8 +108,8 @@ export class Provisioning {
     const drop = (e: Error) => this.ctx.log.warn({ session: id, err: e.message }, 'could not remove what an earlier attempt left');
     if (environment) await driver.destroy(JSON.parse(environment) as Environment).catch(drop);
     await driver.destroyOwner(id).catch(drop);
-    await this.ctx.deps.db.session.update({ where: { id }, data: { environment: null, progress: '[]' } });
-    this.ctx.log.warn({ session: id, replica: this.replica }, 'provisioning taken over from a replica that stopped');
+    await this.ctx.repo.restartPreparation(id);
+    this.ctx.log.warn({ session: id, replica: this.ctx.replica }, 'provisioning taken over from a replica that stopped');
   }
 
   private async provision(id: string, lab: Lab, vars: Record<string, string>, startAt: number, takenOver = false): Promise<void> {
@@ -163,7 +159,7 @@ export class Provisioning {
       else await this.inTurn(id, report, abort.signal, prepare);
       const row = await repo.find(id);
       if (row?.status !== 'provisioning') throw new Error(`session was ${row?.status ?? 'removed'} while provisioning`);
-      if (row.replicaId !== this.replica) throw new HandedOver(`session was taken over by replica ${row.replicaId ?? '(none yet)'}`);
+      if (row.replicaId !== this.ctx.replica) throw new HandedOver(`session was taken over by replica ${row.replicaId ?? '(none yet)'}`);
       await repo.activate(id, lab, startAt, progress.steps);
       deps.onActive?.(
         id,
@@ -192,8 +188,8 @@ export class Provisioning {
     let outcome: 'failed' | 'cancelled' = 'failed';
     try {
       const found = await this.ctx.repo.find(id);
-      const row = found && !handedOver && found.replicaId === this.replica ? found : undefined;
-      if (found && !row) log.warn({ session: id, replica: this.replica, err: message }, 'provisioning dropped: another replica took the session over');
+      const row = found && !handedOver && found.replicaId === this.ctx.replica ? found : undefined;
+      if (found && !row) log.warn({ session: id, replica: this.ctx.replica, err: message }, 'provisioning dropped: another replica took the session over');
       // A session stopped while it was being prepared is not a failure.
       if (row?.status !== 'provisioning') outcome = 'cancelled';
       if (row?.status === 'provisioning') log.error({ session: id, err: message }, 'provisioning failed');

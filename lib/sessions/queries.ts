@@ -23,8 +23,7 @@ export class SessionQueries {
    */
   private async replicaQueue(row: { id: string; replicaId: string | null; createdAt: Date }): Promise<QueueView | undefined> {
     if (row.replicaId !== null || !this.ctx.deps.jobs?.shared) return undefined;
-    const ahead = await this.ctx.deps.db.session.count({ where: { status: 'provisioning', replicaId: null, createdAt: { lt: row.createdAt } } });
-    return { waitingFor: 'replica', position: ahead + 1 };
+    return { waitingFor: 'replica', position: (await this.ctx.repo.unclaimedAhead(row.createdAt)) + 1 };
   }
 
   /** The newest sessions (their challenges' progress left out); those of labs no longer installed are skipped. */

@@ -91,6 +91,45 @@ export class SessionRepository {
     ]);
   }
 
+  // ---- who prepares a session (several replicas: lib/jobs, lib/replicas) ----
+
+  /** The job queue's id of the job preparing it. */
+  async setProvisionJob(id: string, job: string): Promise<void> {
+    await this.db.session.update({ where: { id }, data: { provisionJob: job } });
+  }
+
+  /** Claims a session waiting to be prepared for `replica`; false when it is not waiting (claimed, ended, gone). */
+  async claim(id: string, replica: string): Promise<boolean> {
+    const { count } = await this.db.session.updateMany({ where: { id, status: 'provisioning', replicaId: null }, data: { replicaId: replica } });
+    return count === 1;
+  }
+
+  /** Drops the claim of replica `from`; false when another replica dropped it first, or the session is no longer being prepared. */
+  async dropClaim(id: string, from: string): Promise<boolean> {
+    const { count } = await this.db.session.updateMany({ where: { id, status: 'provisioning', replicaId: from }, data: { replicaId: null } });
+    return count === 1;
+  }
+
+  /** A new attempt starts from nothing: no environment recorded, no steps. */
+  async restartPreparation(id: string): Promise<void> {
+    await this.db.session.update({ where: { id }, data: { environment: null, progress: '[]' } });
+  }
+
+  /** Sessions being prepared by a replica not in `live`. */
+  preparedByGone(live: Set<string>): Promise<SessionRow[]> {
+    return this.db.session.findMany({ where: { status: 'provisioning', replicaId: { not: null, notIn: [...live] } } });
+  }
+
+  /** Sessions no replica has claimed yet, started before `before`. */
+  unclaimedSince(before: Date): Promise<SessionRow[]> {
+    return this.db.session.findMany({ where: { status: 'provisioning', replicaId: null, createdAt: { lt: before } } });
+  }
+
+  /** How many unclaimed sessions were started before `createdAt` (a waiting session's place). */
+  unclaimedAhead(createdAt: Date): Promise<number> {
+    return this.db.session.count({ where: { status: 'provisioning', replicaId: null, createdAt: { lt: createdAt } } });
+  }
+
   async setCurrent(id: string, index: number): Promise<void> {
     await this.db.session.update({ where: { id }, data: { currentIndex: index } });
   }

@@ -132,8 +132,8 @@ export class SessionService {
   }
 
   /** This replica's capacity counts the other replicas' sessions too (housekeeping.ts). */
-  syncCapacity(replicaId: string): Promise<void> {
-    return this.housekeeping.syncCapacity(replicaId);
+  syncCapacity(): Promise<void> {
+    return this.housekeeping.syncCapacity();
   }
 
   /** Sessions being prepared by replicas not in `live` go back to the job queue (jobs in the database only); how many. */

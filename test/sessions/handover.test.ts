@@ -146,7 +146,7 @@ describe('handing over a gone replica’s sessions', () => {
       ids[name] = (await svc.start('handed', name.padEnd(32, 'x'))).id;
       await t.db.session.update({ where: { id: ids[name] }, data });
     }
-    await svc.syncCapacity('r-me');
+    await svc.syncCapacity();
     // Only this test's sessions (the earlier tests' are in the same database).
     const held = () =>
       capacity
@@ -155,11 +155,11 @@ describe('handing over a gone replica’s sessions', () => {
         .filter((id) => Object.values(ids).includes(id));
     expect(held().sort()).toEqual([ids.activeElsewhere, ids.preparedElsewhere].sort());
     const used = capacity.used;
-    await svc.syncCapacity('r-me'); // held once, however often it runs
+    await svc.syncCapacity(); // held once, however often it runs
     expect(capacity.used).toBe(used);
     // Stopped through the other replica: its ticket here goes at the next pass.
     await t.db.session.update({ where: { id: ids.activeElsewhere }, data: { status: 'stopped' } });
-    await svc.syncCapacity('r-me');
+    await svc.syncCapacity();
     expect(held()).toEqual([ids.preparedElsewhere]);
   });
 

@@ -62,6 +62,8 @@ export class Terminal {
   readonly tab: string;
   /** Starts with this process's tag: a HELLO naming another process's stream comes from a client that moved here. */
   readonly stream: string;
+  /** The process's part of every stream id it makes (`<tag>.`). */
+  private readonly streamPrefix: string;
   readonly terminalId = `lf-${randomBytes(8).toString('hex')}`;
 
   private readonly opts: TerminalOptions;
@@ -108,7 +110,8 @@ export class Terminal {
     // The old screen and the note are the start of this terminal's stream: every client gets them
     // through the usual replay (a reset, as the stream id is new), before the new shell's output.
     this.restored = !!opts.restored;
-    this.stream = `${opts.streamTag ?? PROCESS_TAG}.${randomBytes(9).toString('base64url')}`;
+    this.streamPrefix = `${opts.streamTag ?? PROCESS_TAG}.`;
+    this.stream = `${this.streamPrefix}${randomBytes(9).toString('base64url')}`;
     if (opts.restored) this.restore(opts.restored);
     this.keeper = opts.screens?.keeper(this.sessionId, this.tab, this.terminalId, () => this.output.kept());
   }
@@ -227,8 +230,7 @@ export class Terminal {
     const r = this.output.since(sameStream ? hello.offset : 0);
     // A client whose stream another server process drew (a replica it reconnected away from) keeps
     // its screen, unless this terminal restored a saved one (then that screen is the one to show).
-    const tag = this.stream.slice(0, this.stream.indexOf('.') + 1);
-    const moved = !sameStream && !this.restored && r.lost === 0 && !!hello.stream && !hello.stream.startsWith(tag);
+    const moved = !sameStream && !this.restored && r.lost === 0 && !!hello.stream && !hello.stream.startsWith(this.streamPrefix);
     const reset = !moved && (!sameStream || r.lost > 0);
     sendStatus(peer.ws, { type: 'replay', stream: this.stream, from: r.from, to: end, reset, lost: sameStream ? r.lost : r.from, ...(moved ? { moved } : {}) });
     for (const c of r.chunks) send(peer.ws, encodeOutput(c.offset, c.data));
