@@ -25,6 +25,12 @@ export const tokenClaimsSchema = z
      * holding an API token (`program`), which sends no Origin header; see gateway.ts.
      */
     client: z.enum(['browser', 'program']).optional(),
+    /**
+     * Issued by a replica relaying a socket to the replica running its terminal
+     * (lib/terminals/node/relay.ts): the socket is served there, never relayed again. Only the
+     * gateway issues it; a client cannot ask for it.
+     */
+    relayed: z.literal(true).optional(),
   })
   .strict();
 export type TokenClaims = z.infer<typeof tokenClaimsSchema>;

@@ -188,7 +188,6 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
     screens,
     // Replicas: a socket for a tab whose terminal runs on another replica is relayed there.
     directory: jobs.shared ? new TerminalDirectoryTable(db, replicas, log) : undefined,
-    replicaId: replicas.id,
   });
   closeTerminals = (id) => gateway.closeSession(id);
   observability.bindTerminals(() => gateway.stats());

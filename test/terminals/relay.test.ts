@@ -33,8 +33,8 @@ const directory = (holder: () => string | undefined): TerminalDirectory & { held
 
 async function replicas() {
   const tokens = new TokenStore();
-  const a = await startServer({ tokens, directory: directory(() => undefined), replicaId: 'a', streamTag: 'a' });
-  const b = await startServer({ tokens, directory: directory(() => a.origin), replicaId: 'b', streamTag: 'b' });
+  const a = await startServer({ tokens, directory: directory(() => undefined), streamTag: 'a' });
+  const b = await startServer({ tokens, directory: directory(() => a.origin), streamTag: 'b' });
   servers.push(a, b);
   return { a, b };
 }
@@ -77,11 +77,26 @@ describe('a terminal socket on another replica', () => {
 
   it('a holder that cannot be reached closes the socket with "try again"', async () => {
     const tokens = new TokenStore();
-    const b = await startServer({ tokens, directory: directory(() => 'http://127.0.0.1:9'), replicaId: 'b' });
+    const b = await startServer({ tokens, directory: directory(() => 'http://127.0.0.1:9') });
     servers.push(b);
     const ws = new WebSocket(`${b.url}?token=${await b.token()}`, { origin: b.origin });
     const code = await new Promise<number>((resolve) => ws.once('close', resolve));
     expect(code).toBe(CLOSE.tryAgain);
     expect(b.ptys).toHaveLength(0);
+  });
+
+  it('only a token the gateway issued for a relay keeps a socket where it lands; a client header does not', async () => {
+    const { a, b } = await replicas();
+    // A program sending the header the relay once used: still carried to the holder.
+    const c = connectClient(b, { createSocket: (url) => new WebSocket(url, { origin: b.origin, headers: { 'x-labforge-relay': 'b' } }) as never });
+    await waitFor('ready', () => c.client.state === 'ready');
+    expect(a.ptys).toHaveLength(1);
+    expect(b.ptys).toHaveLength(0);
+    c.client.dispose();
+    // The relay's own token (claims + relayed) is served by the replica it reaches.
+    const relayed = connectClient(b, { claims: { tab: 'other', client: 'program', relayed: true }, createSocket: (url) => new WebSocket(url) as never });
+    await waitFor('ready on b', () => relayed.client.state === 'ready');
+    expect(b.ptys).toHaveLength(1);
+    relayed.client.dispose();
   });
 });

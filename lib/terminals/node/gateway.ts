@@ -17,7 +17,7 @@ import { originAllowed } from '../../http/origin';
 import type { TerminalDirectory } from '../../replicas/terminal-directory';
 import { CLOSE, LIMITS, WS_PATH, encodeStatus } from '../common/protocol';
 import { clip } from './peers';
-import { RELAY_HEADER, relay } from './relay';
+import { relay } from './relay';
 import type { TerminalTarget } from './pty';
 import { Terminal, type TerminalOptions } from './terminal';
 import type { SavedScreen, ScreenStore } from './screens';
@@ -47,9 +47,8 @@ export interface TerminalGatewayOptions extends Pick<
   maxSocketsPerTerminal?: number;
   /** Saves each terminal's screen under the data dir and restores it after a restart (none: memory only). */
   screens?: ScreenStore;
-  /** Where each tab's terminal runs among replicas, and this replica's name for relayed sockets (none: one server). */
+  /** Where each tab's terminal runs among replicas (none: one server). */
   directory?: TerminalDirectory;
-  replicaId?: string;
 }
 
 export interface TerminalGateway {
@@ -177,12 +176,12 @@ export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGat
     // No terminal in memory for this tab: another replica may run it (then the socket goes there; a
     // relayed socket never goes further), or a previous server process may have saved its screen.
     const holder =
-      target && opts.directory && !live(target.key) && req.headers[RELAY_HEADER] === undefined
+      target && opts.directory && !live(target.key) && !claims.relayed
         ? await opts.directory
             .elsewhere(claims.sessionId, claims.tab)
             .catch((e: Error) => void log.warn({ err: e.message }, 'could not look up where a terminal runs'))
         : undefined;
-    const relayToken = holder ? await opts.tokens.issue({ ...claims, client: 'program' }) : undefined;
+    const relayToken = holder ? await opts.tokens.issue({ ...claims, client: 'program', relayed: true }) : undefined;
     const restored = target && !holder && opts.screens && !live(target.key) ? await opts.screens.load(claims.sessionId, claims.tab) : undefined;
     if (socket.destroyed) return;
     if (closed) return refuse(socket, 503, 'The terminal service is shutting down; try again in a moment.');
@@ -200,7 +199,7 @@ export function createTerminalGateway(opts: TerminalGatewayOptions): TerminalGat
       }
       if (holder && relayToken) {
         log.info({ sessionId: claims.sessionId, tab: claims.tab, role: claims.role, holder }, 'terminal socket relayed to the replica running it');
-        return relay(ws, holder, relayToken, opts.replicaId ?? 'replica', log);
+        return relay(ws, holder, relayToken, log);
       }
       // Counted here, synchronously with the upgrade, so sockets arriving together cannot overshoot.
       const key = target.key;

@@ -11,17 +11,16 @@ import WebSocket, { type RawData } from 'ws';
 import type { Logger } from '../../base/log';
 import { CLOSE, WS_PATH } from '../common/protocol';
 
-/** Marks a relayed connection: the replica it reaches serves it itself, never relays it again. */
-export const RELAY_HEADER = 'x-labforge-relay';
 /** Frames the browser may send while the upstream connects; past them, the relay gives up. */
 const MAX_PENDING = 256;
 
 /** Close codes a server may send on: others (1005, 1006: no code, connection lost) become "try again". */
 const sendable = (code: number) => code === CLOSE.normal || code === CLOSE.goingAway || code === CLOSE.protocolError || (code >= 3000 && code <= 4999);
 
-export function relay(client: WebSocket, holderUrl: string, token: string, from: string, log: Logger): void {
+/** `token`: issued with the client's claims plus `relayed` (tokens.ts), so the holder serves the socket itself. */
+export function relay(client: WebSocket, holderUrl: string, token: string, log: Logger): void {
   const url = `${holderUrl.replace(/^http/, 'ws')}${WS_PATH}?token=${encodeURIComponent(token)}`;
-  const up = new WebSocket(url, { perMessageDeflate: false, headers: { [RELAY_HEADER]: from } });
+  const up = new WebSocket(url, { perMessageDeflate: false });
   const pending: Array<[RawData, boolean]> = [];
   const end = (code: number, reason: string) => {
     if (client.readyState === WebSocket.OPEN || client.readyState === WebSocket.CONNECTING)
