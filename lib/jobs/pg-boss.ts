@@ -95,6 +95,11 @@ export class PgBossQueue implements JobQueue {
     if (id && worker) void this.fill(worker);
   }
 
+  async pending(name: string, id: string): Promise<boolean> {
+    const job = await this.boss.getJobById(name, id);
+    return !!job && ['created', 'retry', 'active'].includes(job.state);
+  }
+
   async retry(name: string, id: string, reason: string): Promise<void> {
     // Failing an active job makes pg-boss retry it (while attempts remain), on whichever replica fetches it.
     await this.boss.fail(name, id, { message: reason });

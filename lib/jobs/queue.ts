@@ -44,6 +44,8 @@ export interface JobQueue {
   send<T extends object>(name: string, data: T): Promise<string>;
   /** Queues a periodic pass, at most once per `everySeconds` across replicas: whichever replica sends first, any one runs it. */
   sendPeriodic(name: string, everySeconds: number): Promise<void>;
+  /** Whether a job still waits or runs (false: done, failed for good, or unknown). */
+  pending(name: string, id: string): Promise<boolean>;
   /** Hands an active job back for another attempt (its replica is gone). */
   retry(name: string, id: string, reason: string): Promise<void>;
   depth(): Promise<QueueDepth[]>;
@@ -61,6 +63,8 @@ export class InProcessQueue implements JobQueue {
   readonly shared = false;
   private readonly handlers = new Map<string, JobHandler<object>>();
   private readonly running = new Map<string, Set<Promise<void>>>();
+  /** The ids of the jobs running, per queue. */
+  private readonly ids = new Map<string, Set<string>>();
   private readonly periodic = new Set<string>();
   private stopped = false;
 
@@ -69,6 +73,7 @@ export class InProcessQueue implements JobQueue {
   async work<T extends object>(name: string, handler: JobHandler<T>, opts?: WorkOptions): Promise<void> {
     this.handlers.set(name, handler as JobHandler<object>);
     this.running.set(name, new Set());
+    this.ids.set(name, new Set());
     if (opts?.periodic) this.periodic.add(name);
   }
 
@@ -79,8 +84,12 @@ export class InProcessQueue implements JobQueue {
     const id = crypto.randomUUID();
     const run = handler(data, { id, attempt: 1 })
       .catch((e: Error) => this.log.error({ queue: name, job: id, err: e.message }, 'job failed'))
-      .finally(() => this.running.get(name)!.delete(run));
+      .finally(() => {
+        this.running.get(name)!.delete(run);
+        this.ids.get(name)!.delete(id);
+      });
     this.running.get(name)!.add(run);
+    this.ids.get(name)!.add(id);
     return id;
   }
 
@@ -88,6 +97,10 @@ export class InProcessQueue implements JobQueue {
     // One process: the pass runs now, unless the previous one still does.
     if (this.running.get(name)?.size) return;
     await this.send(name, {});
+  }
+
+  async pending(name: string, id: string): Promise<boolean> {
+    return this.ids.get(name)?.has(id) ?? false;
   }
 
   async retry(): Promise<void> {

@@ -8,8 +8,11 @@ import { PROVISION_QUEUE } from './provisioning';
 import type { JobQueue } from '../jobs/queue';
 import type { SessionContext } from './context';
 
-/** A session still `provisioning` this long after its start, with no replica on it, has lost its job: it fails. */
-const LOST_AFTER_MS = 30 * 60_000;
+/**
+ * A session with no replica on it whose job no longer waits or runs (its retries used up, or lost
+ * with the database) fails. Only past this age: its job is queued just after its row is written.
+ */
+const LOST_AFTER_MS = 60_000;
 
 export class Handover {
   constructor(
@@ -34,10 +37,14 @@ export class Handover {
     return handed;
   }
 
-  /** Retries used up, or a job lost with its database: the learner is told instead of waiting forever. */
+  /**
+   * Retries used up, or a job lost with its database: the learner is told instead of waiting
+   * forever. A session whose job still waits for a replica (all busy) waits on, however long.
+   */
   private async failLost(): Promise<void> {
     const before = new Date(this.ctx.now().getTime() - LOST_AFTER_MS);
     for (const row of await this.ctx.repo.unclaimedSince(before)) {
+      if (row.provisionJob && (await this.jobs.pending(PROVISION_QUEUE, row.provisionJob))) continue;
       await this.ctx.ending.fail(
         row,
         this.ctx.deps.catalog.get(row.labSlug) ?? null,

@@ -16,8 +16,10 @@ describe('InProcessQueue', () => {
     const id = await q.send('provision', { n: 1 });
     expect(seen).toEqual([[{ n: 1 }, { id, attempt: 1 }]]);
     expect(await q.depth()).toEqual([{ queue: 'provision', queued: 0, active: 1 }]);
+    expect(await q.pending('provision', id)).toBe(true);
     release();
     await waitFor('the job to end', async () => (await q.depth())[0].active === 0, 2000, 10);
+    expect(await q.pending('provision', id)).toBe(false);
   });
 
   it('refuses a job nobody works on, and new jobs once stopped', async () => {

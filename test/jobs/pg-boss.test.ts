@@ -96,8 +96,11 @@ describe.skipIf(!server)('PgBossQueue: two replicas on one database', () => {
       },
       { concurrency: 1 },
     );
+    expect(await b.pending('handover', id)).toBe(true);
     await b.retry('handover', id, 'replica a stopped');
     await waitFor('b to take the job over', () => started.length === 2, 20_000, 50);
+    await waitFor('the job to be done', async () => !(await b.pending('handover', id)), 10_000, 50);
+    expect(await a.pending('handover', 'b4c1f9a0-0000-4000-8000-000000000000')).toBe(false); // unknown
     expect(started).toEqual([
       { by: 'a', id, attempt: 1 },
       { by: 'b', id, attempt: 2 },

@@ -16,12 +16,13 @@ import { SessionService } from '../../lib/sessions/service';
 import { databaseForThisFile } from '../support/database';
 import { MemoryDriver } from '../support/memory-driver';
 
-/** Jobs kept for the test to run by hand; `retry` only records. */
+/** Jobs kept for the test to run by hand; `retry` only records; a sent job is pending until the test puts it in `ended`. */
 class RecordingQueue implements JobQueue {
   readonly shared = true;
   handler?: JobHandler<object>;
   sent: Array<{ id: string; data: object }> = [];
   retried: Array<{ id: string; reason: string }> = [];
+  ended = new Set<string>();
   async work<T extends object>(_name: string, handler: JobHandler<T>) {
     this.handler = handler as JobHandler<object>;
   }
@@ -31,6 +32,9 @@ class RecordingQueue implements JobQueue {
     return id;
   }
   async sendPeriodic() {}
+  async pending(_name: string, id: string) {
+    return this.sent.some((j) => j.id === id) && !this.ended.has(id);
+  }
   async retry(_name: string, id: string, reason: string) {
     this.retried.push({ id, reason });
   }
@@ -118,19 +122,27 @@ describe('handing over a gone replica’s sessions', () => {
     await survivors[0].stop(id, learner);
   });
 
-  it('leaves the sessions of live replicas alone, and fails one whose job was lost long ago', async () => {
+  it('leaves the sessions of live replicas alone, fails one whose job ended without it, and lets one whose job waits wait', async () => {
     const jobs = new RecordingQueue();
     const svc = service(jobs, new CountingDriver(), 'r-live');
     const { id: busy } = await svc.start('handed', 'b'.repeat(32));
     await t.db.session.update({ where: { id: busy }, data: { replicaId: 'r-live' } });
+    const longAgo = new Date(Date.now() - 31 * 60_000);
+    // Its job failed for good (retries used up): nobody will prepare it.
     const { id: lost } = await svc.start('handed', 'l'.repeat(32));
-    await t.db.session.update({ where: { id: lost }, data: { createdAt: new Date(Date.now() - 31 * 60_000) } });
+    await t.db.session.update({ where: { id: lost }, data: { createdAt: longAgo } });
+    jobs.ended.add(jobs.sent.at(-1)!.id);
+    // Its job still waits for a replica (all busy for half an hour, a full classroom): it waits on.
+    const { id: queued } = await svc.start('handed', 'q'.repeat(32));
+    await t.db.session.update({ where: { id: queued }, data: { createdAt: longAgo } });
     expect(await svc.handOver(new Set(['r-live']))).toBe(0);
     expect(jobs.retried).toEqual([]);
     expect((await t.db.session.findUniqueOrThrow({ where: { id: busy } })).status).toBe('provisioning');
+    expect((await t.db.session.findUniqueOrThrow({ where: { id: queued } })).status).toBe('provisioning');
     const failed = await t.db.session.findUniqueOrThrow({ where: { id: lost } });
     expect(failed.status).toBe('failed');
     expect(failed.error).toMatch(/preparation was lost/);
+    await t.db.session.update({ where: { id: queued }, data: { status: 'stopped' } });
   });
 
   it('counts the other replicas’ sessions in this replica’s capacity, and gives back those that ended anywhere', async () => {
