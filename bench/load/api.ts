@@ -15,7 +15,7 @@ export class ApiError extends Error {
 }
 
 export interface QueueSeen {
-  waitingFor: 'room' | 'turn';
+  waitingFor: 'room' | 'turn' | 'replica';
   position: number;
   estimateMs?: number;
 }
@@ -30,10 +30,16 @@ export interface SessionSeen {
 }
 
 export class LearnerApi {
-  /** Like lib/auth/learner.ts newLearnerId: 32 URL-safe characters. */
-  readonly learnerId = randomBytes(24).toString('base64url');
+  /** `learnerId`: like lib/auth/learner.ts newLearnerId, 32 URL-safe characters; a new learner by default. */
+  constructor(
+    readonly origin: string,
+    readonly learnerId = randomBytes(24).toString('base64url'),
+  ) {}
 
-  constructor(readonly origin: string) {}
+  /** The same learner through another server (a replica of the same platform). */
+  on(origin: string): LearnerApi {
+    return new LearnerApi(origin, this.learnerId);
+  }
 
   private async call<T>(method: string, url: string, body?: unknown): Promise<T> {
     const res = await fetch(`${this.origin}${url}`, {

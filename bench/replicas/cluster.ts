@@ -8,11 +8,11 @@
 import fs from 'node:fs';
 import Dockerode from 'dockerode';
 import { LABELS } from '../../lib/environments/driver';
+import { TAKEN_OVER_STEP } from '../../lib/sessions/provisioning';
 import { withClient, withDatabase } from '../../test/support/database';
+import { waitFor } from '../../test/support/wait';
 import { startLoadServer, type LoadServer } from '../load/server';
-import { progress, sleep } from '../lib/stats';
-
-export const HANDED_OVER = 'Started again: the server preparing it stopped';
+import { progress } from '../lib/stats';
 
 /** Why the bench cannot make its databases on `server` (no answer, or a role without CREATEDB); undefined if it can. */
 export async function databaseProblem(server: string): Promise<string | undefined> {
@@ -142,7 +142,7 @@ export async function placement(url: string, replicas: Replica[], ids: string[])
     const env = row.environment ? (JSON.parse(row.environment) as { meta?: { engine?: string } }) : undefined;
     add(out.byEngine, env ? (env.meta?.engine ?? 'default') : 'none');
     const steps = JSON.parse(row.progress) as Array<{ step?: string }>;
-    if (steps.some((s) => s.step === HANDED_OVER)) out.handedOver.push(row.id);
+    if (steps.some((s) => s.step === TAKEN_OVER_STEP)) out.handedOver.push(row.id);
   }
   return out;
 }
@@ -164,14 +164,12 @@ export async function leftovers(engines: Engines, instance: string): Promise<Rec
 /** Waits until nothing of `instance` is left on any engine; ms taken. Throws, saying what is left, after `timeoutMs`. */
 export async function untilNothingLeft(engines: Engines, instance: string, timeoutMs: number): Promise<number> {
   const t = performance.now();
-  for (;;) {
-    const left = await leftovers(engines, instance);
-    if (!Object.keys(left).length) return Math.round(performance.now() - t);
-    if (performance.now() - t > timeoutMs) {
-      throw new Error(`LEAK: ${timeoutMs / 1000} s after every session stopped, instance ${instance} still has ${JSON.stringify(left)}`);
-    }
-    await sleep(500);
-  }
+  await waitFor(`nothing of instance ${instance} left`, async () => !Object.keys(await leftovers(engines, instance)).length, timeoutMs, 500).catch(async () => {
+    throw new Error(
+      `LEAK: ${timeoutMs / 1000} s after every session stopped, instance ${instance} still has ${JSON.stringify(await leftovers(engines, instance))}`,
+    );
+  });
+  return Math.round(performance.now() - t);
 }
 
 /** Force-removes whatever of `instance` is left (after a failure: the machine stays clean; the failure stands). */

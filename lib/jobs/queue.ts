@@ -62,9 +62,8 @@ export interface JobQueue {
 export class InProcessQueue implements JobQueue {
   readonly shared = false;
   private readonly handlers = new Map<string, JobHandler<object>>();
-  private readonly running = new Map<string, Set<Promise<void>>>();
-  /** The ids of the jobs running, per queue. */
-  private readonly ids = new Map<string, Set<string>>();
+  /** The jobs running, per queue, by id. */
+  private readonly running = new Map<string, Map<string, Promise<void>>>();
   private readonly periodic = new Set<string>();
   private stopped = false;
 
@@ -72,8 +71,7 @@ export class InProcessQueue implements JobQueue {
 
   async work<T extends object>(name: string, handler: JobHandler<T>, opts?: WorkOptions): Promise<void> {
     this.handlers.set(name, handler as JobHandler<object>);
-    this.running.set(name, new Set());
-    this.ids.set(name, new Set());
+    this.running.set(name, new Map());
     if (opts?.periodic) this.periodic.add(name);
   }
 
@@ -82,14 +80,11 @@ export class InProcessQueue implements JobQueue {
     if (!handler) throw new Error(`no worker for "${name}" jobs`);
     if (this.stopped) throw new Error('the server is shutting down');
     const id = crypto.randomUUID();
+    const jobs = this.running.get(name)!;
     const run = handler(data, { id, attempt: 1 })
       .catch((e: Error) => this.log.error({ queue: name, job: id, err: e.message }, 'job failed'))
-      .finally(() => {
-        this.running.get(name)!.delete(run);
-        this.ids.get(name)!.delete(id);
-      });
-    this.running.get(name)!.add(run);
-    this.ids.get(name)!.add(id);
+      .finally(() => jobs.delete(id));
+    jobs.set(id, run);
     return id;
   }
 
@@ -100,7 +95,7 @@ export class InProcessQueue implements JobQueue {
   }
 
   async pending(name: string, id: string): Promise<boolean> {
-    return this.ids.get(name)?.has(id) ?? false;
+    return this.running.get(name)?.has(id) ?? false;
   }
 
   async retry(): Promise<void> {
@@ -113,6 +108,6 @@ export class InProcessQueue implements JobQueue {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.all([...this.periodic].flatMap((name) => [...this.running.get(name)!]));
+    await Promise.all([...this.periodic].flatMap((name) => [...this.running.get(name)!.values()]));
   }
 }

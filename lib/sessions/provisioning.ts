@@ -31,6 +31,8 @@ const newSessionId = () =>
     .replace(/[^a-z0-9]/g, 'x');
 
 export const PROVISION_QUEUE = 'provision';
+/** The step a retried preparation starts with, for the learner (and what tests and the bench look for). */
+export const TAKEN_OVER_STEP = 'Started again: the server preparing it stopped';
 const jobSchema = z.object({ sessionId: z.string().min(1).max(64), startAt: z.number().int().min(0) }).strict();
 type ProvisionJob = z.infer<typeof jobSchema>;
 
@@ -124,7 +126,7 @@ export class Provisioning {
       repo.saveSteps(id, steps).catch((e: Error) => log.warn({ session: id, err: e.message }, 'could not save progress'));
     });
     const report = progress.report;
-    if (takenOver) report({ step: 'Started again: the server preparing it stopped', status: 'done', ms: 0 });
+    if (takenOver) report({ step: TAKEN_OVER_STEP, status: 'done', ms: 0 });
     const driver = this.ctx.guards.driverFor(lab);
     const started = Date.now();
     let outcome: 'active' | 'failed' | 'cancelled' = 'failed';

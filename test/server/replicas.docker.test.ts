@@ -14,6 +14,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../../lib/db/client';
 import { decodeServerFrame, encodeHello, encodeInput } from '../../lib/terminals/common/protocol';
+import { TAKEN_OVER_STEP } from '../../lib/sessions/provisioning';
 import { serverProblem } from '../support/database';
 import { freePort, startServerProcess, type ServerProcess } from '../support/server';
 import { oneHostTrack, shellChallenge } from '../support/sessions';
@@ -215,7 +216,7 @@ describe.skipIf(!!problem)('two replicas, one PostgreSQL, one engine', () => {
     const row = await db.session.findUniqueOrThrow({ where: { id } });
     const survivorRow = await db.replica.findFirstOrThrow({ where: { pid: survivor.process!.pid } });
     expect(row.replicaId).toBe(survivorRow.id);
-    expect(view.progress?.map((p) => p.step)).toContain('Started again: the server preparing it stopped');
+    expect(view.progress?.map((p) => p.step)).toContain(TAKEN_OVER_STEP);
     // The half-made host is gone; the session runs on a new one, with the track setup done.
     const now = (await docker.listContainers({ all: true, filters: { label: [`labforge.session=${id}`] } })).map((c) => c.Id);
     expect(now.length).toBe(1);

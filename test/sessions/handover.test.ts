@@ -12,6 +12,7 @@ import { createCapacity } from '../../lib/environments/capacity';
 import type { Environment } from '../../lib/environments/driver';
 import type { JobHandler, JobQueue, QueueDepth } from '../../lib/jobs/queue';
 import { LabCatalog } from '../../lib/labs/catalog';
+import { TAKEN_OVER_STEP } from '../../lib/sessions/provisioning';
 import { SessionService } from '../../lib/sessions/service';
 import { databaseForThisFile } from '../support/database';
 import { MemoryDriver } from '../support/memory-driver';
@@ -117,7 +118,7 @@ describe('handing over a gone replica’s sessions', () => {
     expect(driver.destroyedOwners).toContain(id);
     const view = await survivors[0].get(id, learner);
     expect(view.status).toBe('active');
-    expect(view.progress.map((p) => p.step)).toContain('Started again: the server preparing it stopped');
+    expect(view.progress.map((p) => p.step)).toContain(TAKEN_OVER_STEP);
     expect(view.progress.map((p) => p.step)).not.toContain('Creating');
     await survivors[0].stop(id, learner);
   });
