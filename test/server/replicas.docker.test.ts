@@ -46,9 +46,10 @@ let databaseUrl: string;
 const replicas: Array<{ name: string; port: number; base: string; process?: ServerProcess; dataDir: string }> = [];
 const sessions: string[] = [];
 
+const containersOf = async (session: string) =>
+  (await docker.listContainers({ all: true, filters: { label: [`labforge.session=${session}`] } })).map((c) => c.Id);
 const labelled = async (session: string) =>
-  (await docker.listContainers({ all: true, filters: { label: [`labforge.session=${session}`] } })).length +
-  (await docker.listNetworks({ filters: { label: [`labforge.session=${session}`] } })).length;
+  (await containersOf(session)).length + (await docker.listNetworks({ filters: { label: [`labforge.session=${session}`] } })).length;
 
 async function start(r: (typeof replicas)[number]): Promise<void> {
   r.process = await startServerProcess(r.port, {
@@ -196,7 +197,8 @@ describe.skipIf(!!problem)('two replicas, one PostgreSQL, one engine', () => {
       'a replica to claim the job and create the host',
       async () => {
         const row = await db.session.findUnique({ where: { id } });
-        return !!row?.replicaId && (await labelled(id)) > 0 && row;
+        // The container, not just the network (made first): the kill must find a half-made host to clean up.
+        return !!row?.replicaId && (await containersOf(id)).length > 0 && row;
       },
       60_000,
       100,
@@ -208,7 +210,7 @@ describe.skipIf(!!problem)('two replicas, one PostgreSQL, one engine', () => {
     const killedAt = Date.now();
     victim.process!.kill('SIGKILL');
     await new Promise((r) => victim.process!.once('exit', r));
-    const firstContainers = (await docker.listContainers({ all: true, filters: { label: [`labforge.session=${id}`] } })).map((c) => c.Id);
+    const firstContainers = await containersOf(id);
     expect(firstContainers.length).toBeGreaterThan(0);
 
     const view = await untilActive(survivor.base, id, cookie);
@@ -218,7 +220,7 @@ describe.skipIf(!!problem)('two replicas, one PostgreSQL, one engine', () => {
     expect(row.replicaId).toBe(survivorRow.id);
     expect(view.progress?.map((p) => p.step)).toContain(TAKEN_OVER_STEP);
     // The half-made host is gone; the session runs on a new one, with the track setup done.
-    const now = (await docker.listContainers({ all: true, filters: { label: [`labforge.session=${id}`] } })).map((c) => c.Id);
+    const now = await containersOf(id);
     expect(now.length).toBe(1);
     expect(firstContainers).not.toContain(now[0]);
     await runInTerminal(survivor.base, survivor.base, id, cookie, 'ls /root/prepared && echo ready-$((7*7))', /ready-49/);
