@@ -68,6 +68,7 @@ export default defineConfig({
           name: 'postgres',
           include: [
             'test/db/**/*.test.ts',
+            'test/environments/shared-pool.test.ts',
             'test/accounts/accounts.test.ts',
             'test/analytics/db.test.ts',
             'test/auth/api-tokens.test.ts',

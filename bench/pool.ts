@@ -163,7 +163,7 @@ export async function run(options: BenchOptions = {}): Promise<object> {
           await sleep(500); // let the last member's setup settle
           const holder = `bench-holder-${i}`;
           const t0 = performance.now();
-          const env = pool.claim(slug, holder);
+          const env = await pool.claim(slug, holder);
           if (!env) throw new Error('the pool was empty right after untilReady');
           const t1 = performance.now();
           await untilPrompt(driver, env, host, terminalId());

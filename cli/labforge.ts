@@ -27,7 +27,8 @@ const HELP = `labforge <command> [options]
                            a one-time link that sets up an instructor's account (printed);
                            accounts create EMAIL (password on stdin); accounts list; accounts disable|enable EMAIL
   status [--json]          the replicas of this database (live or gone, sessions each is preparing)
-                           and the job queue (per queue and state, the latest failures and why)
+                           the job queue (per queue and state, the latest failures and why), the
+                           shared warm pool, and webhook/LTI deliveries (by state, the latest failing)
   results LAB [--learner ID] [--since TIME] [--csv | --json]
                            each session's score and, per challenge, attempts, first pass, last failure
   help                     this text

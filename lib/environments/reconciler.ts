@@ -8,13 +8,7 @@
 import type { EnvironmentDriver } from './driver';
 import type { Logger } from '../base/log';
 
-/** `alsoKeep`: owners kept though not in `liveOwners()` (another live replica's warm-pool members). */
-export async function reconcile(
-  drivers: EnvironmentDriver[],
-  liveOwners: () => Promise<Set<string>>,
-  log: Logger,
-  alsoKeep: (owner: string) => boolean = () => false,
-): Promise<{ removed: string[] }> {
+export async function reconcile(drivers: EnvironmentDriver[], liveOwners: () => Promise<Set<string>>, log: Logger): Promise<{ removed: string[] }> {
   const removed: string[] = [];
   for (const driver of drivers) {
     const found = await driver.list().catch((e: Error) => {
@@ -24,7 +18,7 @@ export async function reconcile(
     if (!found.length) continue;
     const live = await liveOwners();
     for (const env of found) {
-      if (live.has(env.owner) || alsoKeep(env.owner)) continue;
+      if (live.has(env.owner)) continue;
       try {
         await driver.destroyOwner(env.owner);
         removed.push(env.owner);

@@ -19,7 +19,8 @@ export interface MetricSources {
   capacity(): { used: number; limit: number; unit: 'environments' | 'mebibytes'; environments: number };
   /** Waiting for room (capacity), for a turn to be prepared (provisioning limiter, pool refills included), for a Check slot. */
   queues(): { room: number; turn: number; checks: number };
-  pools(): Array<{ lab: string; size: number; ready: number; creating: number }>;
+  /** Warm-pool members per lab (with replicas, the shared pool's rows). */
+  pools(): Promise<Array<{ lab: string; size: number; ready: number; creating: number }>>;
   terminals(): { terminals: number; sockets: number };
   /** The Docker engines (one, or a fleet's): whether each answers, and its size and load. */
   engines?(): Promise<Array<{ name: string; up: boolean; load?: { cpus: number; memoryBytes: number; labContainers: number } }>>;
@@ -27,6 +28,8 @@ export interface MetricSources {
   jobs?(): Promise<Array<{ queue: string; queued: number; active: number }>>;
   /** Replicas of this database seen recently (lib/replicas/registry.ts). */
   replicas?(): Promise<number>;
+  /** The outboxes (webhook deliveries, LTI score passbacks): items by state (lib/webhooks/outbox-status.ts). */
+  deliveries?(): Promise<Array<{ outbox: string; waiting: number; retrying: number; givenUp: number }>>;
 }
 
 export interface MetricsOptions {
@@ -239,6 +242,21 @@ export class Metrics implements SessionObserver {
     const replicas = gauge('labforge_replicas', 'Server processes of this database seen recently (heartbeats)');
     const replicaSource = this.sources.replicas?.bind(this.sources);
     if (replicaSource) source('replicas', replicaSource, (n) => replicas.set(n), [replicas]);
+    const deliveries = gauge('labforge_deliveries', 'Outbox items (webhooks, lti-scores) by state: waiting, retrying, given_up', ['outbox', 'state']);
+    const deliverySource = this.sources.deliveries?.bind(this.sources);
+    if (deliverySource)
+      source(
+        'deliveries',
+        deliverySource,
+        (list) => {
+          for (const o of list) {
+            deliveries.set({ outbox: o.outbox, state: 'waiting' }, o.waiting);
+            deliveries.set({ outbox: o.outbox, state: 'retrying' }, o.retrying);
+            deliveries.set({ outbox: o.outbox, state: 'given_up' }, o.givenUp);
+          }
+        },
+        [deliveries],
+      );
     return refreshers;
   }
 }

@@ -10,7 +10,7 @@ import type { Logger } from '../base/log';
 import type { Db } from '../db/client';
 import type { Capacity } from '../environments/capacity';
 import type { EnvironmentDriver } from '../environments/driver';
-import type { WarmPool } from '../environments/pool/pool';
+import type { Pool } from '../environments/pool/contract';
 import { engineStatuses } from '../environments/fleet';
 import { createProbeEndpoints, type ProbeEndpoints } from '../http/probes';
 import type { JobQueue } from '../jobs/queue';
@@ -20,6 +20,7 @@ import { databaseCheck, engineChecks } from '../observability/dependencies';
 import { Metrics } from '../observability/metrics';
 import { Readiness } from '../observability/readiness';
 import { cached, countSessions } from '../observability/session-counts';
+import { outboxCounts } from '../webhooks/outbox-status';
 
 export interface ObservabilityParts {
   config: Config;
@@ -27,7 +28,7 @@ export interface ObservabilityParts {
   catalog: LabCatalog;
   drivers: Record<string, EnvironmentDriver>;
   capacity: Capacity;
-  pool: WarmPool;
+  pool: Pool;
   provisionLimiter: Limiter;
   checkLimiter: Limiter;
   jobs: JobQueue;
@@ -56,11 +57,12 @@ export function createObservability(p: ObservabilityParts): Observability {
         environments: p.capacity.snapshot().running.length,
       }),
       queues: () => ({ room: p.capacity.snapshot().queued.length, turn: p.provisionLimiter.stats().waiting, checks: p.checkLimiter.stats().waiting }),
-      pools: () => p.pool.stats().labs.map((l) => ({ lab: l.lab, size: l.size, ready: l.ready, creating: l.creating })),
+      pools: async () => (await p.pool.stats()).labs.map((l) => ({ lab: l.lab, size: l.size, ready: l.ready, creating: l.creating })),
       terminals: () => terminals(),
       engines: () => engineStatuses(p.drivers.docker),
       jobs: () => p.jobs.depth(),
       replicas: async () => (await p.replicas.liveIds()).size,
+      deliveries: () => outboxCounts(p.db),
     },
     {
       isLab: (slug) => !!p.catalog.get(slug),

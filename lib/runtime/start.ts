@@ -23,8 +23,10 @@ import { sharedSetting } from '../db/settings';
 import { createDrivers } from '../environments';
 import { DockerFleet } from '../environments/fleet';
 import { createCapacity } from '../environments/capacity';
+import type { Lab } from '../labs/schema';
+import type { Environment } from '../environments/driver';
 import { WarmPool } from '../environments/pool/pool';
-import { poolOwnerTag } from '../environments/pool/members';
+import { SharedPool } from '../environments/pool/shared';
 import { InProcessQueue, type JobQueue } from '../jobs/queue';
 import { PgBossQueue } from '../jobs/pg-boss';
 import { ReplicaRegistry } from '../replicas/registry';
@@ -42,7 +44,7 @@ import { createTerminalGateway, type TerminalGateway } from '../terminals/node/g
 import { ScreenStore } from '../terminals/node/screens';
 import { trafficCaptures } from '../traffic/capture';
 import { WebhookDispatcher } from '../webhooks/dispatcher';
-import { passIntervals, startBackgroundPasses } from './background';
+import { passIntervals, startBackgroundPasses, type Passes } from './background';
 import { createObservability } from './observability';
 import { setRuntime, type Runtime } from '.';
 
@@ -113,23 +115,19 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
   const provisionLimiter = new Limiter(config.provisionConcurrency ?? limits.provisioning, 'its turn to be prepared');
   const checkLimiter = new Limiter(config.checkConcurrency ?? limits.checks, 'a free check slot');
   slog.info({ provisioning: provisionLimiter.concurrency, checks: checkLimiter.concurrency }, 'concurrency limits');
-  const pool = new WarmPool(
-    config.pools.flatMap(({ lab, size }) => {
-      const found = catalog.get(lab);
-      if (!found) slog.warn({ lab }, 'LABFORGE_POOL names a lab that is not installed; no pool for it');
-      return found ? [{ lab: found, size, ttlMs: config.poolTtlMs }] : [];
-    }),
-    {
-      driver: drivers,
-      capacity,
-      limiter: provisionLimiter,
-      log,
-      ownerTag: replicas.id,
-      // Pool members go through the runbook's track setup, with no learner variables (labs that
-      // need them are refused); the rest of the walk runs in the session that claims the member.
-      prepare: (env, lab) => Runbook.of(drivers[lab.track.environment.driver], lab, env, {}).prepare(),
-    },
-  );
+  const pooled = config.pools.flatMap(({ lab, size }) => {
+    const found = catalog.get(lab);
+    if (!found) slog.warn({ lab }, 'LABFORGE_POOL names a lab that is not installed; no pool for it');
+    return found ? [{ lab: found, size, ttlMs: config.poolTtlMs }] : [];
+  });
+  // Pool members go through the runbook's track setup, with no learner variables (labs that
+  // need them are refused); the rest of the walk runs in the session that claims the member.
+  const prepare = (env: Environment, lab: Lab) => Runbook.of(drivers[lab.track.environment.driver], lab, env, {}).prepare();
+  // One server keeps its pool in memory; replicas share one in the database, kept full by a job.
+  const poolDeps = { driver: drivers, capacity, limiter: provisionLimiter, log, prepare };
+  const pool = jobs.shared
+    ? new SharedPool(pooled, { ...poolDeps, db, replicaId: replicas.id, liveReplicas: () => replicas.liveIds() })
+    : new WarmPool(pooled, poolDeps);
 
   // Metrics and readiness; the sessions report provisioning and Checks to it as they finish.
   const observability = createObservability({ config, db, catalog, drivers, capacity, pool, provisionLimiter, checkLimiter, jobs, replicas, log });
@@ -164,15 +162,7 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
   // that are over (ended while no server ran, or just now by resumeAll) are removed.
   const screens = new ScreenStore(path.join(config.dataDir, 'terminals'), log);
   await screens.sweep(await sessions.liveOwners());
-  // Another live replica's warm-pool members are its own business; a gone replica's are leftovers.
-  const reconcileNow = async () => {
-    const live = await replicas.liveIds();
-    const othersPool = (owner: string) => {
-      const tag = poolOwnerTag(owner);
-      return !!tag && tag !== replicas.id && live.has(tag);
-    };
-    return reconcile(Object.values(drivers), () => sessions.liveOwners(), slog, othersPool);
-  };
+  const reconcileNow = () => reconcile(Object.values(drivers), () => sessions.liveOwners(), slog);
   await reconcileNow();
   pool.fill();
 
@@ -215,7 +205,12 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
   ltiScores.start();
   // The passes over every session or engine run once for the platform, as jobs: each replica's timer
   // sends one per interval, one replica runs it (with SQLite, this process, unless it still runs).
-  const periodic = { sweep: () => sessions.sweep(), watch: () => sessions.watchHosts(), reconcile: reconcileNow };
+  const periodic = {
+    sweep: () => sessions.sweep(),
+    watch: () => sessions.watchHosts(),
+    reconcile: reconcileNow,
+    ...(pool instanceof SharedPool && { pool: () => pool.refill() }),
+  };
   for (const [name, pass] of Object.entries(periodic)) {
     await jobs.work(
       name,
@@ -226,16 +221,18 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
     );
   }
   const intervals = passIntervals(config);
-  const send = (name: keyof typeof periodic) => () => jobs.sendPeriodic(name, Math.max(1, Math.round(intervals[name] / 1000)));
+  const send = (name: keyof Passes) => () => jobs.sendPeriodic(name, Math.max(1, Math.round(intervals[name] / 1000)));
   const passes = startBackgroundPasses(intervals, slog, {
     sweep: send('sweep'),
     watch: send('watch'),
     reconcile: send('reconcile'),
+    pool: pool instanceof SharedPool ? send('pool') : async () => undefined,
     replicas: async () => {
       // SQLite has one server: nothing to hand over or share, only its predecessors' rows to forget.
       if (jobs.shared) {
         await sessions.handOver(await replicas.liveIds());
         await sessions.syncCapacity();
+        if (pool instanceof SharedPool) await pool.syncCapacity();
       }
       await replicas.forgetGone();
     },
@@ -252,10 +249,11 @@ export async function startRuntime(config: Config, root: string, parts: RuntimeP
         // Not ready from the first moment: load balancers stop sending requests while this drains.
         observability.readiness.shuttingDown();
         passes.stop();
+        // Before the queue: a pool pass making a member is cut short, so stopping the queue does not wait for it.
+        await pool.stop();
         await jobs.stop();
         await webhooks.stop(); // attempts under way finish (10 s at most) and are recorded, so none is sent twice
         await ltiScores.stop();
-        await pool.stop();
         await gateway.close();
         services.close();
         await trafficCaptures().close();

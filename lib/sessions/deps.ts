@@ -3,7 +3,7 @@ import type { Db } from '../db/client';
 import type { EnvironmentDriver } from '../environments/driver';
 import type { LabCatalog } from '../labs/catalog';
 import type { Logger } from '../base/log';
-import type { WarmPool } from '../environments/pool/pool';
+import type { Pool } from '../environments/pool/contract';
 import type { Capacity } from '../environments/capacity';
 import type { Limiter } from '../base/limiter';
 import type { NamedLocks } from '../db/locks';
@@ -37,7 +37,7 @@ export interface SessionDeps {
   /** Lets a session start at any challenge (for lab authors and end-to-end tests). */
   authorMode?: boolean;
   /** Environments provisioned ahead of time, through track setup (claimed at start). */
-  pool?: WarmPool;
+  pool?: Pool;
   /** The host's limit on concurrent environments; over it, learners wait in a queue. */
   capacity?: Capacity;
   /** How many environments are prepared at once (create, track setup, first challenge); later starts wait their turn. Unset: no limit. */

@@ -77,7 +77,7 @@ export class Housekeeping {
    * With several replicas, each one's capacity counts every replica's environments: sessions active
    * anywhere, or being prepared by another replica, hold a ticket here too; tickets of sessions that
    * ended (on whichever replica) are given back. Sessions this replica is preparing hold their own
-   * ticket (provisioning.ts), and warm-pool members stay each replica's own. Two replicas admitting
+   * ticket (provisioning.ts); warm-pool members are synced by the shared pool (pool/shared.ts). Two replicas admitting
    * at the same moment can overshoot by what they admit between two passes (a few seconds).
    */
   async syncCapacity(): Promise<void> {
@@ -102,7 +102,7 @@ export class Housekeeping {
     const owners = new Set(rows.map((r) => r.id));
     // A claimed pool environment keeps its `pool-…` owner label.
     for (const r of rows) if (r.environment) owners.add((JSON.parse(r.environment) as Environment).owner);
-    for (const o of this.ctx.deps.pool?.ownedBy() ?? []) owners.add(o);
+    for (const o of (await this.ctx.deps.pool?.ownedBy()) ?? []) owners.add(o);
     return owners;
   }
 }

@@ -133,7 +133,7 @@ export class Provisioning {
     let env: Environment | undefined;
     let warm = false;
     try {
-      env = deps.pool?.claim(lab.track.slug, id);
+      env = await deps.pool?.claim(lab.track.slug, id);
       warm = !!env;
       if (env) {
         // A warm environment: created and through track setup already; only learner-specific work remains.

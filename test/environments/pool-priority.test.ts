@@ -60,12 +60,12 @@ describe('pool fills in the provisioning limit', () => {
     // A learner's start arrives after the fill and still goes first.
     const releaseLearner = hold(limiter, 'learner-waiting');
     expect(limiter.position('learner-waiting')).toBe(1);
-    expect(pool.stats().labs[0]).toMatchObject({ ready: 0, creating: 1 });
+    expect((await pool.stats()).labs[0]).toMatchObject({ ready: 0, creating: 1 });
     releaseRunning();
     await expect.poll(() => limiter.position('learner-waiting')).toBe(0);
-    expect(pool.stats().labs[0].ready).toBe(0);
+    expect((await pool.stats()).labs[0].ready).toBe(0);
     releaseLearner();
-    await expect.poll(() => pool.stats().labs[0].ready).toBe(1);
+    await expect.poll(async () => (await pool.stats()).labs[0].ready).toBe(1);
     await pool.stop();
   });
 

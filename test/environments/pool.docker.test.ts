@@ -10,7 +10,7 @@ import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Capacity } from '../../lib/environments/capacity';
 import { DockerDriver } from '../../lib/environments/docker/driver';
-import { LABELS, type Environment, type EnvironmentDriver, type EnvironmentSpec } from '../../lib/environments/driver';
+import { LABELS, type Environment, type EnvironmentDriver } from '../../lib/environments/driver';
 import { poolRefusal, trackSetupVariableUses } from '../../lib/environments/pool/eligibility';
 import { POOL_OWNER_PREFIX } from '../../lib/environments/pool/members';
 import { WarmPool, type PoolDeps } from '../../lib/environments/pool/pool';
@@ -20,12 +20,13 @@ import { log } from '../../lib/base/log';
 import { Lifecycle, setupFailure } from '../../lib/sessions/lifecycle';
 import { sleep, waitFor } from '../support/wait';
 import { requireEngine } from '../support/docker';
+import { FakeDriver } from '../support/fake-driver';
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/labs/good');
 let dir: string;
 let lab: Lab;
 
-const until = (what: string, cond: () => boolean, ms = 10_000) => waitFor(what, cond, ms, 20);
+const until = (what: string, cond: () => boolean | Promise<boolean>, ms = 10_000) => waitFor(what, cond, ms, 20);
 
 /** A copy of the fixture lab with some files replaced. */
 async function labCopy(name: string, files: Record<string, string> = {}): Promise<Lab> {
@@ -59,9 +60,9 @@ describe('which labs may be pooled', () => {
     expect(trackSetupVariableUses(uses)).toEqual([{ variable: 'SECRET_WORD', file: 'track_scripts/setup-server', line: 3 }]);
     expect(poolRefusal(uses)).toMatch(/\$SECRET_WORD in track_scripts\/setup-server:3/);
     const pool = new WarmPool([{ lab: uses, size: 1, ttlMs: 60_000 }], fakeDeps(new FakeDriver(), new Capacity({ limit: 5 })));
-    expect(pool.stats().labs).toEqual([]);
+    expect((await pool.stats()).labs).toEqual([]);
     expect(pool.refusal('good-docker')).toMatch(/session variables/);
-    expect(pool.claim('good-docker')).toBeUndefined();
+    expect(await pool.claim('good-docker')).toBeUndefined();
   });
 
   it('refuses a bad config without throwing', () => {
@@ -69,49 +70,6 @@ describe('which labs may be pooled', () => {
     expect(pool.refusal('good-docker')).toMatch(/invalid pool config: size .*ttlMs/);
   });
 });
-
-// ---- a controllable in-memory driver -------------------------------------
-
-class FakeDriver implements EnvironmentDriver {
-  readonly name = 'docker';
-  live = new Set<string>();
-  concurrent = 0;
-  maxConcurrent = 0;
-  failNext = 0;
-  createMs = 30;
-  prerequisites = async () => [];
-  async create(spec: EnvironmentSpec): Promise<Environment> {
-    this.concurrent++;
-    this.maxConcurrent = Math.max(this.maxConcurrent, this.concurrent);
-    try {
-      await sleep(this.createMs);
-      if (this.failNext > 0) {
-        this.failNext--;
-        throw new Error('engine said no');
-      }
-      this.live.add(spec.owner);
-      return { driver: 'docker', owner: spec.owner, lab: spec.lab, hosts: [], meta: {} };
-    } finally {
-      this.concurrent--;
-    }
-  }
-  exec = async () => ({ exitCode: 0, stdout: '', stderr: '', timedOut: false, durationMs: 0 });
-  readFile = async () => Buffer.from('');
-  writeFile = async () => undefined;
-  openTerminal = (): never => {
-    throw new Error('not in the fake');
-  };
-  closeTerminal = async () => undefined;
-  inject = async () => undefined;
-  health = async (env: Environment) => ({ ok: this.live.has(env.owner), detail: 'gone' });
-  async destroy(env: Environment) {
-    this.live.delete(env.owner);
-  }
-  async destroyOwner(owner: string) {
-    this.live.delete(owner);
-  }
-  list = async () => [...this.live].map((owner) => ({ owner, lab: 'x', resources: [] }));
-}
 
 function fakeDeps(driver: EnvironmentDriver, capacity: Capacity, extra: Partial<PoolDeps> = {}): PoolDeps {
   return { driver, capacity, prepare: async () => undefined, log, recycleEveryMs: 0, backoff: { initialMs: 50, maxMs: 200 }, ...extra };
@@ -133,9 +91,9 @@ describe('pool and capacity (in-memory driver)', () => {
     let over = 0;
     const off = capacity.onChange(() => (over = Math.max(over, capacity.used)));
     pool.fill();
-    await until('pool to take all capacity', () => pool.stats().labs.reduce((n, l) => n + l.ready, 0) === 3);
+    await until('pool to take all capacity', async () => (await pool.stats()).labs.reduce((n, l) => n + l.ready, 0) === 3);
     await sleep(200);
-    expect(pool.stats().labs.reduce((n, l) => n + l.ready + l.creating, 0)).toBe(3);
+    expect((await pool.stats()).labs.reduce((n, l) => n + l.ready + l.creating, 0)).toBe(3);
     expect(driver.live.size).toBe(3);
     expect(over).toBe(3);
     expect(driver.maxConcurrent).toBeLessThanOrEqual(2); // one creation at a time per lab
@@ -153,10 +111,10 @@ describe('pool and capacity (in-memory driver)', () => {
     await pool.untilReady('good-docker', 2, 5_000);
     // Without eviction these would wait forever: give up after 5 s.
     const held = await capacity.acquire({ id: 'learner-a', cost: 1 }, AbortSignal.timeout(5_000));
-    expect(pool.stats().labs[0].ready).toBe(1);
+    expect((await pool.stats()).labs[0].ready).toBe(1);
     const releaseB = await capacity.acquire({ id: 'learner-b', cost: 1 }, AbortSignal.timeout(5_000));
-    expect(pool.stats().labs[0].ready).toBe(0);
-    expect(pool.stats().labs[0].recycled).toBe(2);
+    expect((await pool.stats()).labs[0].ready).toBe(0);
+    expect((await pool.stats()).labs[0].recycled).toBe(2);
     held();
     releaseB();
     await pool.untilReady('good-docker', 2, 5_000);
@@ -169,11 +127,11 @@ describe('pool and capacity (in-memory driver)', () => {
     const pool = new WarmPool([{ lab, size: 1, ttlMs: 60_000 }], fakeDeps(driver, capacity));
     pool.fill();
     await pool.untilReady('good-docker', 1, 5_000);
-    const env = pool.claim('good-docker', 'session-1')!;
+    const env = (await pool.claim('good-docker', 'session-1'))!;
     expect(env.owner.startsWith(POOL_OWNER_PREFIX)).toBe(true);
     expect(capacity.position('session-1')).toBe(0);
     expect(capacity.position(env.owner)).toBeUndefined();
-    expect(pool.ownedBy().has(env.owner)).toBe(true); // grace until the session stored it
+    expect((await pool.ownedBy()).has(env.owner)).toBe(true); // grace until the session stored it
     await pool.untilReady('good-docker', 1, 5_000);
     expect(capacity.used).toBe(2);
     await pool.stop();
@@ -189,13 +147,13 @@ describe('pool and capacity (in-memory driver)', () => {
     const pool = new WarmPool([{ lab, size: 1, ttlMs: 60_000 }], fakeDeps(driver, capacity, { prepare: async () => void prepared++ }));
     const started = Date.now();
     pool.fill();
-    await until('a failure', () => pool.stats().labs[0].failures === 1, 5_000);
-    expect(pool.stats().labs[0].lastError).toBe('engine said no');
+    await until('a failure', async () => (await pool.stats()).labs[0].failures === 1, 5_000);
+    expect((await pool.stats()).labs[0].lastError).toBe('engine said no');
     expect(capacity.used).toBe(0); // a failed member gives its capacity back
     await pool.untilReady('good-docker', 1, 5_000);
     // 50 ms, then 100 ms of backoff between the three attempts.
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
-    expect(pool.stats().labs[0]).toMatchObject({ failures: 0, created: 1, ready: 1 });
+    expect((await pool.stats()).labs[0]).toMatchObject({ failures: 0, created: 1, ready: 1 });
     expect(prepared).toBe(1);
     await pool.stop();
   });
@@ -254,7 +212,7 @@ describe('warm pool with the Docker driver', () => {
   it('fills to its size with environments whose track setup ran', async () => {
     pool.fill();
     await pool.untilReady('good-docker', 2, 120_000);
-    const owners = pool.ownedBy();
+    const owners = await pool.ownedBy();
     expect(owners.size).toBe(2);
     for (const o of owners) expect(o).toMatch(/^pool-[0-9a-f]{12}$/);
     // 2 hosts + 1 network per member, labelled with the pool owner.
@@ -266,7 +224,7 @@ describe('warm pool with the Docker driver', () => {
 
   it('claims in well under 50 ms an environment that is ready to use', async () => {
     const t = performance.now();
-    const env = pool.claim('good-docker', 'session-pooltest');
+    const env = await pool.claim('good-docker', 'session-pooltest');
     const ms = performance.now() - t;
     expect(env).toBeDefined();
     claimed.push(env!);
@@ -278,16 +236,16 @@ describe('warm pool with the Docker driver', () => {
     const hello = await driver.exec(env!, 'workstation', ['cat', '/root/hello.txt']);
     expect(hello.exitCode).toBe(0);
     expect(capacity.position('session-pooltest')).toBe(0);
-    expect(pool.stats().labs[0]).toMatchObject({ claimed: 1 });
+    expect((await pool.stats()).labs[0]).toMatchObject({ claimed: 1 });
   });
 
   it('refills in the background after a claim', async () => {
     await pool.untilReady('good-docker', 2, 120_000);
-    expect(pool.stats().labs[0]).toMatchObject({ ready: 2, created: 3 });
+    expect((await pool.stats()).labs[0]).toMatchObject({ ready: 2, created: 3 });
   }, 180_000);
 
   it('recycles members older than the TTL and replaces them', async () => {
-    const before = [...pool.ownedBy()].filter((o) => o !== claimed[0].owner);
+    const before = [...(await pool.ownedBy())].filter((o) => o !== claimed[0].owner);
     clock += TTL - 1;
     expect((await pool.recycle()).recycled).toEqual([]);
     clock += 1;
@@ -296,12 +254,12 @@ describe('warm pool with the Docker driver', () => {
     const left = await labelled();
     for (const o of before) expect(left).not.toContain(o);
     await pool.untilReady('good-docker', 2, 180_000);
-    const after = [...pool.ownedBy()];
+    const after = [...(await pool.ownedBy())];
     for (const o of before) expect(after).not.toContain(o);
   }, 240_000);
 
   it('recycles a member whose hosts died', async () => {
-    const victim = [...pool.ownedBy()].find((o) => o !== claimed[0].owner)!;
+    const victim = [...(await pool.ownedBy())].find((o) => o !== claimed[0].owner)!;
     const [c] = await docker.listContainers({ filters: { label: [`${LABELS.session}=${victim}`] } });
     await docker.getContainer(c.Id).kill();
     const { recycled } = await pool.recycle();
@@ -316,6 +274,6 @@ describe('warm pool with the Docker driver', () => {
     capacity.release('session-pooltest');
     expect(await labelled()).toEqual([]);
     expect(capacity.used).toBe(0);
-    expect(pool.claim('good-docker')).toBeUndefined();
+    expect(await pool.claim('good-docker')).toBeUndefined();
   }, 120_000);
 });

@@ -30,7 +30,7 @@ const sources = (over: Partial<MetricSources> = {}): MetricSources => ({
   }),
   capacity: () => ({ used: 3, limit: 10, unit: 'environments', environments: 3 }),
   queues: () => ({ room: 4, turn: 2, checks: 1 }),
-  pools: () => [{ lab: 'linux-basics', size: 2, ready: 1, creating: 1 }],
+  pools: async () => [{ lab: 'linux-basics', size: 2, ready: 1, creating: 1 }],
   terminals: () => ({ terminals: 5, sockets: 7 }),
   ...over,
 });
@@ -49,6 +49,23 @@ describe('metrics exposition', () => {
     expect(metricSample(body, 'labforge_docker_engine_memory_bytes{engine="a"}')).toBe(32 * 2 ** 30);
     expect(metricSample(body, 'labforge_docker_engine_lab_containers{engine="a"}')).toBe(17);
     expect(metricSample(body, 'labforge_docker_engine_cpus{engine="b"}')).toBeUndefined();
+  });
+
+  it('shows the job queue per queue and state, the live replicas, and the outboxes by state', async () => {
+    const jobs = async () => [{ queue: 'provision', queued: 3, active: 2 }];
+    const replicas = async () => 2;
+    const deliveries = async () => [
+      { outbox: 'webhooks', waiting: 4, retrying: 1, givenUp: 2 },
+      { outbox: 'lti-scores', waiting: 0, retrying: 0, givenUp: 0 },
+    ];
+    const { body } = await new Metrics(sources({ jobs, replicas, deliveries }), { isLab, defaultMetrics: false }).scrape();
+    expect(metricSample(body, 'labforge_jobs{queue="provision",state="queued"}')).toBe(3);
+    expect(metricSample(body, 'labforge_jobs{queue="provision",state="active"}')).toBe(2);
+    expect(metricSample(body, 'labforge_replicas')).toBe(2);
+    expect(metricSample(body, 'labforge_deliveries{outbox="webhooks",state="waiting"}')).toBe(4);
+    expect(metricSample(body, 'labforge_deliveries{outbox="webhooks",state="retrying"}')).toBe(1);
+    expect(metricSample(body, 'labforge_deliveries{outbox="webhooks",state="given_up"}')).toBe(2);
+    expect(metricSample(body, 'labforge_deliveries{outbox="lti-scores",state="waiting"}')).toBe(0);
   });
 
   it('shows recorded events and the levels of every source, with bounded labels', async () => {

@@ -1,6 +1,7 @@
 /**
- * `labforge status`: the replicas of a database (live and gone, sessions each is preparing), and
- * where its jobs are. Its job queue part on PostgreSQL: test/jobs/pg-boss.test.ts.
+ * `labforge status`: the replicas of a database (live and gone, sessions each is preparing), where
+ * its jobs are, the shared pool's members and the outboxes' deliveries. Its job queue part on
+ * PostgreSQL: test/jobs/pg-boss.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { run } from '../../cli/commands/status';
@@ -37,5 +38,47 @@ describe('labforge status', () => {
     if (providerOf(t.url) === 'sqlite') expect(text.stdout).toMatch(/in the server process \(SQLite\)/);
     expect((await cli('--nope')).code).toBe(2);
     await live.stop();
+  });
+
+  it("shows the shared pool's members, and the webhook deliveries by state with the latest failing and why", async () => {
+    await t.db.poolMember.createMany({
+      data: [
+        { owner: 'pool-1', lab: 'multicast', state: 'ready', replicaId: 'r1' },
+        { owner: 'pool-2', lab: 'multicast', state: 'ready', replicaId: 'r1' },
+        { owner: 'pool-3', lab: 'multicast', state: 'creating', replicaId: 'r2' },
+      ],
+    });
+    await t.db.webhookSubscription.create({ data: { id: 'sub', url: 'https://grader.example/hook', secret: 's' } });
+    const delivery = (extra: object) => ({ subscriptionId: 'sub', event: 'session.active', body: '{}', ...extra });
+    await t.db.webhookDelivery.createMany({
+      data: [
+        delivery({}),
+        delivery({ attempts: 1, deliveredAt: new Date() }),
+        delivery({ attempts: 3, lastStatus: 503, lastError: 'HTTP 503', nextAttemptAt: new Date('2030-01-01T00:00:00Z') }),
+        delivery({ attempts: 9, lastError: 'connection refused', givenUpAt: new Date() }),
+      ],
+    });
+
+    const doc = JSON.parse((await cli('--json')).stdout) as {
+      pool: Array<{ lab: string; state: string; count: number }>;
+      deliveries: { counts: Array<Record<string, unknown>>; failing: Array<Record<string, unknown>> };
+    };
+    expect(doc.pool).toEqual([
+      { lab: 'multicast', state: 'creating', count: 1 },
+      { lab: 'multicast', state: 'ready', count: 2 },
+    ]);
+    expect(doc.deliveries.counts).toEqual([
+      { outbox: 'webhooks', waiting: 1, retrying: 1, delivered: 1, givenUp: 1 },
+      { outbox: 'lti-scores', waiting: 0, retrying: 0, delivered: 0, givenUp: 0 },
+    ]);
+    expect(doc.deliveries.failing.map((f) => [f.to, f.attempts, f.error, f.nextAttemptAt])).toEqual([
+      ['https://grader.example/hook', 3, 'HTTP 503', '2030-01-01T00:00:00.000Z'],
+      ['https://grader.example/hook', 9, 'connection refused', null],
+    ]);
+
+    const text = (await cli()).stdout;
+    expect(text).toMatch(/webhooks {3}waiting 1, retrying 1, delivered 1, given up 1/);
+    expect(text).toMatch(/to https:\/\/grader\.example\/hook {2}after 9 attempt\(s\), given up: connection refused/);
+    if (providerOf(t.url) === 'postgresql') expect(text).toMatch(/multicast +creating 1, ready 2/);
   });
 });

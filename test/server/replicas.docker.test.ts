@@ -28,6 +28,8 @@ if (problem) console.log(`skipped: postgresql not running (scripts/postgres.sh s
 
 const QUICK = 'replica-quick';
 const SLOW = 'replica-slow';
+/** Pooled (LABFORGE_POOL) on both replicas: one pool of two for the platform. */
+const POOLED = 'replica-pooled';
 const check = '#!/bin/bash\ntest -f /root/done || { echo "FAIL: /root/done is missing"; exit 1; }\n';
 const files: Record<string, string> = {
   [`${QUICK}/track.yml`]: oneHostTrack(QUICK, 'Replica quick'),
@@ -38,6 +40,10 @@ const files: Record<string, string> = {
   [`${SLOW}/track_scripts/setup-workstation`]: '#!/bin/bash\nsleep 6\ntouch /root/prepared\n',
   [`${SLOW}/01-only/assignment.md`]: shellChallenge('only', 'Touch a file', 'Create /root/done.'),
   [`${SLOW}/01-only/check-workstation`]: check,
+  [`${POOLED}/track.yml`]: oneHostTrack(POOLED, 'Replica pooled'),
+  [`${POOLED}/track_scripts/setup-workstation`]: '#!/bin/bash\ntouch /root/prepared\n',
+  [`${POOLED}/01-only/assignment.md`]: shellChallenge('only', 'Touch a file', 'Create /root/done.'),
+  [`${POOLED}/01-only/check-workstation`]: check,
 };
 
 let dir: string;
@@ -48,6 +54,15 @@ const sessions: string[] = [];
 
 const containersOf = async (session: string) =>
   (await docker.listContainers({ all: true, filters: { label: [`labforge.session=${session}`] } })).map((c) => c.Id);
+/** Containers of this platform that belong to no live session and are no pool member. */
+async function unaccounted(): Promise<string[]> {
+  const instance = (await db.setting.findUniqueOrThrow({ where: { key: 'instance' } })).value;
+  const live = await db.session.findMany({ where: { status: { in: ['provisioning', 'active'] } } });
+  const owners = new Set([...live.map((s) => s.id), ...live.flatMap((s) => (s.environment ? [(JSON.parse(s.environment) as { owner: string }).owner] : []))]);
+  for (const m of await db.poolMember.findMany()) owners.add(m.owner);
+  const left = await docker.listContainers({ all: true, filters: { label: [`labforge.instance=${instance}`] } });
+  return left.map((c) => c.Labels['labforge.session']).filter((o) => !owners.has(o));
+}
 const labelled = async (session: string) =>
   (await containersOf(session)).length + (await docker.listNetworks({ filters: { label: [`labforge.session=${session}`] } })).length;
 
@@ -58,6 +73,7 @@ async function start(r: (typeof replicas)[number]): Promise<void> {
     LABFORGE_LABS_DIR: path.join(dir, 'labs'),
     LABFORGE_REPLICA_HEARTBEAT_SECONDS: '1',
     LABFORGE_REPLICA_DEAD_SECONDS: '3',
+    LABFORGE_POOL: `${POOLED}=2`,
     LABFORGE_LOG_LEVEL: 'info',
   });
 }
@@ -134,6 +150,8 @@ describe.skipIf(!!problem)('two replicas, one PostgreSQL, one engine', () => {
 
   afterAll(async () => {
     for (const r of replicas) r.process?.kill('SIGKILL');
+    // Pool members outlive replicas (the next ones would claim them): these replicas have no next.
+    for (const m of (await db?.poolMember.findMany()) ?? []) sessions.push(m.owner);
     for (const id of sessions) {
       const label = [`labforge.session=${id}`];
       for (const c of await docker.listContainers({ all: true, filters: { label } })) await docker.getContainer(c.Id).remove({ force: true });
@@ -184,6 +202,46 @@ describe.skipIf(!!problem)('two replicas, one PostgreSQL, one engine', () => {
     await waitFor('the stopped session to leave nothing', async () => (await labelled(id)) === 0, 30_000, 250);
   });
 
+  it('one warm pool for both replicas: filled once, claimed by sessions through either, refilled', async () => {
+    const [a, b] = replicas;
+    const members = () => db.poolMember.findMany({ where: { lab: POOLED } });
+    const waiting = async () => (await members()).filter((m) => m.state !== 'claimed');
+    await waitFor('the pool to have two ready members', async () => (await waiting()).filter((m) => m.state === 'ready').length === 2, 120_000, 250);
+    // Two for the platform: pools per replica would have made two each by now.
+    const made = await waiting();
+    expect(made).toHaveLength(2);
+
+    // A learner through each replica: both start on a ready member, whichever replica made it.
+    const started: Array<{ id: string; cookie: string; owner: string }> = [];
+    for (const r of [a, b]) {
+      const res = await api(r.base, 'POST', '/api/v1/sessions', undefined, { lab: POOLED });
+      expect(res.res.status).toBe(201);
+      const cookie = res.res.headers.get('set-cookie')!.split(';')[0];
+      const id = res.body.id as string;
+      sessions.push(id);
+      const view = await untilActive(r.base, id, cookie);
+      expect(view.progress?.map((p) => p.step)).toContain('Claiming a ready environment');
+      const env = JSON.parse((await db.session.findUniqueOrThrow({ where: { id } })).environment!) as { owner: string };
+      started.push({ id, cookie, owner: env.owner });
+    }
+    expect(started.map((s) => s.owner).sort()).toEqual(made.map((m) => m.owner).sort());
+    const preparedBy = await db.session.findMany({ where: { id: { in: started.map((s) => s.id) } }, select: { replicaId: true } });
+    const pids = new Map((await db.replica.findMany()).map((r) => [r.id, r.pid]));
+    const name = (id: string | null) => replicas.find((r) => r.process?.pid === pids.get(id ?? ''))?.name ?? id;
+    console.log(
+      `pool: members made by ${made.map((m) => name(m.replicaId)).join(', ')}; claimed by sessions prepared on ${preparedBy.map((p) => name(p.replicaId)).join(', ')}`,
+    );
+    await runInTerminal(a.base, b.base, started[0].id, started[0].cookie, 'ls /root/prepared && echo warm-$((5*5))', /warm-25/);
+
+    // Refilled to two, and no more.
+    await waitFor('the pool to be refilled', async () => (await waiting()).filter((m) => m.state === 'ready').length === 2, 120_000, 250);
+    expect(await waiting()).toHaveLength(2);
+    for (const s of started) {
+      expect((await api(b.base, 'DELETE', `/api/v1/sessions/${s.id}`, s.cookie)).res.status).toBe(200);
+      await waitFor('the stopped session to leave nothing', async () => (await labelled(s.owner)) === 0, 30_000, 250);
+    }
+    expect(await unaccounted()).toEqual([]);
+  });
   it('a replica killed mid-provisioning: the other takes the job over, finishes it, and nothing leaks', async () => {
     const [a] = replicas;
     const started = await api(a.base, 'POST', '/api/v1/sessions', undefined, { lab: SLOW });
@@ -234,9 +292,9 @@ describe.skipIf(!!problem)('two replicas, one PostgreSQL, one engine', () => {
 
     expect((await api(survivor.base, 'DELETE', `/api/v1/sessions/${id}`, cookie)).res.status).toBe(200);
     await waitFor('the session to leave nothing', async () => (await labelled(id)) === 0, 30_000, 250);
-    // Nothing else of this platform's is left on the engine: every container with its instance label belongs to a live session.
-    const instance = (await db.setting.findUniqueOrThrow({ where: { key: 'instance' } })).value;
-    const left = await docker.listContainers({ all: true, filters: { label: [`labforge.instance=${instance}`] } });
-    expect(left.map((c) => c.Labels['labforge.session'])).toEqual([]);
+    // Nothing else of this platform's is left on the engine: every container with its instance label is a warm-pool member.
+    await waitFor('only pool members left', async () => (await unaccounted()).length === 0, 30_000, 250).catch(async () => {
+      expect(await unaccounted()).toEqual([]);
+    });
   });
 });

@@ -23,11 +23,6 @@ export interface PoolLabConfig {
 /** What a lab's members need from the pool's owner (the pool's deps, PoolDeps, include these). */
 export interface MemberDeps {
   capacity: Capacity;
-  /**
-   * Put in members' owners (`pool-<tag>-<random>`): the replica that keeps them, so another
-   * replica's reconciler keeps them while that replica lives (lib/replicas/registry.ts).
-   */
-  ownerTag?: string;
   /** Track setup, with no session variables. Throws (a human message) when it fails. */
   prepare: (env: Environment, lab: Lab) => Promise<void>;
   /** Clock for member ages (TTL); injected by tests. Backoff uses real time. */
@@ -68,14 +63,15 @@ export interface Member {
 }
 
 const POLL_MS = 5_000;
-const newOwner = (tag?: string) => `${POOL_OWNER_PREFIX}${tag ? `${tag}-` : ''}${randomBytes(6).toString('hex')}`;
 
-/** The replica tag in a pool member's owner (`pool-<tag>-<random>`); undefined for an untagged one. */
-export function poolOwnerTag(owner: string): string | undefined {
-  if (!owner.startsWith(POOL_OWNER_PREFIX)) return undefined;
-  const parts = owner.slice(POOL_OWNER_PREFIX.length).split('-');
-  return parts.length === 2 ? parts[0] : undefined;
+/** Counts a failed member in `counts`; returns how long its lab waits before the next try (doubling per failure in a row). */
+export function backoffAfterFailure(counts: { failures: number; lastError?: string }, err: Error, backoff = { initialMs: 2_000, maxMs: 5 * 60_000 }): number {
+  counts.failures++;
+  counts.lastError = err.message;
+  return Math.min(backoff.maxMs, backoff.initialMs * 2 ** (counts.failures - 1));
 }
+/** A new member's owner label. */
+export const newPoolOwner = () => `${POOL_OWNER_PREFIX}${randomBytes(6).toString('hex')}`;
 
 export class LabMembers {
   /** Oldest first: a claim takes the first. */
@@ -206,7 +202,7 @@ export class LabMembers {
       const need = this.cfg.size - this.ready.length - this.creating.size;
       const backoff = this.backoffUntil - Date.now();
       if (need > 0 && backoff <= 0) {
-        const owner = newOwner(this.deps.ownerTag);
+        const owner = newPoolOwner();
         let release;
         try {
           release = this.deps.capacity.tryAcquire({ id: owner, cost: this.cost });
@@ -264,13 +260,12 @@ export class LabMembers {
   }
 
   private failed(owner: string, err: Error) {
-    const c = this.counts;
-    c.failures++;
-    c.lastError = err.message;
-    const { initialMs, maxMs } = this.deps.backoff ?? { initialMs: 2_000, maxMs: 5 * 60_000 };
-    const delay = Math.min(maxMs, initialMs * 2 ** (c.failures - 1));
+    const delay = backoffAfterFailure(this.counts, err, this.deps.backoff);
     this.backoffUntil = Date.now() + delay;
-    this.log.warn({ lab: this.slug, owner, failures: c.failures, retryInMs: delay, err: err.message }, 'pool member could not be prepared; will retry');
+    this.log.warn(
+      { lab: this.slug, owner, failures: this.counts.failures, retryInMs: delay, err: err.message },
+      'pool member could not be prepared; will retry',
+    );
   }
 
   private async destroy(owner: string, env?: Environment) {

@@ -1,5 +1,6 @@
 /**
- * Warm pools: per lab, N environments created and track-setup'd ahead of time,
+ * The in-process warm pool (one server; replicas share shared.ts instead, contract.ts says what
+ * both offer): per lab, N environments created and track-setup'd ahead of time,
  * so starting a lab is a map pop instead of minutes of provisioning. Whatever
  * is learner-specific (variables, the first challenge's setup) runs at claim
  * time, in the session. Driver-agnostic: it only uses EnvironmentDriver.
@@ -13,17 +14,10 @@
  * capacity (tryAcquire) and gives idle members back while learners queue.
  * Each lab's members and refill loop live in members.ts; this is the pool across labs.
  */
-import { z } from 'zod';
-import type { Lab } from '../../labs/schema';
 import type { Logger } from '../../base/log';
 import type { Environment, EnvironmentDriver } from '../driver';
-import { poolRefusal } from './eligibility';
-import { LabMembers, type MemberDeps, type PoolLabConfig, type PoolLabStats } from './members';
-
-const labConfigSchema = z.object({
-  size: z.number().int().min(0).max(100),
-  ttlMs: z.number().int().positive(),
-});
+import { acceptPoolLabs, poolDriverFor, type Pool, type PoolStats } from './contract';
+import { LabMembers, type MemberDeps, type PoolLabConfig } from './members';
 
 export interface PoolDeps extends MemberDeps {
   /** One driver, or the drivers by name (`environment.driver`) like the session service has. */
@@ -35,12 +29,7 @@ export interface PoolDeps extends MemberDeps {
   claimGraceMs?: number;
 }
 
-export interface PoolStats {
-  labs: PoolLabStats[];
-  refused: Array<{ lab: string; reason: string }>;
-}
-
-export class WarmPool {
+export class WarmPool implements Pool {
   private labs = new Map<string, LabMembers>();
   private refused: Array<{ lab: string; reason: string }> = [];
   private claimedAt = new Map<string, number>();
@@ -56,23 +45,9 @@ export class WarmPool {
     private deps: PoolDeps,
   ) {
     this.log = deps.log.child({ module: 'pool' });
-    for (const cfg of labs) {
-      const slug = cfg.lab.track.slug;
-      const parsed = labConfigSchema.safeParse(cfg);
-      const reason = parsed.success
-        ? this.labs.has(slug)
-          ? 'configured twice'
-          : poolRefusal(cfg.lab)
-        : `invalid pool config: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`;
-      const driver = this.driverFor(cfg.lab);
-      const why = reason ?? (driver ? undefined : `no "${cfg.lab.track.environment.driver}" driver on this server`);
-      if (why) {
-        this.refused.push({ lab: slug, reason: why });
-        this.log.warn({ lab: slug, reason: why }, 'lab not pooled');
-        continue;
-      }
-      this.labs.set(slug, new LabMembers(slug, cfg, driver!, deps.capacity.costOf(cfg.lab), deps, this.log));
-    }
+    const { accepted, refused } = acceptPoolLabs(labs, poolDriverFor(deps.driver), this.log);
+    this.refused = refused;
+    for (const [slug, { cfg, driver }] of accepted) this.labs.set(slug, new LabMembers(slug, cfg, driver, deps.capacity.costOf(cfg.lab), deps, this.log));
   }
 
   /** Starts the background fill loops (one per lab) and periodic recycling. Idempotent. */
@@ -89,12 +64,10 @@ export class WarmPool {
   }
 
   /**
-   * A ready environment with track setup done, or undefined (not pooled, or
-   * empty: provision cold). Instant. Its capacity ticket moves to `holder`
-   * (e.g. the session id) when given, else stays under env.owner: the caller
-   * releases it with capacity.release(holder) when the environment goes.
+   * Instant (a ready list in memory). The ticket stays under env.owner when no `holder` is given:
+   * the caller releases it with capacity.release(holder) when the environment goes.
    */
-  claim(labSlug: string, holder?: string): Environment | undefined {
+  async claim(labSlug: string, holder?: string): Promise<Environment | undefined> {
     const s = this.labs.get(labSlug);
     if (!s || this.stopped) return undefined;
     const m = s.claim(holder);
@@ -102,8 +75,7 @@ export class WarmPool {
     return m?.env;
   }
 
-  /** Owners the pool keeps alive (ready, being created, just claimed): the reconciler must spare them. */
-  ownedBy(): Set<string> {
+  async ownedBy(): Promise<Set<string>> {
     const owners = new Set<string>();
     for (const s of this.labs.values()) {
       s.ready.forEach((m) => owners.add(m.owner));
@@ -132,7 +104,6 @@ export class WarmPool {
     await Promise.all([...this.labs.values()].map((s) => s.stop()));
   }
 
-  /** Resolves once the lab has `count` ready members (default: its size); rejects after timeoutMs. */
   async untilReady(labSlug: string, count?: number, timeoutMs = 300_000): Promise<void> {
     const s = this.labs.get(labSlug);
     if (!s) throw new Error(`lab "${labSlug}" is not pooled${this.refusal(labSlug) ? `: ${this.refusal(labSlug)}` : ''}`);
@@ -147,18 +118,12 @@ export class WarmPool {
     }
   }
 
-  /** Why a lab is not pooled, if it was configured and refused. */
   refusal(labSlug: string): string | undefined {
     return this.refused.find((r) => r.lab === labSlug)?.reason;
   }
 
-  stats(): PoolStats {
+  async stats(): Promise<PoolStats> {
     return { labs: [...this.labs.values()].map((s) => s.stats()), refused: [...this.refused] };
-  }
-
-  private driverFor(lab: Lab): EnvironmentDriver | undefined {
-    const d = this.deps.driver;
-    return 'create' in d && typeof d.create === 'function' ? (d as EnvironmentDriver) : (d as Record<string, EnvironmentDriver>)[lab.track.environment.driver];
   }
 
   /** Wakes loops that wait for room, and gives idle members back while learners queue. */
