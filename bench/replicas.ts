@@ -11,7 +11,11 @@
  *     on which engine, from the database;
  *  3. twoReplicasOneKilled: as 2, with a 1 s heartbeat and 3 s dead time; replica A is SIGKILLed
  *     1.5 s after the starts, everything after goes through B: how many sessions B took over from A,
- *     how many ended active, and how long that took.
+ *     how many ended active, and how long that took;
+ *  4. twoReplicasSharedPool: as 2, with a warm pool of N for the platform (LABFORGE_POOL): how long
+ *     the replicas' pool job takes to fill it, then the N starts, and how many began on a member.
+ *     The members left waiting (and the refills) are the pool's, not leaks: only the sessions'
+ *     environments must go.
  * On one machine both replicas and both engines share its cores: the wall ratio of phase 2 to 1
  * shows what the replicas and the fleet cost or gain here, not a second machine's gain. Each phase
  * ends with every session stopped and nothing of its instance left on either engine (a leak after
@@ -25,12 +29,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Dockerode from 'dockerode';
 import { dockerTrack, shellChallenge } from '../test/support/sessions';
+import { waitFor } from '../test/support/wait';
 import { machineInfo, percentile, progress, ratio, sleep } from './lib/stats';
 import {
   createDatabase,
   databaseProblem,
   dropDatabase,
   placement,
+  poolMembers,
   readCluster,
   removeLeftovers,
   serverLog,
@@ -69,6 +75,8 @@ interface Phase {
   pollOn: (i: number) => number;
   /** Replica 0 is SIGKILLed this long after the first POST (once every POST was answered). */
   killAfterMs?: number;
+  /** A warm pool of `sessions` members, filled before the starts. */
+  pool?: boolean;
 }
 
 interface Setup {
@@ -107,6 +115,7 @@ async function runPhase(setup: Setup, p: Phase) {
   const db = `labforge_bench_replicas_${process.pid}_${p.tag}`;
   const env: Record<string, string> = { ...p.env };
   if (p.fleet) env.LABFORGE_DOCKER_ENGINES = `a=unix:///var/run/docker.sock b=${setup.engineUrl}`;
+  if (p.pool) env.LABFORGE_POOL = `${LAB}=${p.sessions}`;
   const logs = serverLog();
   let replicas: Replica[] = [];
   let instance: string | undefined;
@@ -116,6 +125,13 @@ async function runPhase(setup: Setup, p: Phase) {
     replicas = await startReplicas(root, setup.labDir, p.replicas, { DATABASE_URL: url, ...env }, logs.sink);
     instance = await readCluster(url, replicas);
     const origin = (i: number) => replicas[i].server.origin;
+    let poolFillMs: number | undefined;
+    if (p.pool) {
+      const t = performance.now();
+      progress(`${p.tag}: waiting for the pool to fill (${p.sessions} members)`);
+      await waitFor('the pool to fill', async () => (await poolMembers(url)).ready >= p.sessions, LEARNER_TIMEOUT_MS, 500);
+      poolFillMs = Math.round(performance.now() - t);
+    }
 
     progress(`${p.tag}: ${p.sessions} sessions start at once`);
     let posted = 0;
@@ -152,7 +168,7 @@ async function runPhase(setup: Setup, p: Phase) {
 
     progress(`${p.tag}: stopping every session, then waiting until nothing of instance ${instance} is left`);
     const stopErrors = (await Promise.all(outcomes.map((o) => stop(origin(p.pollOn(o.i)), o)))).filter(Boolean);
-    const cleanupMs = await untilNothingLeft(setup.engines, instance, LEAK_TIMEOUT_MS);
+    const cleanupMs = await untilNothingLeft(setup.engines, instance, LEAK_TIMEOUT_MS, p.pool ? async () => (await poolMembers(url)).owners : undefined);
     const failed = outcomes.filter((o) => o.status !== 'active');
     const count = (status: string) => outcomes.filter((o) => o.status === status).length;
     return {
@@ -166,6 +182,7 @@ async function runPhase(setup: Setup, p: Phase) {
       outcomes: { failed: count('failed'), timeout: count('timeout'), startFailed: count('start-failed') },
       firstErrors: [...new Set(failed.map((o) => `${o.status}: ${o.error ?? '(no message)'}`))].slice(0, 3),
       spread: { byReplica: where.byReplica, byEngine: where.byEngine },
+      ...(p.pool ? { pool: { fillMs: poolFillMs, startedWarm: where.warm } } : {}),
       ...(killedAtMs === undefined
         ? {}
         : {
@@ -188,7 +205,8 @@ async function runPhase(setup: Setup, p: Phase) {
 }
 
 export const bench: Bench = {
-  description: 'N sessions at once through one server, then two replicas on one PostgreSQL with two engines, then with one replica SIGKILLed mid-way',
+  description:
+    'N sessions at once through one server, then two replicas on one PostgreSQL with two engines, then with one replica SIGKILLed mid-way, then with a shared warm pool of N',
   options: OPTIONS,
   async run(options: BenchOptions) {
     const n = positiveInt(options, 'sessions', 20);
@@ -214,6 +232,7 @@ export const bench: Bench = {
       const one = await runPhase(setup, { tag: 'one', replicas: ['a'], fleet: false, sessions: n, startOn: () => 0, pollOn: () => 0 });
       const two = await runPhase(setup, { tag: 'two', ...both, pollOn: (i) => (i + 1) % 2 });
       const killed = await runPhase(setup, { tag: 'killed', ...both, env: fast, pollOn: () => 1, killAfterMs: 1500 });
+      const pooled = await runPhase(setup, { tag: 'pooled', ...both, pollOn: (i) => (i + 1) % 2, pool: true });
       return {
         bench: 'replicas',
         machine,
@@ -224,7 +243,9 @@ export const bench: Bench = {
         oneReplicaOneEngine: one,
         twoReplicasTwoEngines: two,
         twoReplicasOneKilled: killed,
+        twoReplicasSharedPool: pooled,
         wallRatioTwoReplicasToOne: ratio(two.wallMs ?? undefined, one.wallMs ?? undefined),
+        wallRatioPooledToCold: ratio(pooled.wallMs ?? undefined, two.wallMs ?? undefined),
       };
     } finally {
       spawnSync('bash', [script, 'stop', ENGINE, '--purge'], { stdio: 'inherit' });

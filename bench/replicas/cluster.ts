@@ -121,6 +121,8 @@ export interface Placement {
   byEngine: Record<string, number>;
   /** Sessions whose steps say they were started again after their replica stopped. */
   handedOver: string[];
+  /** Sessions that started on a warm-pool member (their environment's owner is `pool-…`). */
+  warm: number;
 }
 
 /** Where the sessions in `ids` were prepared, read from the `Session` rows (before they are stopped). */
@@ -135,12 +137,13 @@ export async function placement(url: string, replicas: Replica[], ids: string[])
         )
       ).rows,
   );
-  const out: Placement = { byReplica: {}, byEngine: {}, handedOver: [] };
+  const out: Placement = { byReplica: {}, byEngine: {}, handedOver: [], warm: 0 };
   const add = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);
   for (const row of rows) {
     add(out.byReplica, row.replicaId ? (replicas.find((r) => r.id === row.replicaId)?.name ?? `unknown ${row.replicaId}`) : 'none');
-    const env = row.environment ? (JSON.parse(row.environment) as { meta?: { engine?: string } }) : undefined;
+    const env = row.environment ? (JSON.parse(row.environment) as { owner: string; meta?: { engine?: string } }) : undefined;
     add(out.byEngine, env ? (env.meta?.engine ?? 'default') : 'none');
+    if (env?.owner.startsWith('pool-')) out.warm++;
     const steps = JSON.parse(row.progress) as Array<{ step?: string }>;
     if (steps.some((s) => s.step === TAKEN_OVER_STEP)) out.handedOver.push(row.id);
   }
@@ -149,25 +152,40 @@ export async function placement(url: string, replicas: Replica[], ids: string[])
 
 export type Engines = Record<string, Dockerode>;
 
-/** Containers and networks labelled with `instance`, per engine that has any. */
-export async function leftovers(engines: Engines, instance: string): Promise<Record<string, { containers: string[]; networks: string[] }>> {
+/** Warm-pool members waiting (made or being made), by owner: what a pooled phase may leave while its replicas run. */
+export async function poolMembers(url: string): Promise<{ ready: number; owners: Set<string> }> {
+  const rows = await withClient(
+    url,
+    async (c) => (await c.query<{ owner: string; state: string }>(`SELECT owner, state FROM "PoolMember" WHERE state <> 'claimed'`)).rows,
+  );
+  return { ready: rows.filter((r) => r.state === 'ready').length, owners: new Set(rows.map((r) => r.owner)) };
+}
+
+/** Containers and networks labelled with `instance`, per engine that has any, but those of owners `kept` returns. */
+export async function leftovers(
+  engines: Engines,
+  instance: string,
+  kept: () => Promise<Set<string>> = async () => new Set(),
+): Promise<Record<string, { containers: string[]; networks: string[] }>> {
   const filters = { label: [`${LABELS.instance}=${instance}`] };
   const out: Record<string, { containers: string[]; networks: string[] }> = {};
+  const keep = await kept();
   for (const [name, docker] of Object.entries(engines)) {
-    const containers = (await docker.listContainers({ all: true, filters })).map((c) => `${c.Names[0]} (${c.State})`);
-    const networks = (await docker.listNetworks({ filters })).map((n) => n.Name);
+    const containers = (await docker.listContainers({ all: true, filters }))
+      .filter((c) => !keep.has(c.Labels[LABELS.session]))
+      .map((c) => `${c.Names[0]} (${c.State})`);
+    const networks = (await docker.listNetworks({ filters })).filter((n) => !keep.has(n.Labels?.[LABELS.session] ?? '')).map((n) => n.Name);
     if (containers.length || networks.length) out[name] = { containers, networks };
   }
   return out;
 }
 
-/** Waits until nothing of `instance` is left on any engine; ms taken. Throws, saying what is left, after `timeoutMs`. */
-export async function untilNothingLeft(engines: Engines, instance: string, timeoutMs: number): Promise<number> {
+/** Waits until nothing of `instance` is left on any engine (but what `kept` owns); ms taken. Throws, saying what is left, after `timeoutMs`. */
+export async function untilNothingLeft(engines: Engines, instance: string, timeoutMs: number, kept?: () => Promise<Set<string>>): Promise<number> {
   const t = performance.now();
-  await waitFor(`nothing of instance ${instance} left`, async () => !Object.keys(await leftovers(engines, instance)).length, timeoutMs, 500).catch(async () => {
-    throw new Error(
-      `LEAK: ${timeoutMs / 1000} s after every session stopped, instance ${instance} still has ${JSON.stringify(await leftovers(engines, instance))}`,
-    );
+  const left = () => leftovers(engines, instance, kept);
+  await waitFor(`nothing of instance ${instance} left`, async () => !Object.keys(await left()).length, timeoutMs, 500).catch(async () => {
+    throw new Error(`LEAK: ${timeoutMs / 1000} s after every session stopped, instance ${instance} still has ${JSON.stringify(await left())}`);
   });
   return Math.round(performance.now() - t);
 }
