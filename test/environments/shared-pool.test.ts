@@ -110,6 +110,18 @@ describe('one warm pool for every replica', () => {
     expect(new Set(owners).size).toBe(3);
   });
 
+  it('gives every one of a classroom starting at once a member while members are left (lost races try another)', async () => {
+    const driver = new FakeDriver();
+    driver.createMs = 1;
+    const a = replica('a', driver, { size: 20, limit: 40 });
+    const b = replica('b', driver, { size: 20, limit: 40 });
+    await a.pool.refill();
+    expect((await rows('ready')).length).toBe(20);
+    const claims = await Promise.all([...Array(20).keys()].map((i) => (i % 2 ? a : b).pool.claim('pooled', `s-${i}`)));
+    expect(new Set(claims.map((env) => env?.owner)).size).toBe(20);
+    expect(claims.every(Boolean)).toBe(true);
+  });
+
   it("forgets a gone replica's unfinished member, keeps its ready ones for the others, and drops claims past their grace", async () => {
     const driver = new FakeDriver();
     let now = Date.now();

@@ -22,8 +22,8 @@ export interface MemberRow {
   claimedAt?: Date;
 }
 
-/** Claims tried before giving up on a lab whose ready rows other replicas keep taking first. */
-const CLAIM_TRIES = 5;
+/** Ready members a claim reads at once: it tries them from a random one on, so claims at once seldom collide. */
+const CLAIM_WINDOW = 16;
 
 export class PoolLedger {
   constructor(private readonly db: Db) {}
@@ -52,16 +52,20 @@ export class PoolLedger {
     return count === 1;
   }
 
-  /** Takes the oldest ready member of `lab` for a session; undefined when none is left. */
+  /**
+   * Takes one of the oldest ready members of `lab` for a session; undefined only when none is left.
+   * Every lost race means another session took a member, so the loop ends with one or with none.
+   */
   async claim(lab: string, at: Date): Promise<MemberRow | undefined> {
-    for (let i = 0; i < CLAIM_TRIES; i++) {
-      const oldest = await this.db.poolMember.findFirst({ where: { lab, state: 'ready' }, orderBy: { readyAt: 'asc' } });
-      if (!oldest) return undefined;
-      const { count } = await this.db.poolMember.updateMany({ where: { owner: oldest.owner, state: 'ready' }, data: { state: 'claimed', claimedAt: at } });
-      // Another replica took that one first: try the next oldest.
-      if (count === 1) return { ...fromRow(oldest), state: 'claimed', claimedAt: at };
+    for (;;) {
+      const oldest = await this.db.poolMember.findMany({ where: { lab, state: 'ready' }, orderBy: { readyAt: 'asc' }, take: CLAIM_WINDOW });
+      if (!oldest.length) return undefined;
+      const from = Math.floor(Math.random() * oldest.length);
+      for (const candidate of [...oldest.slice(from), ...oldest.slice(0, from)]) {
+        const taken = await this.db.poolMember.updateMany({ where: { owner: candidate.owner, state: 'ready' }, data: { state: 'claimed', claimedAt: at } });
+        if (taken.count === 1) return { ...fromRow(candidate), state: 'claimed', claimedAt: at };
+      }
     }
-    return undefined;
   }
 
   /** Takes a ready member out of the pool to destroy it (old, unhealthy, given back); false when a session claimed it first. */
