@@ -6,6 +6,7 @@
 #   --natives-later: leave the native modules (better-sqlite3, node-pty) uncompiled; the caller
 #                    runs `scripts/setup-machine.sh --natives` when it can overlap it with other work
 #        scripts/setup-machine.sh --restart-dockerd [--check]   (only that: see restart_dockerd)
+#        scripts/setup-machine.sh --stop-dockerd | --start-dockerd    (the two halves of a restart)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,8 @@ for arg in "$@"; do
     --natives) natives=only ;;
     --no-images) images=0 ;;
     --restart-dockerd) restart=1 ;;
+    --stop-dockerd) restart=stop ;;
+    --start-dockerd) restart=start ;;
     --check) check_only=1 ;;
     *) echo "setup-machine: unknown option $arg" >&2; exit 2 ;;
   esac
@@ -32,11 +35,13 @@ fi
 
 DOCKERD_LOG=/var/log/labforge-dockerd.log
 
-# Restarts the dockerd this script started, with the same command line (the engine-restart fault
-# test, test/faults/, uses it). A dockerd that writes elsewhere (systemd's, one started by hand) is
-# the operator's: refused with exit 3 and the reason. --check: only say whether it could.
-restart_dockerd() {
-  local pid cmd
+# Restarts the dockerd this script started, with the same command line (the engine fault tests,
+# test/faults/, use it). A dockerd that writes elsewhere (systemd's, one started by hand) is the
+# operator's: refused with exit 3 and the reason. --check: only say whether it could. The two
+# halves run alone too: --stop-dockerd keeps the command line (DOCKERD_CMD) for --start-dockerd.
+DOCKERD_CMD=/run/labforge-dockerd.cmd
+stop_dockerd() {
+  local pid
   pid=$($SUDO cat /var/run/docker.pid 2>/dev/null || true)
   if [ -z "$pid" ] || ! $SUDO test -d "/proc/$pid"; then echo "no running dockerd (no live pid in /var/run/docker.pid)" >&2; return 3; fi
   if [ "$($SUDO readlink "/proc/$pid/fd/1")" != "$DOCKERD_LOG" ]; then
@@ -44,20 +49,29 @@ restart_dockerd() {
     return 3
   fi
   [ "$check_only" = 1 ] && return 0
-  cmd=$($SUDO cat "/proc/$pid/cmdline" | tr '\0' ' ')
-  say "Restarting dockerd (pid $pid): $cmd"
+  $SUDO sh -c "tr '\\0' ' ' </proc/$pid/cmdline >$DOCKERD_CMD"
+  say "Stopping dockerd (pid $pid): $($SUDO cat "$DOCKERD_CMD")"
   $SUDO kill -TERM "$pid"
   for _ in $(seq 1 120); do $SUDO test -d "/proc/$pid" || break; sleep 0.5; done
   if $SUDO test -d "/proc/$pid"; then echo "dockerd (pid $pid) did not stop within 60 s" >&2; return 1; fi
-  $SUDO sh -c "nohup $cmd >>$DOCKERD_LOG 2>&1 &"
+}
+start_dockerd() {
+  $SUDO test -f "$DOCKERD_CMD" || { echo "no saved dockerd command line ($DOCKERD_CMD): stop it with --stop-dockerd first" >&2; return 1; }
+  $SUDO sh -c "nohup $($SUDO cat "$DOCKERD_CMD") >>$DOCKERD_LOG 2>&1 &"
   for _ in $(seq 1 120); do $SUDO docker info >/dev/null 2>&1 && return 0; sleep 0.5; done
   echo "dockerd did not come back within 60 s: see $DOCKERD_LOG" >&2
   return 1
 }
-if [ "$restart" = 1 ]; then
-  restart_dockerd
-  exit $?
-fi
+restart_dockerd() {
+  stop_dockerd || return $?
+  [ "$check_only" = 1 ] && return 0
+  start_dockerd
+}
+case "$restart" in
+  1) restart_dockerd; exit $? ;;
+  stop) stop_dockerd; exit $? ;;
+  start) start_dockerd; exit $? ;;
+esac
 
 # The native modules compile from source (no prebuilt binaries for Linux reach us from the npm
 # registry alone): better-sqlite3 compiles SQLite, most of a minute of one core. Only the

@@ -9,12 +9,12 @@
 import PgBoss from 'pg-boss';
 import type { Logger } from '../base/log';
 import { withAdvisoryLock } from '../db/locks';
-import type { JobHandler, JobQueue, QueueDepth, WorkOptions } from './queue';
+import { JOB_RETRY, type JobHandler, type JobQueue, type QueueDepth, type WorkOptions } from './queue';
 
 /** How each job is retried and expired (pg-boss's queue options). */
 const QUEUE_OPTIONS = {
-  retryLimit: 2,
-  retryDelay: 1,
+  retryLimit: JOB_RETRY.limit,
+  retryDelay: JOB_RETRY.delaySeconds,
   retryBackoff: true,
   // A job running this long without finishing is failed by pg-boss and retried: a stuck replica.
   expireInSeconds: 20 * 60,
@@ -143,7 +143,7 @@ export class PgBossQueue implements JobQueue {
 
   private run(w: Worker, job: PgBoss.JobWithMetadata<object>): void {
     const run = w
-      .handler(job.data, { id: job.id, attempt: job.retryCount + 1 })
+      .handler(job.data, { id: job.id, attempt: job.retryCount + 1, attempts: job.retryLimit + 1 })
       .then(
         () => this.boss.complete(w.name, job.id),
         (e: Error) => {

@@ -3,8 +3,8 @@
  * is a job, and so is each run of the periodic passes (expiry, host watch, reconciler). On PostgreSQL, jobs live in the database through pg-boss (pg-boss.ts): any replica may
  * take one, a failed one is retried with backoff, and a job whose replica died is handed back
  * (lib/replicas/handover.ts) and taken by another. With SQLite (one process) the same jobs run
- * here, in this process, as they are sent: nothing outlives the process, and the server's start
- * fails what was cut off.
+ * here, in this process, as they are sent, and are retried here the same way: nothing outlives
+ * the process, and the server's start fails what was cut off.
  */
 import crypto from 'node:crypto';
 import type { Logger } from '../base/log';
@@ -13,7 +13,20 @@ export interface JobInfo {
   id: string;
   /** 1 for the first try, then one more for each retry. */
   attempt: number;
+  /** Tries in all: a throw on the last one fails the job for good. */
+  attempts: number;
 }
+
+/**
+ * How a job that throws is tried again (not a periodic pass: the next one is due anyway): this many
+ * retries, the first after 1–2 × `delaySeconds`, each next one twice as late, with jitter (pg-boss's
+ * backoff, which the in-process queue copies). 31–62 s in all: an engine restarting is back by
+ * then, and a job handed over from a gone replica waits only a second or two.
+ */
+export const JOB_RETRY = { limit: 5, delaySeconds: 1 };
+
+/** The delay before retry number `retry` (1-based): delay·2^(retry-1), up to twice that (pg-boss's formula). */
+export const retryDelayMs = (retry: number, random = Math.random) => JOB_RETRY.delaySeconds * 1000 * 2 ** (retry - 1) * (1 + random());
 
 export type JobHandler<T> = (data: T, job: JobInfo) => Promise<void>;
 
@@ -38,7 +51,7 @@ export interface QueueDepth {
 export interface JobQueue {
   /** Whether jobs are in the database, shared by replicas and surviving this process. */
   readonly shared: boolean;
-  /** Runs `name` jobs on this replica with `handler`: its throw is a failure, retried while attempts remain. */
+  /** Runs `name` jobs on this replica with `handler`: its throw is a failure, retried (JOB_RETRY) while attempts remain. */
   work<T extends object>(name: string, handler: JobHandler<T>, opts: WorkOptions): Promise<void>;
   /** Queues a job; its id. */
   send<T extends object>(name: string, data: T): Promise<string>;
@@ -62,12 +75,17 @@ export interface JobQueue {
 export class InProcessQueue implements JobQueue {
   readonly shared = false;
   private readonly handlers = new Map<string, JobHandler<object>>();
-  /** The jobs running, per queue, by id. */
+  /** The jobs running or waiting for a retry, per queue, by id. */
   private readonly running = new Map<string, Map<string, Promise<void>>>();
   private readonly periodic = new Set<string>();
+  /** Retries waiting for their time, each ended early (and dropped) by stop(). */
+  private readonly waits = new Set<() => void>();
   private stopped = false;
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly retryDelay: (retry: number) => number = retryDelayMs,
+  ) {}
 
   async work<T extends object>(name: string, handler: JobHandler<T>, opts?: WorkOptions): Promise<void> {
     this.handlers.set(name, handler as JobHandler<object>);
@@ -81,11 +99,38 @@ export class InProcessQueue implements JobQueue {
     if (this.stopped) throw new Error('the server is shutting down');
     const id = crypto.randomUUID();
     const jobs = this.running.get(name)!;
-    const run = handler(data, { id, attempt: 1 })
-      .catch((e: Error) => this.log.error({ queue: name, job: id, err: e.message }, 'job failed'))
-      .finally(() => jobs.delete(id));
+    const attempts = this.periodic.has(name) ? 1 : JOB_RETRY.limit + 1;
+    const run = this.attempt(name, handler, data, id, attempts).finally(() => jobs.delete(id));
     jobs.set(id, run);
     return id;
+  }
+
+  private async attempt(name: string, handler: JobHandler<object>, data: object, id: string, attempts: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await handler(data, { id, attempt, attempts });
+      } catch (e) {
+        const err = (e as Error).message;
+        if (attempt >= attempts || this.stopped) return void this.log.error({ queue: name, job: id, attempt, err }, 'job failed');
+        this.log.warn({ queue: name, job: id, attempt, err }, 'job failed; it is tried again after a while');
+        if (!(await this.pause(this.retryDelay(attempt)))) return;
+      }
+    }
+  }
+
+  /** Waits `ms`; false when stop() came first (the retry is dropped: the next start fails what was cut off). */
+  private pause(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const end = (done: boolean) => {
+        clearTimeout(timer);
+        this.waits.delete(cancel);
+        resolve(done);
+      };
+      const cancel = () => end(false);
+      const timer = setTimeout(() => end(true), ms);
+      timer.unref();
+      this.waits.add(cancel);
+    });
   }
 
   async sendPeriodic(name: string): Promise<void> {
@@ -108,6 +153,7 @@ export class InProcessQueue implements JobQueue {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const cancel of [...this.waits]) cancel();
     await Promise.all([...this.periodic].flatMap((name) => [...this.running.get(name)!.values()]));
   }
 }

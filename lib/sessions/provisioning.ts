@@ -4,8 +4,11 @@
  * replica otherwise) claims the session for one replica, then prepares it: a claimed warm-pool
  * environment or a new one (after a free slot of the host's capacity), track setup, the first
  * challenge's setup, then `active`. Each step is stored on the row as it happens, for the page to
- * show. Any failure ends in `failed`. A job whose replica died is handed back to the queue
- * (handover.ts): the next attempt removes what the first left and starts over.
+ * show. A failure while the driver's backend does not answer (the engine restarting) is tried
+ * again: what the attempt made goes, the session waits for the queue's retry (with backoff), and the
+ * learner sees why. Any other failure, or the last attempt's, ends in `failed`. A job whose replica
+ * died is handed back to the queue too (handover.ts). A next attempt removes what the earlier one
+ * left and starts over.
  */
 import crypto from 'node:crypto';
 import { z } from 'zod';
@@ -13,6 +16,7 @@ import type { Environment, ProgressStep } from '../environments/driver';
 import { InProcessQueue, type JobInfo, type JobQueue } from '../jobs/queue';
 import type { Lab } from '../labs/schema';
 import { PRIORITY } from '../base/limiter';
+import { withTimeout } from '../base/timeout';
 import { generateVariables } from '../checks/variables';
 import { requireRoom } from './caps';
 import type { SessionContext } from './context';
@@ -33,11 +37,18 @@ const newSessionId = () =>
 export const PROVISION_QUEUE = 'provision';
 /** The step a retried preparation starts with, for the learner (and what tests and the bench look for). */
 export const TAKEN_OVER_STEP = 'Started again: the server preparing it stopped';
+/** The last step of an attempt cut short by its backend, its detail saying why; the next attempt starts with RETRIED_STEP. */
+export const RETRY_STEP = 'Waiting to try again';
+export const RETRIED_STEP = 'Started again';
+/** How long the backend has to answer before a failure counts as its own (and is tried again). */
+const PING_MS = 5_000;
 const jobSchema = z.object({ sessionId: z.string().min(1).max(64), startAt: z.number().int().min(0) }).strict();
 type ProvisionJob = z.infer<typeof jobSchema>;
 
 /** Thrown when another replica took the session over (this one was judged gone): its work is dropped, the session left alone. */
 class HandedOver extends Error {}
+/** Thrown out of a job for the queue to run it again later: the backend did not answer. */
+class TryAgain extends Error {}
 
 export class Provisioning {
   private readonly jobs: JobQueue;
@@ -100,21 +111,27 @@ export class Provisioning {
     const row = (await repo.find(id))!;
     const lab = deps.catalog.get(row.labSlug);
     if (!lab) return void (await this.ctx.ending.fail(row, null, `the lab "${row.labSlug}" is no longer installed`));
-    if (job.attempt > 1) await this.clearEarlierAttempt(row.id, row.environment, lab);
-    await this.provision(id, lab, JSON.parse(row.variables) as Record<string, string>, startAt, job.attempt > 1);
+    const again = job.attempt > 1 ? await this.clearEarlierAttempt(row.id, row.environment, row.progress, lab) : undefined;
+    await this.provision(id, lab, JSON.parse(row.variables) as Record<string, string>, startAt, job, again);
   }
 
-  /** What an attempt on a replica that died left: its environment (recorded or half-made) and its steps. */
-  private async clearEarlierAttempt(id: string, environment: string | null, lab: Lab): Promise<void> {
+  /**
+   * What an earlier attempt left (its environment, recorded or half-made, and its steps) goes; the
+   * first step of this one, saying why it started again: its backend did not answer, or its replica died.
+   */
+  private async clearEarlierAttempt(id: string, environment: string | null, progress: string, lab: Lab): Promise<ProgressStep> {
     const driver = this.ctx.guards.driverFor(lab);
     const drop = (e: Error) => this.ctx.log.warn({ session: id, err: e.message }, 'could not remove what an earlier attempt left');
     if (environment) await driver.destroy(JSON.parse(environment) as Environment).catch(drop);
     await driver.destroyOwner(id).catch(drop);
     await this.ctx.repo.restartPreparation(id);
+    const last = (JSON.parse(progress) as ProgressStep[]).at(-1);
+    if (last?.step === RETRY_STEP) return { step: RETRIED_STEP, status: 'done', ms: 0, detail: last.detail };
     this.ctx.log.warn({ session: id, replica: this.ctx.replica }, 'provisioning taken over from a replica that stopped');
+    return { step: TAKEN_OVER_STEP, status: 'done', ms: 0 };
   }
 
-  private async provision(id: string, lab: Lab, vars: Record<string, string>, startAt: number, takenOver = false): Promise<void> {
+  private async provision(id: string, lab: Lab, vars: Record<string, string>, startAt: number, job: JobInfo, again?: ProgressStep): Promise<void> {
     const { deps, repo, log } = this.ctx;
     const abort = new AbortController();
     this.ctx.ending.provisioning.set(id, abort);
@@ -126,10 +143,10 @@ export class Provisioning {
       repo.saveSteps(id, steps).catch((e: Error) => log.warn({ session: id, err: e.message }, 'could not save progress'));
     });
     const report = progress.report;
-    if (takenOver) report({ step: TAKEN_OVER_STEP, status: 'done', ms: 0 });
+    if (again) report(again);
     const driver = this.ctx.guards.driverFor(lab);
     const started = Date.now();
-    let outcome: 'active' | 'failed' | 'cancelled' = 'failed';
+    let outcome: 'active' | 'failed' | 'cancelled' | 'retrying' = 'failed';
     let env: Environment | undefined;
     let warm = false;
     try {
@@ -172,12 +189,47 @@ export class Provisioning {
       log.info({ session: id, lab: lab.track.slug }, 'session active');
       outcome = 'active';
     } catch (e) {
-      outcome = await this.failed(id, lab, (e as Error).message, env, e instanceof HandedOver);
+      const message = (e as Error).message;
+      if (!(e instanceof HandedOver) && job.attempt < job.attempts && !abort.signal.aborted && (await this.backendSilent(lab))) {
+        outcome = 'retrying';
+        await this.retryLater(id, lab, env, `the engine did not answer (${message}); attempt ${job.attempt} of ${job.attempts}`, progress);
+      }
+      outcome = await this.failed(id, lab, message, env, e instanceof HandedOver);
     } finally {
       this.ctx.ending.provisioning.delete(id);
       this.ctx.waiting.delete(id);
-      deps.observer?.provisioned({ lab: lab.track.slug, outcome, warm, ms: Date.now() - started });
+      // A retried attempt is counted once, when the last one ends.
+      if (outcome !== 'retrying') deps.observer?.provisioned({ lab: lab.track.slug, outcome, warm, ms: Date.now() - started });
     }
+  }
+
+  /** Whether the lab's backend does not answer now (a failure then is the backend's, not the lab's). */
+  private async backendSilent(lab: Lab): Promise<boolean> {
+    const driver = this.ctx.guards.driverFor(lab);
+    if (!driver.ping) return false;
+    return withTimeout(driver.ping(), PING_MS, 'the backend did not answer').then(
+      () => false,
+      () => true,
+    );
+  }
+
+  /**
+   * This attempt's backend did not answer: what it made goes, the session waits unclaimed (any
+   * replica may take the retry) with a last step saying why, and the queue runs the job again.
+   */
+  private async retryLater(id: string, lab: Lab, env: Environment | undefined, why: string, progress: ProgressLog): Promise<never> {
+    const { repo, log } = this.ctx;
+    if (env)
+      await this.ctx.guards
+        .driverFor(lab)
+        .destroy(env)
+        .catch(() => undefined);
+    progress.report({ step: RETRY_STEP, status: 'running', detail: why });
+    await repo.saveSteps(id, progress.steps);
+    await repo.dropClaim(id, this.ctx.replica);
+    this.ctx.deps.capacity?.release(id);
+    log.warn({ session: id, err: why }, 'provisioning cut short: the backend does not answer; the queue tries again');
+    throw new TryAgain(why);
   }
 
   /**

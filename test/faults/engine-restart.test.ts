@@ -1,16 +1,20 @@
 /**
  * The Docker engine restarted under a live session (issue #10 item 5: "sessions recover or fail
- * with a reason, nothing leaks"). Restarts the machine's dockerd, so it runs alone, after every
- * other phase (vitest.faults.config.ts, scripts/test.sh), and only where scripts/setup-machine.sh
- * started that dockerd and nothing else is running on it; otherwise it says `skipped: <why>`.
+ * with a reason, nothing leaks"), and down while a session is being prepared (its job is tried
+ * again until the engine answers). Stops and restarts the machine's dockerd, so it runs alone,
+ * after every other phase (vitest.faults.config.ts, scripts/test.sh), and only where
+ * scripts/setup-machine.sh started that dockerd and nothing else is running on it; otherwise it
+ * says `skipped: <why>`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Environment } from '../../lib/environments/driver';
+import { RETRIED_STEP, RETRY_STEP } from '../../lib/sessions/provisioning';
 import type { SessionService } from '../../lib/sessions/service';
 import { dockerTrack, sessionHarness, shellChallenge, typeInTab, type SessionHarness } from '../support/sessions';
+import { waitFor } from '../support/wait';
 
 const ROOT = path.resolve(__dirname, '../..');
 const TRACK = dockerTrack('engine-lab', 'Engine restart', ['workstation', 'server']);
@@ -64,7 +68,32 @@ beforeAll(async () => {
   h = await sessionHarness('engine', { files: { 'engine-lab/track.yml': TRACK, 'engine-lab/01-only/assignment.md': CHALLENGE } });
   svc = h.service();
 });
-afterAll(async () => h?.close());
+afterAll(async () => {
+  // A test that failed with the engine stopped must not leave the machine without one.
+  if (
+    !refusal &&
+    !(await docker.ping().then(
+      () => true,
+      () => false,
+    ))
+  )
+    sh(['--start-dockerd']);
+  await h?.close();
+});
+
+/** Stops the session, then nothing labelled with it may be left: containers or networks. */
+async function stopLeavingNothing(id: string): Promise<void> {
+  await svc.stop(id, learner);
+  const left = (kind: string[]) => execFileSync('docker', [...kind, '-q', '--filter', `label=labforge.session=${id}`], { encoding: 'utf8' }).trim();
+  expect(left(['ps', '-a'])).toBe('');
+  expect(left(['network', 'ls'])).toBe('');
+}
+
+/** Why the test cannot stop the engine now (someone else's running containers), or undefined. */
+async function othersRunning(mine?: string): Promise<string | undefined> {
+  const others = (await docker.listContainers()).filter((c) => c.Labels?.['labforge.session'] !== mine);
+  return others.length ? `${others.length} running container(s) this test did not create appeared before the engine stopped` : undefined;
+}
 
 describe('the Docker engine restarted under a live session', () => {
   it('hosts are reported stopped by the restart, come back with their files, network, terminal and firewall, and nothing leaks', async (ctx) => {
@@ -78,9 +107,9 @@ describe('the Docker engine restarted under a live session', () => {
     for (const host of ['workstation', 'server']) await h.driver.writeFile(env, host, '/root/keep', `${host} kept\n`);
     expect(firewall()).toEqual([true, true]);
     // Asked again at the last moment: someone may have started a container meanwhile.
-    const others = (await docker.listContainers()).filter((c) => c.Labels?.['labforge.session'] !== id);
-    if (others.length) {
-      console.log(`skipped: ${others.length} running container(s) this test did not create appeared before the engine restart`);
+    const others = await othersRunning(id);
+    if (others) {
+      console.log(`skipped: ${others}`);
       await svc.stop(id, learner);
       ctx.skip();
     }
@@ -128,13 +157,47 @@ describe('the Docker engine restarted under a live session', () => {
     expect(ping.exitCode, ping.stderr).toBe(0);
     expect(await typeInTab(svc, id, learner, 'shell', 'cat /root/keep', 'workstation kept')).toContain('workstation kept');
 
-    await svc.stop(id, learner);
-    const left = (kind: string[]) => execFileSync('docker', [...kind, '-q', '--filter', `label=labforge.session=${id}`], { encoding: 'utf8' }).trim();
-    expect(left(['ps', '-a'])).toBe('');
-    expect(left(['network', 'ls'])).toBe('');
+    await stopLeavingNothing(id);
     console.log(
       `[engine] dockerd restart to engine answering ${engineMs} ms; exit codes after it ${exits.join(', ')}; our firewall rules after it: ${survived.map((x, i) => `${RULES[i][0]} ${x ? 'kept' : 'gone'}`).join(', ')}; ` +
         `watch pass ${watchMs} ms (${states.map((s) => `${s.host}: ${s.reason}`).join('; ')}); restart with firewall re-install ${restartMs} ms`,
     );
   }, 600_000);
+
+  it('a session started while the engine is down waits, saying why, and is prepared once the engine answers', async (ctx) => {
+    const why = refusal ?? (await othersRunning());
+    if (why) {
+      console.log(`skipped: ${why}`);
+      ctx.skip();
+    }
+    const stopped = sh(['--stop-dockerd']);
+    expect(stopped.status, stopped.stderr).toBe(0);
+    const id = (await svc.start('engine-lab', learner)).id;
+    const waiting = await waitFor(
+      'the session to wait for another attempt',
+      async () => {
+        const v = await svc.get(id, learner);
+        return v.progress.at(-1)?.step === RETRY_STEP && v;
+      },
+      20_000,
+      50,
+    );
+    expect(waiting.status).toBe('provisioning');
+    expect(waiting.progress.at(-1)!.detail).toMatch(/^the engine did not answer \(.+\); attempt \d of 6$/);
+
+    const t0 = Date.now();
+    const started = sh(['--start-dockerd']);
+    expect(started.status, started.stderr).toBe(0);
+    const engineMs = Date.now() - t0;
+    await h.active(svc, id, learner);
+    const activeMs = Date.now() - t0;
+    const view = await svc.get(id, learner);
+    expect(view.progress[0]).toMatchObject({ step: RETRIED_STEP, detail: waiting.progress.at(-1)!.detail });
+    expect(await typeInTab(svc, id, learner, 'shell', 'echo back-$((6*7))', 'back-42')).toContain('back-42');
+
+    await stopLeavingNothing(id);
+    console.log(
+      `[engine] a session started with the engine stopped: "${waiting.progress.at(-1)!.detail}"; engine answering ${engineMs} ms after its start, session active ${activeMs} ms after`,
+    );
+  }, 300_000);
 });

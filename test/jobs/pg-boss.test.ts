@@ -102,8 +102,8 @@ describe.skipIf(!server)('PgBossQueue: two replicas on one database', () => {
     await waitFor('the job to be done', async () => !(await b.pending('handover', id)), 10_000, 50);
     expect(await a.pending('handover', 'b4c1f9a0-0000-4000-8000-000000000000')).toBe(false); // unknown
     expect(started).toEqual([
-      { by: 'a', id, attempt: 1 },
-      { by: 'b', id, attempt: 2 },
+      { by: 'a', id, attempt: 1, attempts: 6 },
+      { by: 'b', id, attempt: 2, attempts: 6 },
     ]);
   });
 

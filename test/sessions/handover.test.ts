@@ -84,10 +84,10 @@ describe('handing over a gone replica’s sessions', () => {
     const { id } = await svc.start('handed', learner);
     expect(jobs.sent).toEqual([{ id: 'job-1', data: { sessionId: id, startAt: 0 } }]);
     expect((await t.db.session.findUniqueOrThrow({ where: { id } })).provisionJob).toBe('job-1');
-    await jobs.handler!(jobs.sent[0].data, { id: 'job-1', attempt: 1 });
+    await jobs.handler!(jobs.sent[0].data, { id: 'job-1', attempt: 1, attempts: 6 });
     const row = await t.db.session.findUniqueOrThrow({ where: { id } });
     expect(row).toMatchObject({ status: 'active', replicaId: 'r-one' });
-    await jobs.handler!(jobs.sent[0].data, { id: 'job-1', attempt: 1 }); // a duplicate delivery
+    await jobs.handler!(jobs.sent[0].data, { id: 'job-1', attempt: 1, attempts: 6 }); // a duplicate delivery
     expect((await t.db.session.findUniqueOrThrow({ where: { id } })).environment).toBe(row.environment);
     await svc.stop(id, learner);
   });
@@ -113,7 +113,7 @@ describe('handing over a gone replica’s sessions', () => {
     expect(await survivors[0].handOver(live)).toBe(0);
 
     // The queue's retry reaches r-live: what r-gone left goes, then the session is prepared.
-    await jobs.handler!(jobs.sent[0].data, { id: 'job-1', attempt: 2 });
+    await jobs.handler!(jobs.sent[0].data, { id: 'job-1', attempt: 2, attempts: 6 });
     expect(driver.destroyed).toContain(id);
     expect(driver.destroyedOwners).toContain(id);
     const view = await survivors[0].get(id, learner);
@@ -187,7 +187,7 @@ describe('handing over a gone replica’s sessions', () => {
     const before = (await place(first, 'f'))!;
     expect(before.waitingFor).toBe('replica');
     expect(await place(second, 's')).toEqual({ waitingFor: 'replica', position: before.position + 1 });
-    await jobs.handler!({ sessionId: first, startAt: 0 }, { id: 'job', attempt: 1 }); // a replica takes the first job: claimed, prepared
+    await jobs.handler!({ sessionId: first, startAt: 0 }, { id: 'job', attempt: 1, attempts: 6 }); // a replica takes the first job: claimed, prepared
     expect(await place(second, 's')).toEqual({ waitingFor: 'replica', position: before.position });
     expect(await place(first, 'f')).toBeUndefined();
   });

@@ -53,9 +53,8 @@ ${body}
 
 const SCRIPT = /(^|\/)(setup|check|solve|cleanup)-[^/]+$/;
 
-export async function sessionHarness(name: string, labs: LabsSource): Promise<SessionHarness> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `labforge-${name}-`));
-  const labsDir = path.join(dir, 'labs');
+/** Writes `labs` into `labsDir` (scripts executable) and loads them: the catalog. */
+export async function labCatalog(labsDir: string, labs: LabsSource): Promise<LabCatalog> {
   if ('copy' in labs) fs.cpSync(labs.copy, path.join(labsDir, path.basename(labs.copy)), { recursive: true });
   else
     for (const [rel, text] of Object.entries(labs.files)) {
@@ -63,9 +62,15 @@ export async function sessionHarness(name: string, labs: LabsSource): Promise<Se
       fs.mkdirSync(path.dirname(file), { recursive: true });
       fs.writeFileSync(file, text, { mode: SCRIPT.test(rel) ? 0o755 : 0o644 });
     }
-  const db = createDb(await migratedDatabase(dir));
   const catalog = new LabCatalog(labsDir);
   await catalog.load();
+  return catalog;
+}
+
+export async function sessionHarness(name: string, labs: LabsSource): Promise<SessionHarness> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `labforge-${name}-`));
+  const catalog = await labCatalog(path.join(dir, 'labs'), labs);
+  const db = createDb(await migratedDatabase(dir));
   const driver = new DockerDriver({ instance: `${name}-${process.pid}` });
   return {
     dir,

@@ -57,7 +57,7 @@ interface PooledLab {
 /** Why a lab cannot be in the shared pool though it could be in one server's. */
 function sharedRefusal(lab: Lab): string | undefined {
   return lab.track.environment.driver === 'kind'
-    ? "a kind cluster's kubeconfig stays in the data directory of the replica that made it: with several replicas, kind labs start cold"
+    ? "a kind cluster's kubeconfig stays in the data directory of the replica that made it: on PostgreSQL (replicas), kind labs start cold"
     : undefined;
 }
 
