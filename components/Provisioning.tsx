@@ -36,7 +36,7 @@ export function Provisioning({ session }: { session: SessionView }) {
             <span className="dot" aria-hidden />
             <span className="label">{s.step}</span>
             {s.ms !== undefined && <span className="ms">{(s.ms / 1000).toFixed(1)} s</span>}
-            {s.detail && (s.status === 'failed' || s.status === 'running') && <span className="detail">{s.detail}</span>}
+            {s.detail && <span className="detail">{s.detail}</span>}
           </li>
         ))}
       </ol>
