@@ -190,9 +190,16 @@ export class Provisioning {
       outcome = 'active';
     } catch (e) {
       const message = (e as Error).message;
-      if (!(e instanceof HandedOver) && job.attempt < job.attempts && !abort.signal.aborted && (await this.backendSilent(lab))) {
+      const why = `the engine did not answer (${message}); attempt ${job.attempt} of ${job.attempts}`;
+      if (
+        !(e instanceof HandedOver) &&
+        job.attempt < job.attempts &&
+        !abort.signal.aborted &&
+        (await this.backendSilent(lab)) &&
+        (await this.retryLater(id, lab, env, why, progress))
+      ) {
         outcome = 'retrying';
-        await this.retryLater(id, lab, env, `the engine did not answer (${message}); attempt ${job.attempt} of ${job.attempts}`, progress);
+        throw new TryAgain(why);
       }
       outcome = await this.failed(id, lab, message, env, e instanceof HandedOver);
     } finally {
@@ -214,22 +221,25 @@ export class Provisioning {
   }
 
   /**
-   * This attempt's backend did not answer: what it made goes, the session waits unclaimed (any
-   * replica may take the retry) with a last step saying why, and the queue runs the job again.
+   * This attempt's backend did not answer: what it made goes, and the session waits unclaimed (any
+   * replica may take the retry) with a last step saying why. False when that could not be recorded
+   * (the database failing too): the session is failed instead, rather than left claimed and idle.
    */
-  private async retryLater(id: string, lab: Lab, env: Environment | undefined, why: string, progress: ProgressLog): Promise<never> {
+  private async retryLater(id: string, lab: Lab, env: Environment | undefined, why: string, progress: ProgressLog): Promise<boolean> {
     const { repo, log } = this.ctx;
-    if (env)
-      await this.ctx.guards
-        .driverFor(lab)
-        .destroy(env)
-        .catch(() => undefined);
-    progress.report({ step: RETRY_STEP, status: 'running', detail: why });
-    await repo.saveSteps(id, progress.steps);
-    await repo.dropClaim(id, this.ctx.replica);
+    const driver = this.ctx.guards.driverFor(lab);
+    if (env) await driver.destroy(env).catch(() => undefined);
+    try {
+      progress.report({ step: RETRY_STEP, status: 'running', detail: why });
+      await repo.saveSteps(id, progress.steps);
+      await repo.dropClaim(id, this.ctx.replica);
+    } catch (e) {
+      log.error({ session: id, err: (e as Error).message }, 'could not record that the preparation waits for another attempt');
+      return false;
+    }
     this.ctx.deps.capacity?.release(id);
     log.warn({ session: id, err: why }, 'provisioning cut short: the backend does not answer; the queue tries again');
-    throw new TryAgain(why);
+    return true;
   }
 
   /**
