@@ -83,6 +83,7 @@ export default defineConfig({
             'test/results/results.test.ts',
             'test/replicas/*.test.ts',
             'test/sessions/handover.test.ts',
+            'test/sessions/provisioning-retry.test.ts',
             'test/sessions/provisioning-queue.test.ts',
             'test/terminals/tokens.test.ts',
             'test/webhooks/*.test.ts',

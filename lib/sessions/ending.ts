@@ -22,15 +22,18 @@ export class Ending {
   ) {}
 
   async end(row: SessionRow, lab: Lab, status: SessionStatus, error?: string): Promise<void> {
+    // Recorded first, with its session.<status> event: a preparation aborted below then reads that
+    // the session was stopped, not that it failed. One that ended meanwhile keeps that end.
+    const ended = await this.repo.end(row.id, status, error);
     this.provisioning.get(row.id)?.abort();
     this.deps.capacity?.release(row.id);
-    await this.repo.end(row.id, status, error); // with its session.<status> event
     await this.deps.onEnded?.(row.id).catch(() => undefined);
     const driver = this.deps.drivers[lab.track.environment.driver];
     if (row.environment)
       await driver?.destroy(JSON.parse(row.environment) as Environment).catch((e: Error) => this.log.warn({ err: e.message }, 'destroy failed'));
     else await driver?.destroyOwner(row.id).catch(() => undefined);
-    this.log.info({ session: row.id, status }, 'session ended');
+    if (ended) this.log.info({ session: row.id, status }, 'session ended');
+    else this.log.info({ session: row.id, status }, 'session had ended already: only what was left of it is removed');
   }
 
   /**

@@ -157,11 +157,18 @@ export class SessionRepository {
   }
 
   /** The end and its `session.<status>` event in one transaction: webhooks (lib/webhooks) read the event, so neither is lost without the other. */
-  async end(id: string, status: SessionStatus, error?: string): Promise<void> {
-    await this.db.$transaction([
-      this.db.session.update({ where: { id }, data: { status, endedAt: this.now(), error } }),
-      this.db.event.create({ data: { sessionId: id, type: `session.${status}`, data: JSON.stringify(error ? { error } : {}) } }),
-    ]);
+  /**
+   * Ends a live session with its `session.<status>` event, in one transaction; false when it had
+   * ended already. A session ends once: a Stop and a failing preparation racing each other (the
+   * preparation read the row before the Stop wrote it) leave the first end, not the last.
+   */
+  async end(id: string, status: SessionStatus, error?: string): Promise<boolean> {
+    return this.db.$transaction(async (tx) => {
+      const ended = await tx.session.updateMany({ where: { id, status: { in: LIVE_STATUSES } }, data: { status, endedAt: this.now(), error } });
+      if (ended.count === 0) return false;
+      await tx.event.create({ data: { sessionId: id, type: `session.${status}`, data: JSON.stringify(error ? { error } : {}) } });
+      return true;
+    });
   }
 
   /**

@@ -99,7 +99,7 @@ describe('a start waiting for its turn', () => {
 
     // c is stopped while it waits: it leaves the queue and nothing is ever created for it.
     await svc.stop(c, learner('c'));
-    expect((await view(c, 'c')).status).toBe('stopped');
+    expect((await view(c, 'c')).status, (await view(c, 'c')).error).toBe('stopped');
     expect(provisionLimiter.stats()).toMatchObject({ running: 1, waiting: 0 });
     driver.let(b);
     await expect.poll(async () => (await view(b, 'b')).status).toBe('active');

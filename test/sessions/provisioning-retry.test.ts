@@ -2,7 +2,8 @@
  * Preparing a session is a job that is tried again when its backend does not answer (an engine
  * restarting), with the learner told why, and not when the failure is the lab's or the backend
  * answers. The real in-process queue (its retries after a short test delay), a real database, and
- * an in-memory engine that can be made silent.
+ * an in-memory engine that can be made silent. And a session ends once: a preparation failing
+ * as the learner stops it does not turn the stop into a failure.
  */
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { EnvironmentError, type Environment, type EnvironmentSpec } from '../../
 import { InProcessQueue, JOB_RETRY } from '../../lib/jobs/queue';
 import { LabCatalog } from '../../lib/labs/catalog';
 import { RETRIED_STEP, RETRY_STEP } from '../../lib/sessions/provisioning';
+import { SessionRepository } from '../../lib/sessions/repository';
 import { SessionService } from '../../lib/sessions/service';
 import { databaseForThisFile } from '../support/database';
 import { MemoryDriver } from '../support/memory-driver';
@@ -113,5 +115,18 @@ describe('preparing a session when the backend does not answer', () => {
     expect(view.status).toBe('failed');
     expect(view.error).toMatch(/does not answer/);
     expect(engine.creates).toBe(JOB_RETRY.limit + 1);
+  });
+});
+
+describe('a session ends once', () => {
+  it('keeps the first end: a late failure changes neither the status nor the events', async () => {
+    const repo = new SessionRepository(t.db, () => new Date());
+    const id = 'endsonce000001';
+    await repo.create(id, catalog.get('retried')!, learner, {});
+    expect(await repo.end(id, 'stopped')).toBe(true);
+    expect(await repo.end(id, 'failed', 'stopped waiting for its turn to be prepared')).toBe(false);
+    expect(await t.db.session.findUniqueOrThrow({ where: { id } })).toMatchObject({ status: 'stopped', error: null });
+    const events = await t.db.event.findMany({ where: { sessionId: id, type: { startsWith: 'session.' } } });
+    expect(events.map((e) => e.type)).toEqual(['session.stopped']);
   });
 });

@@ -13,11 +13,13 @@ import { loadConfig, type Config } from '../../lib/base/config';
 import { log } from '../../lib/base/log';
 import { createDb, type Db } from '../../lib/db/client';
 import { resetRateLimits } from '../../lib/http/limits';
+import { InProcessQueue } from '../../lib/jobs/queue';
 import { LabCatalog } from '../../lib/labs/catalog';
 import { setRuntime, type Runtime } from '../../lib/runtime';
 import { SessionService } from '../../lib/sessions/service';
 import { MemoryDriver } from './memory-driver';
 import { migratedDatabase } from './database';
+import { waitFor } from './wait';
 
 export const PUBLIC_URL = 'https://labs.example.org';
 
@@ -78,7 +80,8 @@ export async function graderHarness(name: string): Promise<GraderHarness> {
   await catalog.load();
   expect(catalog.list().map((l) => l.track.slug)).toEqual(['alpha', 'beta']);
   const drivers = { docker: new MemoryDriver() };
-  const svc = new SessionService({ db, catalog, drivers, log, sessionCaps: { perLab: 1, perLearner: 3 } });
+  const jobs = new InProcessQueue(log);
+  const svc = new SessionService({ db, catalog, drivers, log, jobs, sessionCaps: { perLab: 1, perLearner: 3 } });
   setRuntime({ config, db, catalog, drivers, sessions: svc, tokens: new TokenStore(), log } as Runtime);
   resetRateLimits();
   return {
@@ -89,6 +92,10 @@ export async function graderHarness(name: string): Promise<GraderHarness> {
     driver: drivers.docker,
     tokens: new ApiTokens(db),
     async close() {
+      // Preparations a test started and left write in the background: they end before the database
+      // closes. A write racing $disconnect leaves a PostgreSQL client in its transaction, and the
+      // pool's end then waits for it forever (the LTI tests' teardown hung 1 run in 6).
+      await waitFor('the preparations under way to end', async () => (await jobs.depth()).every((q) => q.active === 0), 10_000, 20);
       setRuntime(undefined);
       await db.$disconnect();
       fs.rmSync(dir, { recursive: true, force: true });
